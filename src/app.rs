@@ -1,0 +1,201 @@
+//! Builds the application for the configured roles and serves it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{FromRef, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Config, Settings};
+use crate::db::Db;
+use crate::provider::keys::SigningKeys;
+use crate::web::{self, WebError, host_of};
+
+/// Everything a handler may need; anything another node needs lives in the database.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub keys: Arc<SigningKeys>,
+    /// Back-channel client; resolves `*.localhost` to loopback (RFC 6761).
+    pub http: reqwest::Client,
+    pub limits: Arc<web::RateLimits>,
+    pub csrf: axum_csrf::CsrfConfig,
+}
+
+impl FromRef<AppState> for axum_csrf::CsrfConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.csrf.clone()
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, binds the listener and builds the router; `serve` runs it.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let config = Arc::new(Config::resolve(&settings, port)?);
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        crate::db::stores::sync(&db, &config.stores).await?;
+        let keys = Arc::new(SigningKeys::load_or_generate(&settings.key_dir)?);
+        let cookie_secret = web::load_or_create_cookie_secret(&settings.cookie_secret_file)?;
+        let state = AppState {
+            http: back_channel_client()?,
+            csrf: web::csrf_config(&cookie_secret, config.secure_cookies()),
+            limits: Arc::new(web::RateLimits::default()),
+            db,
+            config,
+            keys,
+        };
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested, draining connections");
+}
+
+/// The HTTP client for calls between roles (token, JWKS, userinfo). `*.localhost`
+/// names resolve to loopback as browsers do, so the demo needs no /etc/hosts entries.
+fn back_channel_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(web::LocalhostResolver))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("shared-checkout/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the back-channel HTTP client")
+}
+
+/// One router per role; requests go to the one that owns their `Host`.
+fn router(state: AppState) -> Router {
+    let store_routes = state.config.role.serves_stores().then(|| {
+        crate::store::router()
+            .merge(crate::provider::router())
+            .with_state(state.clone())
+    });
+    let checkout_routes = state
+        .config
+        .role
+        .serves_checkout()
+        .then(|| crate::checkout::router().with_state(state.clone()));
+    let hosts = HostRouters {
+        db: state.db.clone(),
+        config: state.config.clone(),
+        store: store_routes,
+        checkout: checkout_routes,
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/static/style.css", get(web::assets::stylesheet))
+        .fallback(dispatch_by_host)
+        .with_state(Arc::new(hosts))
+        .layer(axum::middleware::from_fn(web::headers::security_headers))
+        .layer(CatchPanicLayer::custom(web::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+struct HostRouters {
+    db: Db,
+    config: Arc<Config>,
+    store: Option<Router>,
+    checkout: Option<Router>,
+}
+
+async fn dispatch_by_host(State(hosts): State<Arc<HostRouters>>, request: Request) -> Response {
+    let host = host_of(request.headers(), request.uri());
+    let target = match host.as_deref() {
+        Some(host) if host == hosts.config.checkout.host => hosts.checkout.clone(),
+        Some(host) if hosts.config.store_by_host(host).is_some() => hosts.store.clone(),
+        _ => None,
+    };
+    match target {
+        Some(router) => match router.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        None => WebError::NotFound("site").into_response(),
+    }
+}
+
+/// Ready when the database answers.
+async fn healthz(State(hosts): State<Arc<HostRouters>>) -> Result<&'static str, WebError> {
+    sqlx::query("SELECT 1")
+        .execute(&hosts.db.pool)
+        .await
+        .context("health check")?;
+    Ok("ok")
+}

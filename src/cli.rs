@@ -1,0 +1,221 @@
+//! The command line: the same global options reach the same database and keys everywhere.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{Application, shutdown_signal};
+use crate::config::{Role, Settings};
+use crate::db::Db;
+use crate::domain::StoreId;
+use crate::provider::clients::{self, ClientAuth, NewClient};
+use crate::provider::keys::{SigningAlg, SigningKeys};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shared-checkout",
+    version,
+    about = "One checkout for many web stores, with login through each store's OpenID provider"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Directory for the SQLite database, signing keys and cookie secret.
+    #[arg(
+        long,
+        global = true,
+        env = "SHARED_CHECKOUT_DATA_DIR",
+        default_value = "./data"
+    )]
+    pub data_dir: PathBuf,
+    /// TOML configuration file; `SHARED_CHECKOUT_*` variables override its keys.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL (`sqlite://…` or `postgres://…`); overrides the configuration.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run both demo stores and the checkout on one port, seeded and ready.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Run the server from a configuration file.
+    Serve {
+        /// Overrides `listen` from the configuration.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Overrides `role` from the configuration.
+        #[arg(long, value_enum)]
+        role: Option<Role>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage the providers' signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Manage OAuth clients registered at a store's provider.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an RS256 and an ES256 key where none exists.
+    Generate,
+    /// Create new active keys; the previous ones stay published, older ones are removed.
+    Rotate,
+    /// Show the keys and which ones sign.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register (or replace) a client at one store.
+    Add(ClientAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    /// Store id, e.g. site1.
+    #[arg(long)]
+    pub store: StoreId,
+    /// Client id.
+    #[arg(long)]
+    pub id: String,
+    /// Allowed redirect URI, compared byte for byte; repeat for several.
+    #[arg(long = "redirect-uri", required = true)]
+    pub redirect_uris: Vec<String>,
+    /// Shared secret (client_secret_basic, or client_secret_post with --post).
+    #[arg(
+        long,
+        conflicts_with = "jwks_uri",
+        required_unless_present = "jwks_uri"
+    )]
+    pub secret: Option<String>,
+    /// Send the secret in the form body (client_secret_post) instead of Basic auth.
+    #[arg(long, requires = "secret")]
+    pub post: bool,
+    /// URL of the client's JWKS (private_key_jwt).
+    #[arg(long)]
+    pub jwks_uri: Option<String>,
+    /// Algorithm for ID tokens issued to this client.
+    #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256"])]
+    pub id_token_alg: String,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Demo { listen } => {
+            let settings = settings(global, listen)?;
+            crate::telemetry::init(settings.log_format);
+            let app = Application::build(settings).await?;
+            crate::demo::seed(&app.state).await?;
+            crate::demo::print_welcome(&app.state);
+            app.serve(shutdown_signal()).await
+        }
+        Command::Serve { listen, role } => {
+            anyhow::ensure!(global.config.is_some(), "serve needs --config FILE");
+            let mut settings = settings(global, "127.0.0.1:8080".parse()?)?;
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            if let Some(role) = role {
+                settings.role = role;
+            }
+            crate::telemetry::init(settings.log_format);
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "listening");
+            app.serve(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let settings = settings(global, "127.0.0.1:0".parse()?)?;
+            Db::connect(&settings.database_url).await?.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Keys { command } => {
+            let settings = settings(global, "127.0.0.1:0".parse()?)?;
+            let keys = match command {
+                KeysCommand::Generate => SigningKeys::load_or_generate(&settings.key_dir)?,
+                KeysCommand::Rotate => SigningKeys::rotate(&settings.key_dir)?,
+                KeysCommand::List => SigningKeys::load(&settings.key_dir)?,
+            };
+            for key in keys.all() {
+                let active = keys.active(key.alg).is_some_and(|a| a.kid == key.kid);
+                println!(
+                    "{}  {}  {}",
+                    key.kid,
+                    key.alg.as_str(),
+                    if active { "signing" } else { "published" }
+                );
+            }
+            Ok(())
+        }
+        Command::Client {
+            command: ClientCommand::Add(args),
+        } => {
+            let settings = settings(global, "127.0.0.1:0".parse()?)?;
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            anyhow::ensure!(
+                settings.stores.iter().any(|s| s.id == args.store),
+                "store {} is not configured",
+                args.store
+            );
+            let port = settings.listen.port();
+            let config = crate::config::Config::resolve(&settings, port)?;
+            crate::db::stores::sync(&db, &config.stores).await?;
+            let auth = match (args.secret, args.jwks_uri) {
+                (Some(secret), _) if args.post => ClientAuth::SecretPost(secret),
+                (Some(secret), _) => ClientAuth::SecretBasic(secret),
+                (None, Some(jwks_uri)) => ClientAuth::PrivateKeyJwt { jwks_uri },
+                (None, None) => anyhow::bail!("give --secret or --jwks-uri"),
+            };
+            let client = NewClient {
+                client_id: args.id,
+                redirect_uris: args.redirect_uris,
+                auth,
+                id_token_alg: SigningAlg::parse(&args.id_token_alg).context("id token alg")?,
+            };
+            clients::register(&db, &args.store, &client).await?;
+            println!(
+                "client {} registered at store {}",
+                client.client_id, args.store
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Demo defaults under `--data-dir`, then the configuration file, the environment and flags.
+fn settings(global: &GlobalOptions, listen: SocketAddr) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(
+        Settings::demo(&global.data_dir, listen),
+        global.config.as_deref(),
+    )?;
+    if let Some(url) = &global.database_url {
+        settings.database_url = url.clone();
+    }
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&global.data_dir)
+            .with_context(|| format!("creating {}", global.data_dir.display()))?;
+    }
+    Ok(settings)
+}

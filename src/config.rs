@@ -1,0 +1,236 @@
+//! Typed settings: defaults, then a TOML file, then `SHARED_CHECKOUT_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::domain::StoreId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Store,
+    Checkout,
+    All,
+}
+
+impl Role {
+    pub fn serves_stores(self) -> bool {
+        matches!(self, Role::Store | Role::All)
+    }
+    pub fn serves_checkout(self) -> bool {
+        matches!(self, Role::Checkout | Role::All)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything a node needs to run; every node of one deployment shares the same file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub role: Role,
+    pub listen: SocketAddr,
+    /// `sqlite://path?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    pub key_dir: PathBuf,
+    /// Secret for signed cookies (CSRF); at least 64 bytes, the same on every node.
+    pub cookie_secret_file: PathBuf,
+    pub log_format: LogFormat,
+    pub checkout: CheckoutSettings,
+    pub stores: Vec<StoreSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckoutSettings {
+    pub host: String,
+    /// Public origin; derived from `host` and the bound port when absent.
+    pub base_url: Option<Url>,
+    /// The client id under which the checkout is registered at every store.
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreSettings {
+    pub id: StoreId,
+    pub name: String,
+    pub host: String,
+    /// Public origin, also the OpenID issuer; derived from `host` and the port when absent.
+    pub base_url: Option<Url>,
+    #[serde(default = "default_accent")]
+    pub accent_color: String,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+fn default_accent() -> String {
+    "#1f5f8b".to_owned()
+}
+
+fn default_currency() -> String {
+    "EUR".to_owned()
+}
+
+impl Settings {
+    /// The demo: two stores and the checkout on `*.localhost`, everything under `data_dir`.
+    pub fn demo(data_dir: &Path, listen: SocketAddr) -> Self {
+        let store = |id: &str, name: &str, accent: &str| StoreSettings {
+            id: StoreId::parse(id).expect("demo store ids are valid"),
+            name: name.to_owned(),
+            host: format!("{id}.localhost"),
+            base_url: None,
+            accent_color: accent.to_owned(),
+            currency: default_currency(),
+        };
+        Self {
+            role: Role::All,
+            listen,
+            database_url: format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("shared-checkout.db").display()
+            ),
+            key_dir: data_dir.join("keys"),
+            cookie_secret_file: data_dir.join("cookie-secret"),
+            log_format: LogFormat::Pretty,
+            checkout: CheckoutSettings {
+                host: "checkout.localhost".to_owned(),
+                base_url: None,
+                client_id: "shared-checkout".to_owned(),
+            },
+            stores: vec![
+                store("site1", "Harbour Goods", "#1f5f8b"),
+                store("site2", "Meadow Supply", "#2e7d32"),
+            ],
+        }
+    }
+
+    /// Layers a TOML file and the environment over `base`.
+    pub fn load(base: Settings, file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(base));
+        if let Some(file) = file {
+            anyhow::ensure!(
+                file.exists(),
+                "configuration file {} not found",
+                file.display()
+            );
+            figment = figment.merge(Toml::file(file));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("SHARED_CHECKOUT_").split("__"))
+            .extract()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let mut hosts = vec![self.checkout.host.as_str()];
+        for store in &self.stores {
+            anyhow::ensure!(
+                !hosts.contains(&store.host.as_str()),
+                "host {} is configured twice",
+                store.host
+            );
+            anyhow::ensure!(
+                crate::domain::Currency::parse(&store.currency).is_ok(),
+                "store {}: currency {:?} is not an ISO 4217 code",
+                store.id,
+                store.currency
+            );
+            hosts.push(&store.host);
+        }
+        Ok(())
+    }
+}
+
+/// Settings after the listener is bound: every public URL is known.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub role: Role,
+    pub checkout: CheckoutConfig,
+    pub stores: Vec<StoreConfig>,
+    pub key_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckoutConfig {
+    pub host: String,
+    pub base_url: Url,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub id: StoreId,
+    pub name: String,
+    pub host: String,
+    pub base_url: Url,
+    pub accent_color: String,
+    pub currency: crate::domain::Currency,
+}
+
+impl StoreConfig {
+    /// The issuer identifier: the origin without a trailing slash (OIDC Discovery §3).
+    pub fn issuer(&self) -> String {
+        self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer())
+    }
+}
+
+impl Config {
+    pub fn resolve(settings: &Settings, port: u16) -> anyhow::Result<Self> {
+        let origin = |host: &str, configured: &Option<Url>| -> anyhow::Result<Url> {
+            match configured {
+                Some(url) => Ok(url.clone()),
+                None => Ok(Url::parse(&format!("http://{host}:{port}"))?),
+            }
+        };
+        let stores = settings
+            .stores
+            .iter()
+            .map(|s| {
+                Ok(StoreConfig {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    host: s.host.to_ascii_lowercase(),
+                    base_url: origin(&s.host, &s.base_url)?,
+                    accent_color: s.accent_color.clone(),
+                    currency: crate::domain::Currency::parse(&s.currency)?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            role: settings.role,
+            checkout: CheckoutConfig {
+                host: settings.checkout.host.to_ascii_lowercase(),
+                base_url: origin(&settings.checkout.host, &settings.checkout.base_url)?,
+                client_id: settings.checkout.client_id.clone(),
+            },
+            stores,
+            key_dir: settings.key_dir.clone(),
+        })
+    }
+
+    pub fn store(&self, id: &StoreId) -> Option<&StoreConfig> {
+        self.stores.iter().find(|s| &s.id == id)
+    }
+
+    pub fn store_by_host(&self, host: &str) -> Option<&StoreConfig> {
+        self.stores.iter().find(|s| s.host == host)
+    }
+
+    /// Cookies get `Secure` whenever the public URLs are https.
+    pub fn secure_cookies(&self) -> bool {
+        self.checkout.base_url.scheme() == "https"
+    }
+}

@@ -1,0 +1,53 @@
+//! OAuth clients registered at a store's provider.
+
+use anyhow::Context;
+
+use super::{Db, now};
+use crate::domain::StoreId;
+
+/// A client as stored; secrets only as their SHA-256 hash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub redirect_uris: String,
+    pub auth_method: String,
+    pub secret_hash: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub id_token_alg: String,
+}
+
+pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO oauth_clients
+            (store_id, client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (store_id, client_id) DO UPDATE SET
+            redirect_uris = excluded.redirect_uris, auth_method = excluded.auth_method,
+            secret_hash = excluded.secret_hash, jwks_uri = excluded.jwks_uri,
+            id_token_alg = excluded.id_token_alg",
+    )
+    .bind(store.as_str())
+    .bind(&row.client_id)
+    .bind(&row.redirect_uris)
+    .bind(&row.auth_method)
+    .bind(&row.secret_hash)
+    .bind(&row.jwks_uri)
+    .bind(&row.id_token_alg)
+    .bind(now())
+    .execute(&db.pool)
+    .await
+    .context("registering a client")?;
+    Ok(())
+}
+
+pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<Option<ClientRow>> {
+    sqlx::query_as::<_, ClientRow>(
+        "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg
+         FROM oauth_clients WHERE store_id = $1 AND client_id = $2",
+    )
+    .bind(store.as_str())
+    .bind(client_id)
+    .fetch_optional(&db.pool)
+    .await
+    .context("finding a client")
+}

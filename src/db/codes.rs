@@ -1,0 +1,1 @@
+//! Single-use authorization codes.

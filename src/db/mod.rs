@@ -1,0 +1,97 @@
+//! The database: one pool, migrations per backend, one module per table group.
+//!
+//! Queries use `$N` placeholders and only TEXT/BIGINT columns, so one query text runs on
+//! SQLite and PostgreSQL through sqlx's `Any` driver. Every function that touches a
+//! store-owned row takes the `StoreId` first, so a query without it does not compile.
+
+pub mod baskets;
+pub mod clients;
+pub mod codes;
+pub mod customers;
+pub mod orders;
+pub mod products;
+pub mod sessions;
+pub mod stores;
+pub mod tokens;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool, shared by every handler.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("database URL must start with sqlite: or postgres://");
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10));
+        let options = match backend {
+            // WAL lets readers run beside the one writer; sqlx already sets a busy timeout.
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to the {backend:?} database"))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
+        }
+        .context("running database migrations")
+    }
+}
+
+/// Unix seconds; the unit of every time column.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Maps a unique-constraint violation to `Ok(false)`; SQLite does not report constraint
+/// names, so the kind of error is all either backend can be asked for.
+pub(crate) fn inserted(
+    result: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+) -> anyhow::Result<bool> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,67 @@
+//! Customers' login sessions at a store site. Only the hash of the cookie value is stored.
+
+use anyhow::Context;
+
+use super::{Db, now};
+use crate::domain::{CustomerId, StoreId};
+use crate::secrets::{OpaqueSecret, hash_secret};
+
+#[derive(Debug, Clone)]
+pub struct StoreSession {
+    pub customer_id: CustomerId,
+    /// When the customer last typed their password (OIDC `auth_time`).
+    pub auth_time: i64,
+}
+
+pub async fn create(
+    db: &Db,
+    store: &StoreId,
+    customer: CustomerId,
+    lifetime_secs: i64,
+) -> anyhow::Result<OpaqueSecret> {
+    let token = OpaqueSecret::generate();
+    let now = now();
+    sqlx::query(
+        "INSERT INTO store_sessions (token_hash, store_id, customer_id, auth_time, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token.hash())
+    .bind(store.as_str())
+    .bind(customer.to_string())
+    .bind(now)
+    .bind(now + lifetime_secs)
+    .execute(&db.pool)
+    .await
+    .context("creating a store session")?;
+    Ok(token)
+}
+
+pub async fn find(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Option<StoreSession>> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT customer_id, auth_time FROM store_sessions
+         WHERE store_id = $1 AND token_hash = $2 AND expires_at > $3",
+    )
+    .bind(store.as_str())
+    .bind(hash_secret(token))
+    .bind(now())
+    .fetch_optional(&db.pool)
+    .await
+    .context("finding a store session")?;
+    row.map(|(customer, auth_time)| {
+        Ok(StoreSession {
+            customer_id: CustomerId::parse(&customer)?,
+            auth_time,
+        })
+    })
+    .transpose()
+}
+
+pub async fn delete(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM store_sessions WHERE store_id = $1 AND token_hash = $2")
+        .bind(store.as_str())
+        .bind(hash_secret(token))
+        .execute(&db.pool)
+        .await
+        .context("deleting a store session")?;
+    Ok(())
+}

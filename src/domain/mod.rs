@@ -1,0 +1,48 @@
+//! Pure domain types: they parse once and cannot hold an invalid value.
+
+mod address;
+mod basket;
+mod customer;
+mod ids;
+mod money;
+mod store;
+
+pub use address::{Address, AddressInput};
+pub use basket::{Basket, BasketLine, BasketStatus};
+pub use customer::{Customer, Email, Password};
+pub use ids::{BasketId, CustomerId, OrderId, ProductId};
+pub use money::{Currency, Money};
+pub use store::StoreId;
+
+/// Why a value from outside (a form, a URL, a row) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct DomainError {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+impl DomainError {
+    pub const fn new(field: &'static str, reason: &'static str) -> Self {
+        Self { field, reason }
+    }
+}
+
+/// Trims and bounds a free-text field; control characters are never stored.
+pub(crate) fn bounded_text(
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+) -> Result<String, DomainError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(DomainError::new(field, "is required"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(DomainError::new(field, "is too long"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::new(field, "contains control characters"));
+    }
+    Ok(value.to_owned())
+}

@@ -1,0 +1,15 @@
+//! shared-checkout: one checkout for many stores, with login handed off to each store
+//! through OpenID Connect. See `docs/architecture.md` for the map.
+
+pub mod app;
+pub mod checkout;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod provider;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,92 @@
+//! The one place where page errors become HTTP responses.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Errors of the HTML pages. What the shopper can fix says so in plain words; everything
+/// else is logged in full and shown as a generic apology.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("too many attempts")]
+    TooManyRequests,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A refusal page: what happened, and where to go next.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+    pub next_href: String,
+    pub next_label: String,
+}
+
+impl ErrorPage {
+    pub fn new(title: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            message: message.into(),
+            next_href: "/".to_owned(),
+            next_label: "Go to the home page".to_owned(),
+        }
+    }
+
+    pub fn next(mut self, href: impl Into<String>, label: impl Into<String>) -> Self {
+        self.next_href = href.into();
+        self.next_label = label.into();
+        self
+    }
+
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        (status, super::render(&self)).into_response()
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, page) = match &self {
+            WebError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                ErrorPage::new(
+                    "Not found",
+                    format!("We could not find that {what}. The link may be old or mistyped."),
+                ),
+            ),
+            WebError::BadRequest(message) => (
+                StatusCode::BAD_REQUEST,
+                ErrorPage::new("Something was wrong with that request", message.clone()),
+            ),
+            WebError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                ErrorPage::new("Not allowed", message.clone()),
+            ),
+            WebError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorPage::new(
+                    "Too many attempts",
+                    "There were too many attempts in a short time. Wait a minute, then try again.",
+                ),
+            ),
+            WebError::Internal(error) => {
+                tracing::error!(error = ?error, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorPage::new(
+                        "Something went wrong on our side",
+                        "Nothing you did caused this. Please try again in a moment.",
+                    ),
+                )
+            }
+        };
+        page.into_response_with(status)
+    }
+}
