@@ -27,7 +27,12 @@ use crate::web::{self, WebError, host_of};
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    /// The store providers' signing keys.
     pub keys: Arc<SigningKeys>,
+    /// The checkout's own keys (private_key_jwt client assertions), kept apart from the stores'.
+    pub checkout_keys: Arc<SigningKeys>,
+    pub relying_party: Arc<crate::relying_party::Registry>,
+    pub payments: Arc<crate::payment::Gateways>,
     /// Back-channel client; resolves `*.localhost` to loopback (RFC 6761).
     pub http: reqwest::Client,
     pub limits: Arc<web::RateLimits>,
@@ -58,14 +63,20 @@ impl Application {
         db.migrate().await?;
         crate::db::stores::sync(&db, &config.stores).await?;
         let keys = Arc::new(SigningKeys::load_or_generate(&settings.key_dir)?);
+        let checkout_keys = Arc::new(SigningKeys::load_or_generate(
+            &settings.key_dir.join("checkout"),
+        )?);
         let cookie_secret = web::load_or_create_cookie_secret(&settings.cookie_secret_file)?;
         let state = AppState {
             http: back_channel_client()?,
             csrf: web::csrf_config(&cookie_secret, config.secure_cookies()),
             limits: Arc::new(web::RateLimits::default()),
+            relying_party: Arc::new(crate::relying_party::Registry::default()),
+            payments: Arc::new(crate::payment::Gateways::default()),
             db,
             config,
             keys,
+            checkout_keys,
         };
         let router = router(state.clone());
         Ok(Self {
@@ -87,6 +98,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        if self.state.config.role.serves_checkout() {
+            crate::placeorder::spawn_workers(self.state.clone());
+        }
         axum::serve(
             self.listener,
             self.router
@@ -140,11 +154,11 @@ fn router(state: AppState) -> Router {
             .merge(crate::provider::router())
             .with_state(state.clone())
     });
-    let checkout_routes = state
-        .config
-        .role
-        .serves_checkout()
-        .then(|| crate::checkout::router().with_state(state.clone()));
+    let checkout_routes = state.config.role.serves_checkout().then(|| {
+        crate::checkout::router()
+            .merge(crate::relying_party::router())
+            .with_state(state.clone())
+    });
     let hosts = HostRouters {
         db: state.db.clone(),
         config: state.config.clone(),

@@ -69,6 +69,54 @@ pub struct StoreSettings {
     pub accent_color: String,
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// How the checkout logs shoppers in through this store.
+    #[serde(default)]
+    pub login: StoreLoginSettings,
+    /// The Flamingo checkout flags, per store.
+    #[serde(default)]
+    pub checkout: CheckoutFlags,
+}
+
+/// The store's OpenID provider as the checkout sees it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoreLoginSettings {
+    /// Issuer of the store's provider; this deployment's own provider for the store when absent.
+    pub issuer: Option<Url>,
+    /// The checkout's client id there; `checkout.client_id` when absent.
+    pub client_id: Option<String>,
+    /// With a secret the checkout uses `client_secret_basic`; without, `private_key_jwt`.
+    pub client_secret: Option<String>,
+}
+
+/// Flamingo's checkout flags (`commerce.checkout.*`), with its defaults.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckoutFlags {
+    pub skip_start_action: bool,
+    pub skip_review_action: bool,
+    pub show_review_step_after_payment_error: bool,
+    pub show_empty_basket_page_if_no_items: bool,
+    pub redirect_to_basket_on_invalid_basket: bool,
+    pub use_delivery_forms: bool,
+    pub use_personal_data_form: bool,
+    pub privacy_policy_required: bool,
+    pub enable_offline_payment: bool,
+}
+
+impl Default for CheckoutFlags {
+    fn default() -> Self {
+        Self {
+            skip_start_action: false,
+            skip_review_action: false,
+            show_review_step_after_payment_error: false,
+            show_empty_basket_page_if_no_items: false,
+            redirect_to_basket_on_invalid_basket: false,
+            use_delivery_forms: true,
+            use_personal_data_form: false,
+            privacy_policy_required: true,
+            enable_offline_payment: true,
+        }
+    }
 }
 
 fn default_accent() -> String {
@@ -89,6 +137,8 @@ impl Settings {
             base_url: None,
             accent_color: accent.to_owned(),
             currency: default_currency(),
+            login: StoreLoginSettings::default(),
+            checkout: CheckoutFlags::default(),
         };
         Self {
             role: Role::All,
@@ -139,6 +189,11 @@ impl Settings {
                 store.host
             );
             anyhow::ensure!(
+                is_hex_colour(&store.accent_color),
+                "store {}: accent_color must look like #1f5f8b",
+                store.id
+            );
+            anyhow::ensure!(
                 crate::domain::Currency::parse(&store.currency).is_ok(),
                 "store {}: currency {:?} is not an ISO 4217 code",
                 store.id,
@@ -148,6 +203,10 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn is_hex_colour(value: &str) -> bool {
+    value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Settings after the listener is bound: every public URL is known.
@@ -172,8 +231,11 @@ pub struct StoreConfig {
     pub name: String,
     pub host: String,
     pub base_url: Url,
+    /// Validated `#rrggbb`; safe to put in a stylesheet.
     pub accent_color: String,
     pub currency: crate::domain::Currency,
+    pub login: StoreLoginSettings,
+    pub checkout: CheckoutFlags,
 }
 
 impl StoreConfig {
@@ -206,6 +268,8 @@ impl Config {
                     base_url: origin(&s.host, &s.base_url)?,
                     accent_color: s.accent_color.clone(),
                     currency: crate::domain::Currency::parse(&s.currency)?,
+                    login: s.login.clone(),
+                    checkout: s.checkout.clone(),
                 })
             })
             .collect::<anyhow::Result<_>>()?;

@@ -1,0 +1,5 @@
+//! Payment gateways behind one trait.
+
+/// The gateways this deployment offers.
+#[derive(Default)]
+pub struct Gateways;
