@@ -1,0 +1,4 @@
+//! HTTP tests against the real application: real router, real port, real databases.
+
+mod helpers;
+mod operations;

@@ -1,0 +1,63 @@
+//! Operations basics every host shares: health, security headers, request ids.
+
+use crate::helpers::*;
+
+async fn health_check_answers_on_any_host(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = app.browser();
+    for url in [
+        app.store_url("site1", "/healthz"),
+        app.checkout_url("/healthz"),
+        format!("http://127.0.0.1:{}/healthz", app.port),
+    ] {
+        let response = browser.get(&url).await;
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.text().await.unwrap(), "ok", "{url}");
+    }
+}
+
+async fn every_response_carries_security_headers_and_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = app.browser();
+    for url in [
+        app.store_url("site1", "/"),
+        app.store_url("site1", "/no-such-page"),
+        app.checkout_url("/"),
+        format!("http://unknown.localhost:{}/", app.port),
+    ] {
+        let response = browser.get(&url).await;
+        let headers = response.headers();
+        assert_eq!(
+            header(headers, "referrer-policy"),
+            Some("no-referrer"),
+            "{url}"
+        );
+        assert_eq!(header(headers, "x-frame-options"), Some("DENY"), "{url}");
+        assert_eq!(
+            header(headers, "x-content-type-options"),
+            Some("nosniff"),
+            "{url}"
+        );
+        let csp = header(headers, "content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{url}: {csp}");
+        assert!(header(headers, "x-request-id").is_some(), "{url}");
+    }
+}
+
+async fn an_unknown_host_gets_a_readable_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .browser()
+        .get(&format!("http://unknown.localhost:{}/", app.port))
+        .await;
+    assert_eq!(response.status(), 404);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Not found"), "{body}");
+}
+
+crate::on_both_backends!(
+    health_check_answers_on_any_host,
+    every_response_carries_security_headers_and_a_request_id,
+    an_unknown_host_gets_a_readable_404,
+);
