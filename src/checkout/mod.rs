@@ -1,18 +1,75 @@
-//! The shared checkout on its own host.
+//! The shared checkout on its own host, after Flamingo's checkout controller:
+//! Start → Details → Review → Payment → Place order → Success, with the store's flags
+//! (`config::CheckoutFlags`) switching steps and form parts; and a JSON API mirroring the
+//! place-order process for headless storefronts.
+
+mod delivery;
+mod details;
+mod flow;
+pub mod form;
+mod guard;
+mod page;
+mod session;
+mod start;
+mod target;
 
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::app::AppState;
-use crate::web::{ErrorPage, render};
+use crate::config::StoreConfig;
+use crate::domain::StoreId;
+use crate::web::{ErrorPage, WebError, render};
+
+pub use delivery::DeliveryMethod;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home))
+    Router::new()
+        .route("/", get(home))
+        .route(
+            "/static/checkout.css",
+            get(crate::web::assets::checkout_stylesheet),
+        )
+        .route("/theme.css", get(default_theme))
+        .route("/{store_id}/theme.css", get(store_theme))
+        .route("/{store_id}/{basket_id}", get(start::show))
+        .route(
+            "/{store_id}/{basket_id}/guest",
+            axum::routing::post(start::guest),
+        )
+        .route(
+            "/{store_id}/{basket_id}/details",
+            get(details::show).post(details::submit),
+        )
 }
 
-async fn home() -> axum::response::Response {
+async fn home() -> Response {
     render(&ErrorPage::new(
         "Checkout",
         "Open the checkout from a store's basket page.",
     ))
+}
+
+/// The store's colours on the checkout host: a stylesheet from the store's own origin
+/// would be cross-origin, and the CSP allows styles from 'self' only.
+async fn store_theme(
+    State(state): State<AppState>,
+    Path(store): Path<String>,
+) -> Result<Response, WebError> {
+    let store: &StoreConfig = StoreId::parse(&store)
+        .ok()
+        .and_then(|id| state.config.store(&id))
+        .ok_or(WebError::NotFound("store"))?;
+    Ok(crate::store::theme::stylesheet(store))
+}
+
+/// Pages not tied to a store (the shared error page) keep the stylesheet's own colours.
+async fn default_theme() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        ":root {}\n",
+    )
+        .into_response()
 }

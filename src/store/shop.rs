@@ -38,7 +38,9 @@ impl FromRequestParts<AppState> for Shop {
         let StoreTenant(store) = StoreTenant::from_request_parts(parts, state).await?;
         let Ok(jar) = CookieJar::from_request_parts(parts, state).await;
         let Ok(csrf) = CsrfToken::from_request_parts(parts, state).await else {
-            return Err(WebError::Internal(anyhow::anyhow!("CSRF token unavailable")));
+            return Err(WebError::Internal(anyhow::anyhow!(
+                "CSRF token unavailable"
+            )));
         };
         let customer = accounts::current_customer(state, &store.id, &jar)
             .await?

@@ -14,3 +14,16 @@ pub async fn stylesheet() -> impl IntoResponse {
         STYLESHEET,
     )
 }
+
+const CHECKOUT_STYLESHEET: &str = include_str!("../../static/checkout.css");
+
+/// The checkout's additions to `style.css` (steps, choices, summary).
+pub async fn checkout_stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CHECKOUT_STYLESHEET,
+    )
+}

@@ -1,4 +1,6 @@
 //! HTTP tests against the real application: real router, real port, real databases.
 
+mod checkout_helpers;
+mod checkout_pages;
 mod helpers;
 mod operations;

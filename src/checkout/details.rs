@@ -1,0 +1,325 @@
+//! `GET|POST /{store_id}/{basket_id}/details`: the checkout form (Flamingo's checkout
+//! action). A bad form comes back with a message next to each field and what was typed
+//! kept; the draft lives in the checkout session, never in the URL.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::delivery::DeliveryMethod;
+use super::form::{self, DetailsInput, FieldErrors, FormRules, PaymentOption};
+use super::page::{self, Chrome, Step, Summary};
+use super::session::{self, Session};
+use super::target::{self, Target};
+use super::{flow, guard};
+use crate::app::AppState;
+use crate::store::forms::{Field, PageForm, Problem, authenticity_token, problems, verify_csrf};
+use crate::store::view;
+use crate::web::{WebError, render};
+
+#[derive(Template)]
+#[template(path = "checkout/details.html")]
+struct DetailsPage {
+    chrome: Chrome,
+    summary: Summary,
+    action: String,
+    problems: Vec<Problem>,
+    payment_problem: Option<String>,
+    email: Field,
+    phone: Option<Field>,
+    billing: Vec<Field>,
+    use_delivery_forms: bool,
+    delivery_same: bool,
+    delivery: Vec<Field>,
+    delivery_methods: Vec<DeliveryChoice>,
+    delivery_method_error: Option<String>,
+    payment_groups: Vec<PaymentGroup>,
+    payment_error: Option<String>,
+    privacy_policy_required: bool,
+    privacy_policy: bool,
+    privacy_policy_error: Option<String>,
+    submit_label: &'static str,
+}
+
+struct DeliveryChoice {
+    code: &'static str,
+    title: &'static str,
+    promise: &'static str,
+    price: String,
+    checked: bool,
+}
+
+struct PaymentGroup {
+    title: String,
+    options: Vec<PaymentChoice>,
+}
+
+struct PaymentChoice {
+    id: String,
+    value: String,
+    title: String,
+    checked: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let target = match target::resolve(&state, &store, &basket).await {
+        Ok(target) => target,
+        Err(e) => return Ok(page::unresolved(e)),
+    };
+    let session = session::load(&state, &jar, &target).await?;
+    if let Err(refusal) = guard::editable(&target, session.is_some()) {
+        return Ok(refusal);
+    }
+    let session = session.unwrap_or_default();
+    let options = flow::payment_options(&state, &target.store);
+    let payment_problem = flow::payment_problem(&state, &target).await?;
+    let page = details_page(
+        &target,
+        &session,
+        &session.form(),
+        &FieldErrors::default(),
+        &options,
+        payment_problem,
+        authenticity_token(&csrf)?,
+    );
+    Ok((csrf, render(&page)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DetailsForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(flatten)]
+    input: DetailsInput,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    PageForm(form): PageForm<DetailsForm>,
+) -> Result<Response, WebError> {
+    let target = match target::resolve(&state, &store, &basket).await {
+        Ok(target) => target,
+        Err(e) => return Ok(page::unresolved(e)),
+    };
+    if verify_csrf(&csrf, &form.authenticity_token).is_err() {
+        return Ok(page::csrf_refused());
+    }
+    let existing = session::load(&state, &jar, &target).await?;
+    if let Err(refusal) = guard::editable(&target, existing.is_some()) {
+        return Ok(refusal);
+    }
+    let (jar, mut session) = session::ensure(&state, jar, &target).await?;
+    // Absurdly long input is refused and not kept: a draft is what a shopper could type.
+    if !form.input.is_oversized() {
+        session::save_draft(&state, &jar, &target, &form.input).await?;
+        session.draft = Some(form.input.clone());
+    }
+    let options = flow::payment_options(&state, &target.store);
+    match form::parse(&form.input, &FormRules::new(target.flags(), &options)) {
+        Ok(details) => {
+            if target.flags().skip_review_action {
+                // No review step: the form is the shopper's confirmation (Flamingo starts
+                // the place order right from the checkout action then).
+                let response = flow::place_order(&state, &target, &session, &details).await?;
+                return Ok((jar, response).into_response());
+            }
+            Ok((jar, Redirect::to(&target.path("/review"))).into_response())
+        }
+        Err(errors) => {
+            let page = details_page(
+                &target,
+                &session,
+                &form.input,
+                &errors,
+                &options,
+                None,
+                authenticity_token(&csrf)?,
+            );
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, csrf, render(&page)).into_response())
+        }
+    }
+}
+
+fn details_page(
+    target: &Target,
+    session: &Session,
+    input: &DetailsInput,
+    errors: &FieldErrors,
+    options: &[PaymentOption],
+    payment_problem: Option<String>,
+    csrf_token: String,
+) -> DetailsPage {
+    let flags = target.flags();
+    let error = |name: &str| errors.get(name);
+    let text = |name: &'static str, label: &'static str, kind: &'static str, value: &str| {
+        Field::new(name, label, kind)
+            .value(value)
+            .max_length(form::FIELD_MAX)
+            .error(error(name))
+    };
+    let email = text("email", "Email address", "email", &input.email)
+        .autocomplete("email")
+        .hint("We send the order confirmation here.");
+    let phone = flags.use_personal_data_form.then(|| {
+        text("phone", "Phone number", "tel", &input.phone)
+            .autocomplete("tel")
+            .optional()
+            .hint("Only used if the courier needs to reach you.")
+    });
+    let billing = vec![
+        text("billing_name", "Full name", "text", &input.billing_name).autocomplete("billing name"),
+        text(
+            "billing_street",
+            "Street and number",
+            "text",
+            &input.billing_street,
+        )
+        .autocomplete("billing street-address"),
+        text(
+            "billing_postal_code",
+            "Postal code",
+            "text",
+            &input.billing_postal_code,
+        )
+        .autocomplete("billing postal-code"),
+        text("billing_city", "City", "text", &input.billing_city)
+            .autocomplete("billing address-level2"),
+        text("billing_country", "Country", "text", &input.billing_country)
+            .autocomplete("billing country")
+            .hint("Two-letter code, for example DE or FR."),
+    ];
+    let delivery_required = input.delivery_same.is_none();
+    let delivery_field = |field: Field| {
+        if delivery_required {
+            field
+        } else {
+            field.optional()
+        }
+    };
+    let delivery: Vec<Field> = vec![
+        text(
+            "delivery_name",
+            "Recipient's name",
+            "text",
+            &input.delivery_name,
+        )
+        .autocomplete("shipping name"),
+        text(
+            "delivery_street",
+            "Street and number",
+            "text",
+            &input.delivery_street,
+        )
+        .autocomplete("shipping street-address"),
+        text(
+            "delivery_postal_code",
+            "Postal code",
+            "text",
+            &input.delivery_postal_code,
+        )
+        .autocomplete("shipping postal-code"),
+        text("delivery_city", "City", "text", &input.delivery_city)
+            .autocomplete("shipping address-level2"),
+        text(
+            "delivery_country",
+            "Country",
+            "text",
+            &input.delivery_country,
+        )
+        .autocomplete("shipping country")
+        .hint("Two-letter code, for example DE or FR."),
+    ]
+    .into_iter()
+    .map(delivery_field)
+    .collect();
+    let delivery_methods = DeliveryMethod::ALL
+        .into_iter()
+        .map(|m| DeliveryChoice {
+            code: m.code(),
+            title: m.title(),
+            promise: m.promise(),
+            price: view::price(m.price(target.store.currency)),
+            checked: input.delivery_method == m.code(),
+        })
+        .collect();
+    let mut payment_groups: Vec<PaymentGroup> = Vec::new();
+    for option in options {
+        let choice = PaymentChoice {
+            id: option.value().replace(':', "-"),
+            value: option.value(),
+            title: option.title.clone(),
+            checked: input.payment == option.value(),
+        };
+        match payment_groups
+            .iter_mut()
+            .find(|g| g.title == option.gateway_title)
+        {
+            Some(group) => group.options.push(choice),
+            None => payment_groups.push(PaymentGroup {
+                title: option.gateway_title.clone(),
+                options: vec![choice],
+            }),
+        }
+    }
+
+    let mut listed: Vec<&Field> = vec![&email];
+    listed.extend(phone.iter());
+    listed.extend(billing.iter());
+    if flags.use_delivery_forms {
+        listed.extend(delivery.iter());
+    }
+    let mut problems = problems(&listed);
+    for (field, label) in [
+        ("delivery_method", "Delivery method"),
+        ("payment", "Payment method"),
+        ("privacy_policy", "Privacy policy"),
+    ] {
+        if let Some(message) = errors.get(field) {
+            problems.push(Problem {
+                field,
+                message: format!("{label}: {message}"),
+            });
+        }
+    }
+
+    let delivery_method = DeliveryMethod::parse(&input.delivery_method);
+    DetailsPage {
+        chrome: Chrome::new(target, Step::Details)
+            .csrf(csrf_token)
+            .signed_in_as(session.signed_in_as()),
+        summary: Summary::new(target, delivery_method),
+        action: target.path("/details"),
+        problems,
+        payment_problem,
+        email,
+        phone,
+        billing,
+        use_delivery_forms: flags.use_delivery_forms,
+        delivery_same: input.delivery_same.is_some(),
+        delivery,
+        delivery_methods,
+        delivery_method_error: errors.get("delivery_method"),
+        payment_groups,
+        payment_error: errors.get("payment"),
+        privacy_policy_required: flags.privacy_policy_required,
+        privacy_policy: input.privacy_policy.is_some(),
+        privacy_policy_error: errors.get("privacy_policy"),
+        submit_label: if flags.skip_review_action {
+            "Place order"
+        } else {
+            "Continue to review"
+        },
+    }
+}

@@ -1,0 +1,304 @@
+//! What every checkout page shows: whose checkout it is (store name, initial, colours via
+//! `/{store_id}/theme.css`), the steps ahead, and the refusal pages of the flow.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::target::{Target, Unresolved};
+use crate::config::StoreConfig;
+use crate::store::view;
+use crate::web::{WebError, render};
+
+/// The steps of the flow after Flamingo's controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Start,
+    Details,
+    Review,
+    Payment,
+    Done,
+}
+
+impl Step {
+    fn label(self) -> &'static str {
+        match self {
+            Step::Start => "Sign in",
+            Step::Details => "Your details",
+            Step::Review => "Review",
+            Step::Payment => "Payment",
+            Step::Done => "Confirmation",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Step::Start => "",
+            Step::Details => "/details",
+            Step::Review => "/review",
+            Step::Payment => "/payment",
+            Step::Done => "/success",
+        }
+    }
+}
+
+pub struct StepView {
+    pub number: usize,
+    pub label: &'static str,
+    /// "done", "current" or "todo" (a CSS modifier).
+    pub state: &'static str,
+    /// Done steps link back, except once the order is placed.
+    pub href: Option<String>,
+}
+
+/// Page furniture for `templates/checkout/base.html`.
+pub struct Chrome {
+    pub store_name: String,
+    /// Drawn as the store's logo.
+    pub store_initial: String,
+    pub store_id: String,
+    pub store_home: String,
+    pub store_basket: String,
+    pub steps: Vec<StepView>,
+    pub csrf_token: String,
+    /// The shopper's name or email once logged in through the store.
+    pub signed_in_as: Option<String>,
+}
+
+impl Chrome {
+    pub fn for_store(store: &StoreConfig) -> Self {
+        Self {
+            store_name: store.name.clone(),
+            store_initial: store
+                .name
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_default(),
+            store_id: store.id.to_string(),
+            store_home: store.url("/"),
+            store_basket: store.url("/basket"),
+            steps: Vec::new(),
+            csrf_token: String::new(),
+            signed_in_as: None,
+        }
+    }
+
+    pub fn new(target: &Target, current: Step) -> Self {
+        let flags = target.flags();
+        let visible = [
+            Step::Start,
+            Step::Details,
+            Step::Review,
+            Step::Payment,
+            Step::Done,
+        ]
+        .into_iter()
+        .filter(|s| *s != Step::Start || !flags.skip_start_action)
+        .filter(|s| *s != Step::Review || !flags.skip_review_action);
+        let placed = current == Step::Done;
+        let steps = visible
+            .enumerate()
+            .map(|(i, step)| {
+                let state = match step.cmp(&current) {
+                    std::cmp::Ordering::Less => "done",
+                    std::cmp::Ordering::Equal => "current",
+                    std::cmp::Ordering::Greater => "todo",
+                };
+                let links_back = state == "done" && !placed && step != Step::Payment;
+                StepView {
+                    number: i + 1,
+                    label: step.label(),
+                    state,
+                    href: links_back.then(|| target.path(step.path())),
+                }
+            })
+            .collect();
+        Self {
+            steps,
+            ..Self::for_store(&target.store)
+        }
+    }
+
+    pub fn csrf(mut self, token: String) -> Self {
+        self.csrf_token = token;
+        self
+    }
+
+    pub fn signed_in_as(mut self, who: Option<String>) -> Self {
+        self.signed_in_as = who;
+        self
+    }
+}
+
+/// One basket line as the summary shows it.
+pub struct LineView {
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: String,
+    pub total: String,
+}
+
+pub fn lines(target: &Target) -> Vec<LineView> {
+    target
+        .basket
+        .lines
+        .iter()
+        .map(|l| LineView {
+            name: l.name.clone(),
+            quantity: l.quantity,
+            unit_price: view::price(l.unit_price),
+            total: l.total().map(view::price).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A checkout-branded notice page (empty basket, already ordered, …).
+#[derive(Template)]
+#[template(path = "checkout/notice.html")]
+pub struct NoticePage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub message: String,
+    pub next_href: String,
+    pub next_label: String,
+}
+
+impl NoticePage {
+    pub fn respond(self, status: StatusCode) -> Response {
+        (status, render(&self)).into_response()
+    }
+}
+
+/// The answer to a checkout URL that names no basket we know: a 404 page, or the store's
+/// basket page when the store asks for it (Flamingo's `redirectToCartOnInvalideCart`).
+pub fn unresolved(error: Unresolved) -> Response {
+    match error {
+        Unresolved::UnknownStore => WebError::NotFound("store").into_response(),
+        Unresolved::UnknownBasket(store) => {
+            if store.checkout.redirect_to_basket_on_invalid_basket {
+                return Redirect::to(&store.url("/basket")).into_response();
+            }
+            NoticePage {
+                chrome: Chrome::for_store(&store),
+                title: "We could not find this basket".into(),
+                message: format!(
+                    "This checkout link does not match a basket at {}. It may be old or \
+                     mistyped. Your basket at the store is where to start again.",
+                    store.name
+                ),
+                next_href: store.url("/basket"),
+                next_label: format!("Go to your basket at {}", store.name),
+            }
+            .respond(StatusCode::NOT_FOUND)
+        }
+        Unresolved::Internal(error) => WebError::Internal(error).into_response(),
+    }
+}
+
+/// An empty basket: the empty-basket page (Flamingo's `showEmptyCartPageIfNoItems`), or a
+/// refusal that still says what to do.
+pub fn empty_basket(target: &Target) -> Response {
+    let store = &target.store;
+    let (status, title, message) = if target.flags().show_empty_basket_page_if_no_items {
+        (
+            StatusCode::OK,
+            "Your basket is empty",
+            format!(
+                "There is nothing to check out yet. Add something at {} and come back.",
+                store.name
+            ),
+        )
+    } else {
+        (
+            StatusCode::CONFLICT,
+            "There is nothing to check out",
+            "This basket has no items, so it cannot be checked out.".to_owned(),
+        )
+    };
+    NoticePage {
+        chrome: Chrome::for_store(store),
+        title: title.into(),
+        message,
+        next_href: store.url("/"),
+        next_label: format!("Shop at {}", store.name),
+    }
+    .respond(status)
+}
+
+/// A basket that was ordered already, seen from a browser that did not order it.
+pub fn already_ordered(target: &Target) -> Response {
+    let store = &target.store;
+    if target.flags().redirect_to_basket_on_invalid_basket {
+        return Redirect::to(&target.store_basket_url()).into_response();
+    }
+    NoticePage {
+        chrome: Chrome::for_store(store),
+        title: "This basket has been ordered".into(),
+        message: "An order was already placed for this basket, so it cannot be checked out \
+                  again. Your order confirmation has the details."
+            .into(),
+        next_href: store.url("/"),
+        next_label: format!("Continue shopping at {}", store.name),
+    }
+    .respond(StatusCode::CONFLICT)
+}
+
+/// A basket whose order is being placed, seen from a browser that did not start it.
+pub fn in_progress_elsewhere(target: &Target) -> Response {
+    let store = &target.store;
+    NoticePage {
+        chrome: Chrome::for_store(store),
+        title: "This basket is being ordered".into(),
+        message: "An order for this basket is being placed right now, in another browser or \
+                  tab. Finish it there, or wait a few minutes and try again."
+            .into(),
+        next_href: store.url("/basket"),
+        next_label: format!("Go to your basket at {}", store.name),
+    }
+    .respond(StatusCode::CONFLICT)
+}
+
+/// A page that needs a checkout started in this browser (review, payment, success).
+pub fn no_session(target: &Target) -> Response {
+    Redirect::to(&target.path("")).into_response()
+}
+
+pub fn csrf_refused() -> Response {
+    WebError::Forbidden(
+        "This form has expired or did not come from this checkout. Go back, reload the page \
+         and send it again."
+            .into(),
+    )
+    .into_response()
+}
+
+/// The order summary beside each step (`templates/checkout/summary.html`).
+pub struct Summary {
+    pub lines: Vec<LineView>,
+    pub subtotal: String,
+    /// The delivery method's name and price, once chosen.
+    pub delivery: Option<(String, String)>,
+    pub total: String,
+}
+
+impl Summary {
+    pub fn new(target: &Target, delivery: Option<super::delivery::DeliveryMethod>) -> Self {
+        let subtotal = target.subtotal();
+        let total = match delivery {
+            Some(method) => target.total_with(method),
+            None => subtotal,
+        };
+        Self {
+            lines: lines(target),
+            subtotal: subtotal.map(view::price).unwrap_or_default(),
+            delivery: delivery.map(|m| {
+                (
+                    m.title().to_owned(),
+                    view::price(m.price(target.store.currency)),
+                )
+            }),
+            total: total.map(view::price).unwrap_or_default(),
+        }
+    }
+}
