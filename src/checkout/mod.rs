@@ -9,14 +9,18 @@ mod flow;
 pub mod form;
 mod guard;
 mod page;
+mod payment;
+mod place_order;
+mod review;
 mod session;
 mod start;
+mod success;
 mod target;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::app::AppState;
 use crate::config::StoreConfig;
@@ -43,6 +47,13 @@ pub fn router() -> Router<AppState> {
             "/{store_id}/{basket_id}/details",
             get(details::show).post(details::submit),
         )
+        .route(
+            "/{store_id}/{basket_id}/review",
+            get(review::show).post(place_order::submit),
+        )
+        .route("/{store_id}/{basket_id}/payment", get(payment::show))
+        .route("/{store_id}/{basket_id}/place-order", post(place_order::submit))
+        .route("/{store_id}/{basket_id}/success", get(success::show))
 }
 
 async fn home() -> Response {

@@ -1,0 +1,277 @@
+//! The JSON API for headless storefronts (`static/openapi.json`), mirroring Flamingo's
+//! GraphQL place-order mutations: start, status, refresh, cancel. Bodies are validated by
+//! the same form parse as the HTML checkout. Errors are `{error, message}` with a 4xx;
+//! our own failures are a 500 with no detail.
+//!
+//! No CSRF token: a body must be `application/json`, which a cross-site form cannot send
+//! without a CORS preflight, and no CORS is granted.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::flow;
+use super::form::{self, DetailsInput, FieldErrors, FormRules};
+use super::target::{self, Unresolved};
+use crate::app::AppState;
+use crate::domain::BasketStatus;
+use crate::placeorder::{self, PlaceOrderError};
+
+const OPENAPI: &str = include_str!("../../static/openapi.json");
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// An API error: a stable code, a sentence, and for bad details a message per field.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    message: String,
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            message: message.into(),
+            fields: None,
+        }
+    }
+
+    fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No {what} with that id."),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.error, "message": self.message });
+        if let Some(fields) = self.fields {
+            body["fields"] = serde_json::Value::Object(fields);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        tracing::error!(error = ?error, "API request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side. Try again in a moment.",
+        )
+    }
+}
+
+impl From<Unresolved> for ApiError {
+    fn from(error: Unresolved) -> Self {
+        match error {
+            Unresolved::UnknownStore => Self::not_found("store"),
+            Unresolved::UnknownBasket(_) => Self::not_found("basket in this store"),
+            Unresolved::Internal(error) => error.into(),
+        }
+    }
+}
+
+impl From<PlaceOrderError> for ApiError {
+    fn from(error: PlaceOrderError) -> Self {
+        match error {
+            PlaceOrderError::UnknownStore => Self::not_found("store"),
+            PlaceOrderError::BasketNotFound => Self::not_found("basket in this store"),
+            PlaceOrderError::InvalidRequest(message) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+            }
+            PlaceOrderError::Internal(error) => error.into(),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            ),
+            other => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The body is not valid JSON for this request: {}", other.body_text()),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    name: String,
+    street: String,
+    postal_code: String,
+    city: String,
+    country: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentBody {
+    gateway: String,
+    method: String,
+}
+
+/// The details of an order, as the checkout form asks for them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderBody {
+    email: String,
+    #[serde(default)]
+    phone: Option<String>,
+    billing: AddressBody,
+    #[serde(default)]
+    delivery: Option<AddressBody>,
+    delivery_method: String,
+    payment: PaymentBody,
+    #[serde(default)]
+    privacy_policy_accepted: bool,
+}
+
+impl PlaceOrderBody {
+    fn into_input(self) -> DetailsInput {
+        let billing = self.billing;
+        let mut input = DetailsInput {
+            email: self.email,
+            phone: self.phone.unwrap_or_default(),
+            billing_name: billing.name,
+            billing_street: billing.street,
+            billing_postal_code: billing.postal_code,
+            billing_city: billing.city,
+            billing_country: billing.country,
+            delivery_same: Some("yes".to_owned()),
+            delivery_method: self.delivery_method,
+            payment: format!("{}:{}", self.payment.gateway, self.payment.method),
+            privacy_policy: self.privacy_policy_accepted.then(|| "accepted".to_owned()),
+            ..DetailsInput::default()
+        };
+        if let Some(delivery) = self.delivery {
+            input.delivery_same = None;
+            input.delivery_name = delivery.name;
+            input.delivery_street = delivery.street;
+            input.delivery_postal_code = delivery.postal_code;
+            input.delivery_city = delivery.city;
+            input.delivery_country = delivery.country;
+        }
+        input
+    }
+}
+
+/// Form field names as JSON paths: `billing_city` → `billing.city`.
+fn json_field(name: &str) -> String {
+    match name {
+        "privacy_policy" => "privacy_policy_accepted".to_owned(),
+        "delivery_method" => name.to_owned(),
+        "payment" => "payment".to_owned(),
+        _ => match name.split_once('_') {
+            Some((part @ ("billing" | "delivery"), rest)) => format!("{part}.{rest}"),
+            _ => name.to_owned(),
+        },
+    }
+}
+
+fn invalid_details(errors: FieldErrors) -> ApiError {
+    let fields = errors
+        .0
+        .into_iter()
+        .map(|(field, message)| (json_field(field), serde_json::Value::String(message)))
+        .collect();
+    ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        error: "invalid_details",
+        message: "Some details are missing or wrong; `fields` says which.".to_owned(),
+        fields: Some(fields),
+    }
+}
+
+/// `POST /api/v1/{store_id}/{basket_id}/place-order`.
+pub async fn start(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    body: Result<Json<PlaceOrderBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let target = target::resolve(&state, &store, &basket).await?;
+    let Json(body) = body?;
+    if target.status() == BasketStatus::Open && target.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "basket_empty",
+            "The basket has no items, so it cannot be ordered.",
+        ));
+    }
+    let input = body.into_input();
+    let options = flow::payment_options(&state, &target.store);
+    let details = form::parse(&input, &FormRules::new(target.flags(), &options))
+        .map_err(invalid_details)?;
+    let request = flow::request(&state, &target, None, &details);
+    let view = placeorder::start(&state, &target.store.id, target.basket.id, request).await?;
+    Ok(Json(view).into_response())
+}
+
+/// `GET /api/v1/{store_id}/{basket_id}/place-order`.
+pub async fn status(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let target = target::resolve(&state, &store, &basket).await?;
+    found(placeorder::status(&state, &target.store.id, target.basket.id).await?)
+}
+
+/// `POST /api/v1/{store_id}/{basket_id}/place-order/refresh`.
+pub async fn refresh(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let target = target::resolve(&state, &store, &basket).await?;
+    found(placeorder::refresh(&state, &target.store.id, target.basket.id).await?)
+}
+
+/// `POST /api/v1/{store_id}/{basket_id}/place-order/cancel`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let target = target::resolve(&state, &store, &basket).await?;
+    found(placeorder::cancel(&state, &target.store.id, target.basket.id).await?)
+}
+
+fn found<T: Serialize>(view: Option<T>) -> Result<Response, ApiError> {
+    match view {
+        Some(view) => Ok(Json(view).into_response()),
+        None => Err(ApiError::not_found("place-order process for this basket")),
+    }
+}
+
+/// Unknown API paths answer in JSON too.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("API endpoint at this path")
+}

@@ -1,0 +1,98 @@
+//! `POST /{store_id}/{basket_id}/place-order` (and the review form's own POST): starts
+//! the basket's place-order process. Double clicks, two tabs and the back button all land
+//! on the same process: the process is unique per basket, and a basket that is already
+//! frozen or ordered is simply followed to its payment or success step.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::review::{review_page, valid_draft};
+use super::target;
+use super::{flow, page, session};
+use crate::app::AppState;
+use crate::domain::BasketStatus;
+use crate::store::forms::{PageForm, authenticity_token, verify_csrf};
+use crate::store::view;
+use crate::web::WebError;
+
+#[derive(Deserialize)]
+pub struct PlaceOrderForm {
+    #[serde(default)]
+    authenticity_token: String,
+    /// The total shown on the review page, in minor units.
+    #[serde(default)]
+    expected_total: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    PageForm(form): PageForm<PlaceOrderForm>,
+) -> Result<Response, WebError> {
+    let target = match target::resolve(&state, &store, &basket).await {
+        Ok(target) => target,
+        Err(e) => return Ok(page::unresolved(e)),
+    };
+    if verify_csrf(&csrf, &form.authenticity_token).is_err() {
+        return Ok(page::csrf_refused());
+    }
+    let session = session::load(&state, &jar, &target).await?;
+    if session.is_none() {
+        return Ok(page::no_session(&target));
+    }
+    match target.status() {
+        // Another click or tab got here first: follow that process.
+        BasketStatus::Frozen => return Ok(Redirect::to(&target.path("/payment")).into_response()),
+        BasketStatus::Ordered => return Ok(Redirect::to(&target.path("/success")).into_response()),
+        BasketStatus::Open if target.is_empty() => return Ok(page::empty_basket(&target)),
+        BasketStatus::Open => {}
+    }
+    let Some((session, details)) = valid_draft(&state, &target, session) else {
+        return Ok(Redirect::to(&target.path("/details")).into_response());
+    };
+    let total = target
+        .total_with(details.delivery_method)
+        .map(|m| m.minor)
+        .unwrap_or_default();
+    // The shopper confirmed the total on the review page; if the basket changed since
+    // (another tab, the store), they confirm the new one. A forged value is refused the same way.
+    let confirmed = match form.expected_total.as_deref().map(str::parse::<i64>) {
+        Some(Ok(expected)) => Some(expected == total),
+        Some(Err(_)) => None,
+        None => (target.flags().skip_review_action).then_some(true),
+    };
+    if confirmed != Some(true) {
+        let (status, notice) = match confirmed {
+            Some(false) => (
+                StatusCode::CONFLICT,
+                format!(
+                    "The total of your order has changed to {}. Check the order and place it again.",
+                    target
+                        .total_with(details.delivery_method)
+                        .map(view::price)
+                        .unwrap_or_default()
+                ),
+            ),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "The order form was incomplete. Check the order and place it again.".to_owned(),
+            ),
+        };
+        let page = review_page(
+            &target,
+            &session,
+            &details,
+            None,
+            Some(notice),
+            authenticity_token(&csrf)?,
+        );
+        return Ok(page.respond(status, csrf));
+    }
+    Ok(flow::place_order(&state, &target, &session, &details).await?)
+}

@@ -1,0 +1,141 @@
+//! `GET /{store_id}/{basket_id}/review` (Flamingo's review action): everything the order
+//! will be, and the "Place order" button. Skipped when the store sets `skip_review_action`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
+use axum_extra::extract::CookieJar;
+
+use super::form::{self, Details, FormRules};
+use super::page::{self, Chrome, Step, Summary};
+use super::session::{self, Session};
+use super::target::{self, Target};
+use super::{flow, guard};
+use crate::app::AppState;
+use crate::domain::Address;
+use crate::store::forms::authenticity_token;
+use crate::store::view;
+use crate::web::{WebError, render};
+
+#[derive(Template)]
+#[template(path = "checkout/review.html")]
+pub struct ReviewPage {
+    chrome: Chrome,
+    summary: Summary,
+    payment_problem: Option<String>,
+    notice: Option<String>,
+    email: String,
+    phone: Option<String>,
+    billing: Vec<String>,
+    delivery: Option<Vec<String>>,
+    delivery_method: String,
+    payment_method: String,
+    details_href: String,
+    action: String,
+    /// The total the shopper sees, in minor units; placing the order checks it again.
+    expected_total: i64,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let target = match target::resolve(&state, &store, &basket).await {
+        Ok(target) => target,
+        Err(e) => return Ok(page::unresolved(e)),
+    };
+    let session = session::load(&state, &jar, &target).await?;
+    if let Err(refusal) = guard::editable(&target, session.is_some()) {
+        return Ok(refusal);
+    }
+    if target.flags().skip_review_action {
+        return Ok(Redirect::to(&target.path("/details")).into_response());
+    }
+    let Some((session, details)) = valid_draft(&state, &target, session) else {
+        return Ok(Redirect::to(&target.path("/details")).into_response());
+    };
+    let payment_problem = flow::payment_problem(&state, &target).await?;
+    let page = review_page(
+        &target,
+        &session,
+        &details,
+        payment_problem,
+        None,
+        authenticity_token(&csrf)?,
+    );
+    Ok((csrf, render(&page)).into_response())
+}
+
+/// The session's draft, when it parses; the details form is where anything else goes.
+pub fn valid_draft(
+    state: &AppState,
+    target: &Target,
+    session: Option<Session>,
+) -> Option<(Session, Details)> {
+    let session = session?;
+    let options = flow::payment_options(state, &target.store);
+    let details = form::parse(
+        session.draft.as_ref()?,
+        &FormRules::new(target.flags(), &options),
+    )
+    .ok()?;
+    Some((session, details))
+}
+
+pub fn review_page(
+    target: &Target,
+    session: &Session,
+    details: &Details,
+    payment_problem: Option<String>,
+    notice: Option<String>,
+    csrf_token: String,
+) -> ReviewPage {
+    let currency = target.store.currency;
+    ReviewPage {
+        chrome: Chrome::new(target, Step::Review)
+            .csrf(csrf_token)
+            .signed_in_as(session.signed_in_as()),
+        summary: Summary::new(target, Some(details.delivery_method)),
+        payment_problem,
+        notice,
+        email: details.email.to_string(),
+        phone: details.phone.clone(),
+        billing: address_lines(&details.billing),
+        delivery: details.delivery.as_ref().map(address_lines),
+        delivery_method: format!(
+            "{} ({}), {}",
+            details.delivery_method.title(),
+            details.delivery_method.promise(),
+            view::price(details.delivery_method.price(currency))
+        ),
+        payment_method: format!(
+            "{}: {}",
+            details.payment.gateway_title, details.payment.title
+        ),
+        details_href: target.path("/details"),
+        action: target.path("/place-order"),
+        expected_total: target
+            .total_with(details.delivery_method)
+            .map(|m| m.minor)
+            .unwrap_or_default(),
+    }
+}
+
+impl ReviewPage {
+    pub fn respond(self, status: StatusCode, csrf: CsrfToken) -> Response {
+        (status, csrf, render(&self)).into_response()
+    }
+}
+
+fn address_lines(address: &Address) -> Vec<String> {
+    vec![
+        address.name.clone(),
+        address.street.clone(),
+        format!("{} {}", address.postal_code, address.city),
+        address.country.clone(),
+    ]
+}

@@ -1,0 +1,87 @@
+//! `GET /{store_id}/{basket_id}/success` (Flamingo's success action): the order number and
+//! what was ordered, for the browser that placed it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+
+use super::delivery::DeliveryMethod;
+use super::flow::{self, Progress};
+use super::page::{self, Chrome, LineView, Step};
+use super::session;
+use super::target;
+use crate::app::AppState;
+use crate::domain::BasketStatus;
+use crate::store::view;
+use crate::web::{WebError, render};
+
+#[derive(Template)]
+#[template(path = "checkout/success.html")]
+struct SuccessPage {
+    chrome: Chrome,
+    order_number: String,
+    email: String,
+    delivery_method: String,
+    payment_method: String,
+    lines: Vec<LineView>,
+    total: String,
+    /// The store's account page, for a shopper who logged in there.
+    account_href: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let target = match target::resolve(&state, &store, &basket).await {
+        Ok(target) => target,
+        Err(e) => return Ok(page::unresolved(e)),
+    };
+    let Some(session) = session::load(&state, &jar, &target).await? else {
+        return Ok(match target.status() {
+            BasketStatus::Ordered => page::already_ordered(&target),
+            _ => page::no_session(&target),
+        });
+    };
+    if !matches!(
+        flow::progress(&state, &target, false).await?,
+        Progress::Placed { .. }
+    ) {
+        return Ok(Redirect::to(&target.path("/payment")).into_response());
+    }
+    let Some(order) = flow::placed_order(&state, &target).await? else {
+        return Ok(Redirect::to(&target.path("/payment")).into_response());
+    };
+    let currency = target.store.currency;
+    let page = SuccessPage {
+        chrome: Chrome::new(&target, Step::Done).signed_in_as(session.signed_in_as()),
+        order_number: order.number,
+        email: order.email,
+        delivery_method: DeliveryMethod::parse(&order.delivery_method)
+            .map(|m| m.title().to_lowercase())
+            .unwrap_or(order.delivery_method),
+        payment_method: order.payment_method.to_lowercase(),
+        lines: order
+            .lines
+            .iter()
+            .map(|l| {
+                let unit = crate::domain::Money::new(l.unit_price_minor, currency);
+                LineView {
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: view::price(unit),
+                    total: unit.checked_mul(l.quantity).map(view::price).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        total: view::price(order.total),
+        account_href: session
+            .identity
+            .as_ref()
+            .and(order.customer_id)
+            .map(|_| target.store.url("/account")),
+    };
+    Ok(render(&page))
+}
