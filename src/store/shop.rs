@@ -67,12 +67,6 @@ impl Shop {
             current,
         })
     }
-
-    pub fn open_basket(&self) -> Option<&Basket> {
-        self.basket
-            .as_ref()
-            .filter(|b| b.status == BasketStatus::Open)
-    }
 }
 
 /// Which navigation entry the page belongs to (`aria-current="page"`).
@@ -94,10 +88,6 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn is(&self, section: &Section) -> bool {
-        self.current == *section
-    }
-
     pub fn aria_current(&self, section: Section) -> &'static str {
         if self.current == section {
             "page"
