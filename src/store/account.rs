@@ -122,7 +122,7 @@ fn parse_registration(form: &RegisterForm) -> Result<Registration, Errors> {
         match Password::parse(form.password.clone()) {
             Ok(p) => Some(p),
             Err(e) => {
-                errors.add("password", sentence(e.reason));
+                errors.add("password", sentence("your password", e.reason));
                 None
             }
         }
@@ -162,7 +162,7 @@ fn parse_name(raw: &str, errors: &mut Errors) -> Option<String> {
             None
         }
         Err(e) => {
-            errors.add("name", sentence(e.reason));
+            errors.add("name", sentence("your name", e.reason));
             None
         }
     }
@@ -510,7 +510,7 @@ fn billing_message(reason: &str, what: &str) -> String {
     if reason == "is required" {
         format!("Enter {what}, or leave every address field blank.")
     } else {
-        sentence(reason)
+        sentence(what, reason)
     }
 }
 
@@ -669,7 +669,9 @@ mod tests {
 
     #[test]
     fn registration_reports_every_bad_field() {
-        let errors = parse_registration(&register_form("nope", " ", "short")).unwrap_err();
+        let Err(errors) = parse_registration(&register_form("nope", " ", "short")) else {
+            panic!("a bad form was accepted");
+        };
         assert!(errors.get("email").is_some());
         assert_eq!(errors.get("name").as_deref(), Some("Enter your name."));
         assert!(errors.get("password").unwrap().contains("8 characters"));
