@@ -5,9 +5,11 @@
 //! store-owned row takes the `StoreId` first, so a query without it does not compile.
 
 pub mod baskets;
+pub mod checkout_sessions;
 pub mod clients;
 pub mod codes;
 pub mod customers;
+pub mod login_transactions;
 pub mod orders;
 pub mod products;
 pub mod sessions;
