@@ -115,16 +115,15 @@ impl TestApp {
     /// Drops the test's database and files (left behind when a test fails, for a look).
     async fn finish(self) {
         self.state.db.pool.close().await;
-        if let Some(name) = self.pg_database {
-            if let Ok(mut admin) =
+        if let Some(name) = self.pg_database
+            && let Ok(mut admin) =
                 <sqlx::PgConnection as sqlx::Connection>::connect(ADMIN_URL).await
-            {
-                let _ = sqlx::Executor::execute(
-                    &mut admin,
-                    format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
-                )
-                .await;
-            }
+        {
+            let _ = sqlx::Executor::execute(
+                &mut admin,
+                format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
+            )
+            .await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
