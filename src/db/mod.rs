@@ -11,6 +11,8 @@ pub mod codes;
 pub mod customers;
 pub mod login_transactions;
 pub mod orders;
+pub mod payments;
+pub mod placeorder;
 pub mod products;
 pub mod sessions;
 pub mod stores;
