@@ -95,10 +95,7 @@ pub async fn submit(
             "For your safety we only accept sign-in forms that this page just showed you. \
              Open the sign-in page again and retry.",
         )
-        .next(
-            format!("/login?request={}", form.request),
-            "Back to sign in",
-        )
+        .next(back_to_login(&form.request), "Back to sign in")
         .into_response_with(StatusCode::FORBIDDEN);
     }
     let pending = match pending(&state, &store, &form.request).await {
@@ -142,10 +139,7 @@ pub async fn submit(
                 "Too many sign-in attempts",
                 "There were too many attempts in a short time. Wait a minute, then try again.",
             )
-            .next(
-                format!("/login?request={}", form.request),
-                "Back to sign in",
-            )
+            .next(back_to_login(&form.request), "Back to sign in")
             .into_response_with(StatusCode::TOO_MANY_REQUESTS);
         }
         Err(LoginError::Internal(e)) => return WebError::Internal(e).into_response(),
@@ -221,6 +215,14 @@ async fn pending(
         .map(|back| Pending { request, back }))
 }
 
+/// The login page for a request id from a form; anything that is not an id goes home.
+fn back_to_login(request_id: &str) -> String {
+    match uuid::Uuid::try_parse(request_id) {
+        Ok(id) => format!("/login?request={id}"),
+        Err(_) => "/".to_owned(),
+    }
+}
+
 fn expired() -> Response {
     ErrorPage::new(
         "This sign-in link has expired",
@@ -250,7 +252,13 @@ fn login_page(
     };
     let client_host = url::Url::parse(pending.back.as_str())
         .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
+        .and_then(|u| {
+            let host = u.host_str()?.to_owned();
+            Some(match u.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
         .unwrap_or_default();
     let page = LoginPage {
         store_name: store.name.clone(),
