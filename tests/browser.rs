@@ -16,8 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
-use futures::FutureExt;
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use checkout_helpers::{ALICE_EMAIL, ALICE_PASSWORD, alice_profile, ensure_catalog_and_alice};
@@ -52,9 +52,7 @@ async fn start_chromedriver() -> ChromeDriver {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("starting {binary} (install Debian's chromium-driver): {e}")
-        });
+        .unwrap_or_else(|e| panic!("starting {binary} (install Debian's chromium-driver): {e}"));
     let driver = ChromeDriver {
         child,
         port,
@@ -110,7 +108,11 @@ async fn find(browser: &Client, locator: Locator<'_>) -> Element {
 
 async fn wait_for_path(browser: &Client, host_and_path_part: &str) -> String {
     for _ in 0..150 {
-        let url = browser.current_url().await.expect("current URL").to_string();
+        let url = browser
+            .current_url()
+            .await
+            .expect("current URL")
+            .to_string();
         if url.contains(host_and_path_part) {
             return url;
         }
@@ -158,11 +160,14 @@ async fn journey(
         .goto(&app.store_url("site1", "/"))
         .await
         .expect("open the catalog");
-    find(browser, Locator::Css("form.product__buy button[type=submit]"))
-        .await
-        .click()
-        .await
-        .expect("add to basket");
+    find(
+        browser,
+        Locator::Css("form.product__buy button[type=submit]"),
+    )
+    .await
+    .click()
+    .await
+    .expect("add to basket");
     wait_for_path(browser, "/basket").await;
     find(browser, Locator::LinkText("Checkout"))
         .await
@@ -203,7 +208,10 @@ async fn journey(
         details_url.starts_with(&app.checkout_url("/site1/")),
         "{details_url}"
     );
-    assert!(!details_url.contains("code="), "no code left in {details_url}");
+    assert!(
+        !details_url.contains("code="),
+        "no code left in {details_url}"
+    );
     assert_eq!(value_of(browser, "#email").await, ALICE_EMAIL);
     let billing = alice.billing_address.clone().expect("alice has an address");
     assert_eq!(value_of(browser, "#billing_city").await, billing.city);
@@ -220,19 +228,25 @@ async fn journey(
         .click()
         .await
         .expect("accept the privacy policy");
-    find(browser, Locator::Css("form button[type=submit].button--large"))
-        .await
-        .click()
-        .await
-        .expect("continue to review");
+    find(
+        browser,
+        Locator::Css("form button[type=submit].button--large"),
+    )
+    .await
+    .click()
+    .await
+    .expect("continue to review");
 
     // Review, then place the order.
     wait_for_path(browser, "/review").await;
-    find(browser, Locator::XPath("//button[contains(., 'Place order')]"))
-        .await
-        .click()
-        .await
-        .expect("place the order");
+    find(
+        browser,
+        Locator::XPath("//button[contains(., 'Place order')]"),
+    )
+    .await
+    .click()
+    .await
+    .expect("place the order");
 
     // The success page names the order.
     wait_for_path(browser, "/success").await;
@@ -280,6 +294,9 @@ async fn journey(
             .await
             .unwrap();
         let page = browser.source().await.expect("account page source");
-        assert!(page.contains(&number), "order {number} on alice's account\n{page}");
+        assert!(
+            page.contains(&number),
+            "order {number} on alice's account\n{page}"
+        );
     }
 }

@@ -118,7 +118,10 @@ impl From<JsonRejection> for ApiError {
             other => Self::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_json",
-                format!("The body is not valid JSON for this request: {}", other.body_text()),
+                format!(
+                    "The body is not valid JSON for this request: {}",
+                    other.body_text()
+                ),
             ),
         }
     }
@@ -230,8 +233,8 @@ pub async fn start(
     }
     let input = body.into_input();
     let options = flow::payment_options(&state, &target.store);
-    let details = form::parse(&input, &FormRules::new(target.flags(), &options))
-        .map_err(invalid_details)?;
+    let details =
+        form::parse(&input, &FormRules::new(target.flags(), &options)).map_err(invalid_details)?;
     let request = flow::request(&state, &target, None, &details);
     let view = placeorder::start(&state, &target.store.id, target.basket.id, request).await?;
     Ok(Json(view).into_response())

@@ -76,7 +76,7 @@ pub async fn show(
         Err(e) => return Ok(page::unresolved(e)),
     };
     let session = session::load(&state, &jar, &target).await?;
-    if let Err(refusal) = guard::editable(&target, session.is_some()) {
+    if let Some(refusal) = guard::not_editable(&target, session.is_some()) {
         return Ok(refusal);
     }
     let session = session.unwrap_or_default();
@@ -117,7 +117,7 @@ pub async fn submit(
         return Ok(page::csrf_refused());
     }
     let existing = session::load(&state, &jar, &target).await?;
-    if let Err(refusal) = guard::editable(&target, existing.is_some()) {
+    if let Some(refusal) = guard::not_editable(&target, existing.is_some()) {
         return Ok(refusal);
     }
     let (jar, mut session) = session::ensure(&state, jar, &target).await?;
@@ -281,16 +281,9 @@ fn details_page(
         listed.extend(delivery.iter());
     }
     let mut problems = problems(&listed);
-    for (field, label) in [
-        ("delivery_method", "Delivery method"),
-        ("payment", "Payment method"),
-        ("privacy_policy", "Privacy policy"),
-    ] {
+    for field in ["delivery_method", "payment", "privacy_policy"] {
         if let Some(message) = errors.get(field) {
-            problems.push(Problem {
-                field,
-                message: format!("{label}: {message}"),
-            });
+            problems.push(Problem { field, message });
         }
     }
 

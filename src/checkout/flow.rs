@@ -8,33 +8,49 @@ use super::session::Session;
 use super::target::Target;
 use crate::app::AppState;
 use crate::config::StoreConfig;
+use crate::db;
+use crate::payment::FlowAction;
+use crate::placeorder::{
+    self, CustomerRef, FailureReason, PaymentSelection, PlaceOrderError, PlaceOrderRequest,
+    ProcessState, ProcessView,
+};
+use crate::relying_party::VerifiedIdentity;
+use crate::web::WebError;
 
-/// The payment methods of every gateway enabled at this store.
+/// The payment methods of every gateway enabled at this store (Flamingo's
+/// `enableOfflinePaymentProvider` is applied by `payment::Gateways`).
 pub fn payment_options(state: &AppState, store: &StoreConfig) -> Vec<PaymentOption> {
-    let _ = state;
-    let mut options = Vec::new();
-    if store.checkout.enable_offline_payment {
-        for (method, title) in [
-            ("cash_on_delivery", "Cash on delivery"),
-            ("cash_in_advance", "Cash in advance"),
-        ] {
-            options.push(PaymentOption {
-                gateway: "offline".into(),
-                gateway_title: "Pay offline".into(),
-                method: method.into(),
-                title: title.into(),
-            });
-        }
-    }
-    options
+    state
+        .payments
+        .methods_for(store)
+        .into_iter()
+        .flat_map(|gateway| {
+            gateway
+                .methods
+                .into_iter()
+                .map(move |method| PaymentOption {
+                    gateway: gateway.gateway.to_owned(),
+                    gateway_title: gateway.title.to_owned(),
+                    method: method.code,
+                    title: method.title,
+                })
+        })
+        .collect()
 }
 
 /// What the shopper's browser must do to pay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentAction {
-    Redirect { url: String },
-    PostRedirect { url: String, params: Vec<(String, String)> },
-    ShowHtml { html: String },
+    Redirect {
+        url: String,
+    },
+    PostRedirect {
+        url: String,
+        params: Vec<(String, String)>,
+    },
+    ShowHtml {
+        html: String,
+    },
 }
 
 /// Where the basket's place-order process stands, as the pages act on it.
@@ -52,14 +68,60 @@ pub enum Progress {
     Cancelled,
     /// Our fault; logged by the process.
     Broken(String),
-    Placed { order_number: String },
+    Placed {
+        order_number: String,
+    },
 }
 
 /// The process as stored; with `run`, the process is first driven if nobody holds it
 /// (the shopper is back from a payment page).
 pub async fn progress(state: &AppState, target: &Target, run: bool) -> anyhow::Result<Progress> {
-    let _ = (state, target, run);
-    Ok(Progress::NotStarted)
+    let (store, basket) = (&target.store.id, target.basket.id);
+    let view = if run {
+        placeorder::refresh(state, store, basket).await
+    } else {
+        placeorder::status(state, store, basket).await
+    };
+    let view = view.map_err(|e| match e {
+        PlaceOrderError::Internal(error) => error,
+        other => anyhow::anyhow!("reading the place-order process: {other}"),
+    })?;
+    Ok(view.map_or(Progress::NotStarted, progress_of))
+}
+
+fn progress_of(view: ProcessView) -> Progress {
+    match view.state {
+        ProcessState::Success => match view.order_number {
+            Some(order_number) => Progress::Placed { order_number },
+            None => Progress::Running,
+        },
+        ProcessState::WaitForCustomer => match view.action {
+            Some(FlowAction::Redirect { url }) => {
+                Progress::WaitingForCustomer(PaymentAction::Redirect { url })
+            }
+            Some(FlowAction::PostRedirect { url, params }) => {
+                Progress::WaitingForCustomer(PaymentAction::PostRedirect { url, params })
+            }
+            Some(FlowAction::ShowHtml { html }) => {
+                Progress::WaitingForCustomer(PaymentAction::ShowHtml { html })
+            }
+            None => Progress::Running,
+        },
+        ProcessState::Failed => {
+            let (reason, message) = match view.failure {
+                Some(failure) => (failure.reason, failure.message),
+                None => (FailureReason::Internal, String::new()),
+            };
+            match reason {
+                r if r.is_payment_problem() => Progress::PaymentFailed(message),
+                FailureReason::PaymentSelectionInvalid => Progress::PaymentFailed(message),
+                FailureReason::BasketInvalid => Progress::BasketInvalid(message),
+                FailureReason::Cancelled => Progress::Cancelled,
+                _ => Progress::Broken(message),
+            }
+        }
+        _ => Progress::Running,
+    }
 }
 
 /// The message of the last attempt's payment failure, while the shopper can try again.
@@ -70,15 +132,42 @@ pub async fn payment_problem(state: &AppState, target: &Target) -> anyhow::Resul
     }
 }
 
+/// What the place-order process needs: the details, who orders (a verified identity, or
+/// a guest), and where a hosted payment page sends the shopper back.
+pub fn request(
+    state: &AppState,
+    target: &Target,
+    identity: Option<&VerifiedIdentity>,
+    details: &Details,
+) -> PlaceOrderRequest {
+    PlaceOrderRequest {
+        customer: identity.map(|i| CustomerRef {
+            issuer: i.issuer.clone(),
+            subject: i.subject.clone(),
+            customer_id: i.customer_id,
+        }),
+        email: details.email.clone(),
+        billing: details.billing.clone(),
+        delivery: details.delivery.clone(),
+        delivery_method: details.delivery_method.code().to_owned(),
+        payment: PaymentSelection {
+            gateway: details.payment.gateway.clone(),
+            method: details.payment.method.clone(),
+        },
+        return_url: target.url(state, "/payment"),
+    }
+}
+
 /// Starts (or finds) the basket's place-order process and sends the shopper to the
-/// payment step, which follows it.
+/// payment step, which follows it. A repeated start returns the same process.
 pub async fn place_order(
     state: &AppState,
     target: &Target,
     session: &Session,
     details: &Details,
-) -> anyhow::Result<Response> {
-    let _ = (state, session, details);
+) -> Result<Response, WebError> {
+    let request = request(state, target, session.identity.as_ref(), details);
+    placeorder::start(state, &target.store.id, target.basket.id, request).await?;
     Ok(Redirect::to(&target.path("/payment")).into_response())
 }
 
@@ -102,7 +191,26 @@ pub struct PlacedLine {
 }
 
 /// The basket's order, once placed.
-pub async fn placed_order(state: &AppState, target: &Target) -> anyhow::Result<Option<PlacedOrder>> {
-    let _ = (state, target);
-    Ok(None)
+pub async fn placed_order(
+    state: &AppState,
+    target: &Target,
+) -> anyhow::Result<Option<PlacedOrder>> {
+    let order = db::orders::find_for_basket(&state.db, &target.store.id, target.basket.id).await?;
+    Ok(order.map(|o| PlacedOrder {
+        number: o.number,
+        email: o.email,
+        delivery_method: o.delivery_method,
+        payment_method: o.payment_method,
+        lines: o
+            .lines
+            .into_iter()
+            .map(|l| PlacedLine {
+                name: l.name,
+                quantity: l.quantity,
+                unit_price_minor: l.unit_price_minor,
+            })
+            .collect(),
+        total: o.total,
+        customer_id: o.customer_id,
+    }))
 }

@@ -193,9 +193,10 @@ pub fn parse(input: &DetailsInput, rules: &FormRules<'_>) -> Result<Details, Fie
                 "Enter your email address, so we can confirm the order.",
             );
         } else {
+            let _ = e;
             errors.add(
                 "email",
-                format!("{} Use the form name@example.com.", sentence(&e)),
+                "Enter an email address in the form name@example.com.",
             );
         }
     });
@@ -276,25 +277,27 @@ enum AddressPart {
 
 fn add_address_errors(errors: &mut FieldErrors, problems: &[DomainError], part: AddressPart) {
     for problem in problems {
-        let field = match (part, problem.field) {
-            (AddressPart::Billing, "name") => "billing_name",
-            (AddressPart::Billing, "street") => "billing_street",
-            (AddressPart::Billing, "postal_code") => "billing_postal_code",
-            (AddressPart::Billing, "city") => "billing_city",
-            (AddressPart::Billing, _) => "billing_country",
-            (AddressPart::Delivery, "name") => "delivery_name",
-            (AddressPart::Delivery, "street") => "delivery_street",
-            (AddressPart::Delivery, "postal_code") => "delivery_postal_code",
-            (AddressPart::Delivery, "city") => "delivery_city",
-            (AddressPart::Delivery, _) => "delivery_country",
+        let (field, subject) = match (part, problem.field) {
+            (AddressPart::Billing, "name") => ("billing_name", "the billing name"),
+            (AddressPart::Billing, "street") => ("billing_street", "the billing street"),
+            (AddressPart::Billing, "postal_code") => {
+                ("billing_postal_code", "the billing postal code")
+            }
+            (AddressPart::Billing, "city") => ("billing_city", "the billing city"),
+            (AddressPart::Billing, _) => ("billing_country", "the billing country"),
+            (AddressPart::Delivery, "name") => ("delivery_name", "the recipient's name"),
+            (AddressPart::Delivery, "street") => ("delivery_street", "the delivery street"),
+            (AddressPart::Delivery, "postal_code") => {
+                ("delivery_postal_code", "the delivery postal code")
+            }
+            (AddressPart::Delivery, "city") => ("delivery_city", "the delivery city"),
+            (AddressPart::Delivery, _) => ("delivery_country", "the delivery country"),
         };
-        errors.add(field, sentence(problem));
+        errors.add(
+            field,
+            crate::store::forms::sentence(subject, problem.reason),
+        );
     }
-}
-
-/// "is required" → "This is required."
-fn sentence(problem: &DomainError) -> String {
-    crate::store::forms::sentence(problem.reason)
 }
 
 /// Optional; digits with the usual separators, at most 30 characters.

@@ -8,18 +8,19 @@ use super::page;
 use super::target::Target;
 use crate::domain::BasketStatus;
 
-/// Start, details and review: the basket must be open and have items.
-pub fn editable(target: &Target, has_session: bool) -> Result<(), Response> {
+/// Start, details and review need an open basket with items; otherwise the answer to
+/// give instead.
+pub fn not_editable(target: &Target, has_session: bool) -> Option<Response> {
     match target.status() {
-        BasketStatus::Open if target.is_empty() => Err(page::empty_basket(target)),
-        BasketStatus::Open => Ok(()),
+        BasketStatus::Open if target.is_empty() => Some(page::empty_basket(target)),
+        BasketStatus::Open => None,
         BasketStatus::Frozen if has_session => {
-            Err(Redirect::to(&target.path("/payment")).into_response())
+            Some(Redirect::to(&target.path("/payment")).into_response())
         }
-        BasketStatus::Frozen => Err(page::in_progress_elsewhere(target)),
+        BasketStatus::Frozen => Some(page::in_progress_elsewhere(target)),
         BasketStatus::Ordered if has_session => {
-            Err(Redirect::to(&target.path("/success")).into_response())
+            Some(Redirect::to(&target.path("/success")).into_response())
         }
-        BasketStatus::Ordered => Err(page::already_ordered(target)),
+        BasketStatus::Ordered => Some(page::already_ordered(target)),
     }
 }

@@ -3,6 +3,7 @@
 //! (`config::CheckoutFlags`) switching steps and form parts; and a JSON API mirroring the
 //! place-order process for headless storefronts.
 
+mod api;
 mod delivery;
 mod details;
 mod flow;
@@ -20,7 +21,7 @@ mod target;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use crate::app::AppState;
 use crate::config::StoreConfig;
@@ -52,8 +53,26 @@ pub fn router() -> Router<AppState> {
             get(review::show).post(place_order::submit),
         )
         .route("/{store_id}/{basket_id}/payment", get(payment::show))
-        .route("/{store_id}/{basket_id}/place-order", post(place_order::submit))
+        .route(
+            "/{store_id}/{basket_id}/place-order",
+            post(place_order::submit),
+        )
         .route("/{store_id}/{basket_id}/success", get(success::show))
+        .route("/api/openapi.json", get(api::openapi))
+        .route(
+            "/api/v1/{store_id}/{basket_id}/place-order",
+            get(api::status).post(api::start),
+        )
+        .route(
+            "/api/v1/{store_id}/{basket_id}/place-order/refresh",
+            post(api::refresh),
+        )
+        .route(
+            "/api/v1/{store_id}/{basket_id}/place-order/cancel",
+            post(api::cancel),
+        )
+        .route("/api/{*rest}", any(api::not_found))
+        .merge(crate::payment::testgateway::router())
 }
 
 async fn home() -> Response {

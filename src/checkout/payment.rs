@@ -38,10 +38,11 @@ pub async fn show(
         Ok(target) => target,
         Err(e) => return Ok(page::unresolved(e)),
     };
-    let Some(session) = session::load(&state, &jar, &target).await? else {
-        return Ok(page::no_session(&target));
-    };
-    let chrome = Chrome::new(&target, Step::Payment).signed_in_as(session.signed_in_as());
+    // No session needed: this page shows no personal data, and a shopper of a headless
+    // storefront (JSON API) comes back here from the payment page without one.
+    let session = session::load(&state, &jar, &target).await?;
+    let chrome =
+        Chrome::new(&target, Step::Payment).signed_in_as(session.and_then(|s| s.signed_in_as()));
     // The shopper may be back from a payment page: let the process look now.
     let progress = flow::progress(&state, &target, true).await?;
     Ok(respond(&state, &target, chrome, progress))
@@ -136,9 +137,7 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
         Progress::Broken(message) => NoticePage {
             chrome,
             title: "We could not place your order".into(),
-            message: format!(
-                "{message} Nothing was charged. Please try again in a moment."
-            ),
+            message: format!("{message} Nothing was charged. Please try again in a moment."),
             next_href: target.path("/details"),
             next_label: "Back to your details".into(),
         }
@@ -153,5 +152,11 @@ fn origin_of(url: &str) -> String {
 }
 
 fn same_origin(state: &AppState, url: &str) -> bool {
-    origin_of(url) == state.config.checkout.base_url.origin().ascii_serialization()
+    origin_of(url)
+        == state
+            .config
+            .checkout
+            .base_url
+            .origin()
+            .ascii_serialization()
 }

@@ -94,5 +94,5 @@ pub async fn submit(
         );
         return Ok(page.respond(status, csrf));
     }
-    Ok(flow::place_order(&state, &target, &session, &details).await?)
+    flow::place_order(&state, &target, &session, &details).await
 }

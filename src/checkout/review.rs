@@ -49,7 +49,7 @@ pub async fn show(
         Err(e) => return Ok(page::unresolved(e)),
     };
     let session = session::load(&state, &jar, &target).await?;
-    if let Err(refusal) = guard::editable(&target, session.is_some()) {
+    if let Some(refusal) = guard::not_editable(&target, session.is_some()) {
         return Ok(refusal);
     }
     if target.flags().skip_review_action {

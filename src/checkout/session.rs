@@ -7,39 +7,44 @@ use axum_extra::extract::CookieJar;
 use super::form::DetailsInput;
 use super::target::Target;
 use crate::app::AppState;
-use crate::domain::{Address, CustomerId};
-
-/// The identity the relying party verified for this store and basket.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    pub issuer: String,
-    pub subject: String,
-    pub customer_id: Option<CustomerId>,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<Address>,
-}
+use crate::relying_party::{self, CheckoutSession, VerifiedIdentity};
 
 #[derive(Debug, Clone, Default)]
 pub struct Session {
-    pub identity: Option<Identity>,
+    pub identity: Option<VerifiedIdentity>,
     pub draft: Option<DetailsInput>,
 }
 
 impl Session {
-    /// The form as the shopper last left it; otherwise pre-filled from the identity.
+    /// The form as the shopper last left it, with what the store knows about a logged-in
+    /// shopper filled into the fields still empty (what was typed always wins).
     pub fn form(&self) -> DetailsInput {
-        if let Some(draft) = &self.draft {
-            return draft.clone();
-        }
-        let mut input = DetailsInput::fresh();
-        if let Some(identity) = &self.identity {
-            input.email = identity.email.clone().unwrap_or_default();
-            input.phone = identity.phone.clone().unwrap_or_default();
+        let mut input = self.draft.clone().unwrap_or_else(DetailsInput::fresh);
+        let Some(identity) = &self.identity else {
+            return input;
+        };
+        let fill = |field: &mut String, value: Option<&String>| {
+            if field.trim().is_empty()
+                && let Some(value) = value
+            {
+                field.clone_from(value);
+            }
+        };
+        fill(&mut input.email, identity.email.as_ref());
+        fill(&mut input.phone, identity.phone.as_ref());
+        let billing_empty = [
+            &input.billing_name,
+            &input.billing_street,
+            &input.billing_postal_code,
+            &input.billing_city,
+            &input.billing_country,
+        ]
+        .iter()
+        .all(|f| f.trim().is_empty());
+        if billing_empty {
             match &identity.address {
                 Some(address) => input.set_billing(address),
-                None => input.billing_name = identity.name.clone().unwrap_or_default(),
+                None => fill(&mut input.billing_name, identity.name.as_ref()),
             }
         }
         input
@@ -62,8 +67,9 @@ pub async fn load(
     jar: &CookieJar,
     target: &Target,
 ) -> anyhow::Result<Option<Session>> {
-    let _ = (state, jar, target);
-    Ok(None)
+    let session =
+        relying_party::session::load(state, jar, &target.store.id, target.basket.id).await?;
+    Ok(session.map(Session::from))
 }
 
 /// This browser's session for this basket, created (with its cookie) when missing.
@@ -72,8 +78,9 @@ pub async fn ensure(
     jar: CookieJar,
     target: &Target,
 ) -> anyhow::Result<(CookieJar, Session)> {
-    let _ = (state, target);
-    Ok((jar, Session::default()))
+    let (jar, session) =
+        relying_party::session::ensure(state, jar, &target.store.id, target.basket.id).await?;
+    Ok((jar, Session::from(session)))
 }
 
 /// Keeps the form as typed in the session, server-side.
@@ -83,6 +90,18 @@ pub async fn save_draft(
     target: &Target,
     draft: &DetailsInput,
 ) -> anyhow::Result<()> {
-    let _ = (state, jar, target, draft);
-    Ok(())
+    let json = serde_json::to_value(draft)?;
+    relying_party::session::save_draft(state, jar, &target.store.id, target.basket.id, &json).await
+}
+
+impl From<CheckoutSession> for Session {
+    fn from(session: CheckoutSession) -> Self {
+        Self {
+            identity: session.identity,
+            // A draft this version cannot read is dropped, never an error page.
+            draft: session
+                .draft
+                .and_then(|json| serde_json::from_value(json).ok()),
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub async fn show(
         Err(e) => return Ok(page::unresolved(e)),
     };
     let session = session::load(&state, &jar, &target).await?;
-    if let Err(refusal) = guard::editable(&target, session.is_some()) {
+    if let Some(refusal) = guard::not_editable(&target, session.is_some()) {
         return Ok(refusal);
     }
     let logged_in = session.as_ref().is_some_and(|s| s.identity.is_some());
@@ -53,7 +53,7 @@ pub async fn show(
     let mut response = (csrf, render(&page)).into_response();
     // The login form's POST ends in a redirect to the store's authorization endpoint, and
     // CSP `form-action` applies to redirects too.
-    let csp = crate::web::headers::csp_with_form_targets(&[target.store.issuer()]);
+    let csp = crate::relying_party::login_form_csp(&state, &target.store);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()
@@ -84,7 +84,7 @@ pub async fn guest(
         return Ok(page::csrf_refused());
     }
     let existing = session::load(&state, &jar, &target).await?;
-    if let Err(refusal) = guard::editable(&target, existing.is_some()) {
+    if let Some(refusal) = guard::not_editable(&target, existing.is_some()) {
         return Ok(refusal);
     }
     let (jar, _session) = session::ensure(&state, jar, &target).await?;

@@ -3,16 +3,16 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 use super::delivery::DeliveryMethod;
 use super::flow::{self, Progress};
-use super::page::{self, Chrome, LineView, Step};
+use super::page::{self, Chrome, LineView, NoticePage, Step};
 use super::session;
 use super::target;
 use crate::app::AppState;
-use crate::domain::BasketStatus;
 use crate::store::view;
 use crate::web::{WebError, render};
 
@@ -39,18 +39,25 @@ pub async fn show(
         Ok(target) => target,
         Err(e) => return Ok(page::unresolved(e)),
     };
-    let Some(session) = session::load(&state, &jar, &target).await? else {
-        return Ok(match target.status() {
-            BasketStatus::Ordered => page::already_ordered(&target),
-            _ => page::no_session(&target),
-        });
-    };
-    if !matches!(
-        flow::progress(&state, &target, false).await?,
-        Progress::Placed { .. }
-    ) {
+    let session = session::load(&state, &jar, &target).await?;
+    let Progress::Placed { order_number } = flow::progress(&state, &target, false).await? else {
         return Ok(Redirect::to(&target.path("/payment")).into_response());
-    }
+    };
+    let Some(session) = session else {
+        // Another browser (or a headless storefront's shopper back from a payment page):
+        // the order number only, none of the shopper's details.
+        return Ok(NoticePage {
+            chrome: Chrome::new(&target, Step::Done),
+            title: "Your order has been placed".into(),
+            message: format!(
+                "The order number is {order_number}. The confirmation with all details \
+                 went to the email address given with the order."
+            ),
+            next_href: target.store.url("/"),
+            next_label: format!("Continue shopping at {}", target.store.name),
+        }
+        .respond(StatusCode::OK));
+    };
     let Some(order) = flow::placed_order(&state, &target).await? else {
         return Ok(Redirect::to(&target.path("/payment")).into_response());
     };
@@ -72,7 +79,10 @@ pub async fn show(
                     name: l.name.clone(),
                     quantity: l.quantity,
                     unit_price: view::price(unit),
-                    total: unit.checked_mul(l.quantity).map(view::price).unwrap_or_default(),
+                    total: unit
+                        .checked_mul(l.quantity)
+                        .map(view::price)
+                        .unwrap_or_default(),
                 }
             })
             .collect(),

@@ -5,26 +5,16 @@ use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use shared_checkout::db;
-use shared_checkout::domain::{Address, BasketId, Currency, Email, Money, Password, StoreId};
+use shared_checkout::domain::{Address, BasketId, Currency, Email, Password, StoreId};
 
 use crate::helpers::*;
 
 pub const ALICE_EMAIL: &str = "alice@example.com";
 pub const ALICE_PASSWORD: &str = "correct horse battery staple";
 
-/// Makes sure the catalog has a product and alice has an account at site1 with a billing
-/// address and phone, whatever the demo seed already holds.
+/// Makes sure alice has an account at site1 with a billing address and phone, whatever
+/// the demo seed already holds.
 pub async fn ensure_catalog_and_alice(app: &TestApp) {
-    let eur = Currency::parse("EUR").unwrap();
-    db::products::insert_if_absent(
-        &app.state.db,
-        "test-mug",
-        "Enamel mug",
-        "A mug for the tests.",
-        Money::new(1250, eur),
-    )
-    .await
-    .expect("seed a product");
     let site1 = StoreId::parse("site1").unwrap();
     let email = Email::parse(ALICE_EMAIL).unwrap();
     let existing = db::customers::find_for_login(&app.state.db, &site1, &email)
@@ -124,8 +114,11 @@ pub async fn empty_basket(app: &TestApp, store: &str) -> BasketId {
         .unwrap()
 }
 
+/// A form as (field, value) pairs.
+pub type FormFields = Vec<(&'static str, String)>;
+
 /// The details form as a guest fills it in, ready to post (without the token).
-pub fn guest_details() -> Vec<(&'static str, String)> {
+pub fn guest_details() -> FormFields {
     vec![
         ("email", "guest@example.org".into()),
         ("billing_name", "Gus Guest".into()),
@@ -219,4 +212,162 @@ pub fn join_url(base: &str, location: &str) -> String {
         .and_then(|b| b.join(location))
         .map(|u| u.to_string())
         .unwrap_or_else(|_| location.to_owned())
+}
+
+/// GETs `url` and follows every redirect, across hosts, until a page answers; returns
+/// the final URL and response.
+pub async fn follow(browser: &Browser, url: &str) -> (String, Response) {
+    let mut url = url.to_owned();
+    for _ in 0..20 {
+        let response = browser.get(&url).await;
+        if !response.status().is_redirection() {
+            return (url, response);
+        }
+        url = join_url(&url, &location(&response));
+    }
+    panic!("too many redirects, last at {url}");
+}
+
+/// Follows a redirect response to its final page.
+pub async fn follow_response(
+    browser: &Browser,
+    from: &str,
+    response: Response,
+) -> (String, Response) {
+    if !response.status().is_redirection() {
+        return (from.to_owned(), response);
+    }
+    follow(browser, &join_url(from, &location(&response))).await
+}
+
+/// From the checkout's start page: "Log in with {store}", the store's login form, and back
+/// through the callback. Returns the page the shopper lands on (the details form).
+pub async fn log_in_through_store(
+    browser: &Browser,
+    checkout: &str,
+    email: &str,
+    password: &str,
+) -> (String, String) {
+    let token = token_from(browser, checkout).await;
+    let started = post_with_token(browser, &format!("{checkout}/login"), &token, &[]).await;
+    assert_redirect(&started);
+    let (login_url, login_page) =
+        follow_response(browser, &format!("{checkout}/login"), started).await;
+    let status = login_page.status();
+    let html = login_page.text().await.unwrap();
+    assert_eq!(status, 200, "store login page at {login_url}: {html}");
+    let request = hidden_input(&html, "request").expect("the login form names its request");
+    let store_token = csrf_token(&html);
+    let posted = browser
+        .post_form(
+            &join_url(&login_url, "/login"),
+            &[
+                ("request", request.as_str()),
+                ("email", email),
+                ("password", password),
+                ("authenticity_token", store_token.as_str()),
+            ],
+        )
+        .await;
+    assert!(
+        posted.status().is_redirection(),
+        "login refused: {}",
+        posted.status()
+    );
+    let (landed, page) = follow_response(browser, &join_url(&login_url, "/login"), posted).await;
+    let status = page.status();
+    let html = page.text().await.unwrap();
+    assert_eq!(status, 200, "after login at {landed}: {html}");
+    (landed, html)
+}
+
+/// The details form of this browser's checkout, submitted with `form`; returns the
+/// response (a 303 to review or payment when valid).
+pub async fn submit_details(
+    browser: &Browser,
+    checkout: &str,
+    form: &[(&'static str, String)],
+) -> Response {
+    let details = format!("{checkout}/details");
+    let token = token_from(browser, &details).await;
+    post_with_token(browser, &details, &token, form).await
+}
+
+/// Review, then "Place order": returns the place-order response (a 303 to payment).
+pub async fn confirm_review(browser: &Browser, checkout: &str) -> Response {
+    let review = format!("{checkout}/review");
+    let (status, html) = page(browser, &review).await;
+    assert_eq!(status, 200, "review page: {html}");
+    let token = csrf_token(&html);
+    let total = hidden_input(&html, "expected_total").expect("the review names its total");
+    post_with_token(
+        browser,
+        &format!("{checkout}/place-order"),
+        &token,
+        &[("expected_total", total)],
+    )
+    .await
+}
+
+/// Guest checkout through to the payment step with `payment`; returns where the payment
+/// step sends the shopper.
+pub async fn guest_checkout(
+    app: &TestApp,
+    browser: &Browser,
+    checkout: &str,
+    payment: &str,
+) -> String {
+    let response = submit_details(
+        browser,
+        checkout,
+        &with(guest_details(), "payment", payment),
+    )
+    .await;
+    assert_redirect(&response);
+    assert!(
+        location(&response).ends_with("/review"),
+        "{}",
+        location(&response)
+    );
+    let placed = confirm_review(browser, checkout).await;
+    assert_redirect(&placed);
+    assert!(
+        location(&placed).ends_with("/payment"),
+        "{}",
+        location(&placed)
+    );
+    follow_payment(app, browser, checkout).await
+}
+
+/// The success page's order number.
+pub fn order_number(html: &str) -> String {
+    let marker = "class=\"order-number\">";
+    let at = html.find(marker).expect("an order number") + marker.len();
+    let end = at + html[at..].find('<').expect("end of the order number");
+    html[at..end].to_owned()
+}
+
+/// The process of a basket, via the JSON API.
+pub async fn process_json(app: &TestApp, basket: BasketId, store: &str) -> serde_json::Value {
+    let response = Browser::new()
+        .get(&app.checkout_url(&format!("/api/v1/{store}/{basket}/place-order")))
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// On the hosted test payment page: press `decision` ("approve", "decline", "abandon").
+pub async fn decide_at_test_gateway(browser: &Browser, page_url: &str, decision: &str) -> Response {
+    let (status, html) = page(browser, page_url).await;
+    assert_eq!(status, 200, "test gateway page: {html}");
+    let token = csrf_token(&html);
+    browser
+        .post_form(
+            page_url,
+            &[
+                ("decision", decision),
+                ("authenticity_token", token.as_str()),
+            ],
+        )
+        .await
 }

@@ -29,10 +29,7 @@ async fn start_page_shows_the_store_the_steps_and_both_ways_on(backend: Backend)
     );
     assert!(html.contains("href=\"/site1/theme.css\""), "{html}");
     assert!(html.contains("class=\"steps\""), "{html}");
-    assert!(
-        html.contains("Enamel mug") || html.contains("× 2"),
-        "{html}"
-    );
+    assert!(html.contains("× 2"), "{html}");
     assert!(
         csp.contains(&format!("form-action 'self' {}", app.issuer("site1"))),
         "the login form may redirect to the store: {csp}"
@@ -244,7 +241,7 @@ async fn tampered_choices_and_oversized_fields_come_back_as_readable_4xx(backend
     let details = format!("{checkout}/details");
     let token = token_from(&browser, &details).await;
     let long = "x".repeat(10_000);
-    let cases: Vec<(&str, Vec<(&'static str, String)>, &str)> = vec![
+    let cases: Vec<(&str, FormFields, &str)> = vec![
         (
             "unknown payment method",
             with(guest_details(), "payment", "offline:gold_bars"),
