@@ -1,0 +1,382 @@
+//! The JSON API for headless storefronts and its OpenAPI document.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::checkout_helpers::*;
+use crate::helpers::*;
+
+/// A guest's details as the API takes them.
+pub fn guest_body(gateway: &str, method: &str) -> Value {
+    json!({
+        "email": "headless@example.org",
+        "billing": {
+            "name": "Hedda Less",
+            "street": "3 API Avenue",
+            "postal_code": "50667",
+            "city": "Cologne",
+            "country": "DE"
+        },
+        "delivery_method": "standard",
+        "payment": { "gateway": gateway, "method": method },
+        "privacy_policy_accepted": true
+    })
+}
+
+fn api(app: &TestApp, store: &str, basket: impl std::fmt::Display, rest: &str) -> String {
+    app.checkout_url(&format!("/api/v1/{store}/{basket}/place-order{rest}"))
+}
+
+async fn post_json(url: &str, body: &Value) -> (StatusCode, Value) {
+    let response = Browser::new()
+        .client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn post_empty(url: &str) -> (StatusCode, Value) {
+    let response = Browser::new().client.post(url).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn get_json(url: &str) -> (StatusCode, Value) {
+    let response = Browser::new().get(url).await;
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn the_api_places_an_offline_order_once_however_often_it_is_asked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let basket = basket_of(&checkout);
+    let url = api(&app, "site1", basket, "");
+    let (status, view) = post_json(&url, &guest_body("offline", "cash_on_delivery")).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["state"], "success", "{view}");
+    assert_eq!(view["basket_id"], basket.to_string());
+    let number = view["order_number"]
+        .as_str()
+        .expect("an order number")
+        .to_owned();
+    let (status, again) = post_json(&url, &guest_body("offline", "cash_in_advance")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["process_id"], view["process_id"]);
+    assert_eq!(again["order_number"], number.as_str());
+    let (status, current) = get_json(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(current["order_number"], number.as_str());
+    assert_eq!(orders_for_basket(&app, basket).await, 1);
+}
+
+async fn the_api_hands_out_the_hosted_page_and_can_cancel(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let shopper = app.browser();
+    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let basket = basket_of(&checkout);
+    let url = api(&app, "site1", basket, "");
+    let (status, view) = post_json(&url, &guest_body("testgateway", "card")).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["state"], "wait_for_customer", "{view}");
+    assert_eq!(view["action"]["type"], "redirect");
+    let hosted = view["action"]["url"].as_str().unwrap().to_owned();
+    assert!(
+        hosted.starts_with(&app.checkout_url("/testgateway/")),
+        "{hosted}"
+    );
+    let (status, cancelled) = post_empty(&api(&app, "site1", basket, "/cancel")).await;
+    assert_eq!(status, 200);
+    assert_eq!(cancelled["state"], "failed", "{cancelled}");
+    assert_eq!(cancelled["failure"]["reason"], "cancelled");
+    assert_eq!(orders_for_basket(&app, basket).await, 0);
+    // The basket is open again: the store lets the shopper change it.
+    let (_, basket_page) = page(&shopper, &app.store_url("site1", "/basket")).await;
+    assert!(basket_page.contains("/basket/update"), "{basket_page}");
+}
+
+async fn the_api_refresh_places_the_order_after_the_payment_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let shopper = app.browser();
+    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let basket = basket_of(&checkout);
+    let (_, view) = post_json(
+        &api(&app, "site1", basket, ""),
+        &guest_body("testgateway", "card"),
+    )
+    .await;
+    let hosted = view["action"]["url"].as_str().unwrap().to_owned();
+    let decided = decide_at_test_gateway(&shopper, &hosted, "approve").await;
+    assert_redirect(&decided);
+    // The shopper lands on the checkout's payment step, without a checkout session.
+    let back = join_url(&hosted, &location(&decided));
+    let (status, _) = page(&shopper, &back).await;
+    assert!(status == 200 || status == 303, "{status}");
+    let (status, refreshed) = post_empty(&api(&app, "site1", basket, "/refresh")).await;
+    assert_eq!(status, 200);
+    assert_eq!(refreshed["state"], "success", "{refreshed}");
+    assert_eq!(orders_for_basket(&app, basket).await, 1);
+    // The confirmation page shows the number to a browser without a session.
+    let (landed, response) = follow(&shopper, &format!("{checkout}/payment")).await;
+    let html = response.text().await.unwrap();
+    assert_eq!(landed, format!("{checkout}/success"));
+    assert!(
+        html.contains(refreshed["order_number"].as_str().unwrap()),
+        "{html}"
+    );
+}
+
+async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let basket = basket_of(&checkout);
+    let empty = empty_basket(&app, "site1").await;
+    let random = uuid::Uuid::new_v4();
+    let good = guest_body("offline", "cash_on_delivery");
+    let mut missing_email = good.clone();
+    missing_email["email"] = json!("");
+    let mut unknown_field = good.clone();
+    unknown_field["total_minor"] = json!(1);
+    let mut oversized = good.clone();
+    oversized["billing"]["city"] = json!("x".repeat(5000));
+    let mut bad_delivery = good.clone();
+    bad_delivery["delivery_method"] = json!("drone");
+    let cases: Vec<(&str, String, Option<Value>, u16, &str)> = vec![
+        (
+            "unknown store",
+            api(&app, "nosuch", basket, ""),
+            Some(good.clone()),
+            404,
+            "not_found",
+        ),
+        (
+            "unknown basket",
+            api(&app, "site1", random, ""),
+            Some(good.clone()),
+            404,
+            "not_found",
+        ),
+        (
+            "malformed basket",
+            api(&app, "site1", "nope", ""),
+            Some(good.clone()),
+            404,
+            "not_found",
+        ),
+        (
+            "cross-store basket",
+            api(&app, "site2", basket, ""),
+            Some(good.clone()),
+            404,
+            "not_found",
+        ),
+        (
+            "empty basket",
+            api(&app, "site1", empty, ""),
+            Some(good.clone()),
+            409,
+            "basket_empty",
+        ),
+        (
+            "missing email",
+            api(&app, "site1", basket, ""),
+            Some(missing_email),
+            422,
+            "invalid_details",
+        ),
+        (
+            "oversized city",
+            api(&app, "site1", basket, ""),
+            Some(oversized),
+            422,
+            "invalid_details",
+        ),
+        (
+            "unknown delivery",
+            api(&app, "site1", basket, ""),
+            Some(bad_delivery),
+            422,
+            "invalid_details",
+        ),
+        (
+            "unknown field",
+            api(&app, "site1", basket, ""),
+            Some(unknown_field),
+            400,
+            "invalid_json",
+        ),
+        (
+            "not JSON",
+            api(&app, "site1", basket, ""),
+            None,
+            400,
+            "invalid_json",
+        ),
+        (
+            "status without process",
+            api(&app, "site1", basket, ""),
+            Some(Value::Null),
+            404,
+            "not_found",
+        ),
+        (
+            "refresh without process",
+            api(&app, "site1", basket, "/refresh"),
+            Some(Value::Null),
+            404,
+            "not_found",
+        ),
+        (
+            "cancel without process",
+            api(&app, "site1", basket, "/cancel"),
+            Some(Value::Null),
+            404,
+            "not_found",
+        ),
+        (
+            "unknown endpoint",
+            app.checkout_url("/api/v2/whatever"),
+            Some(Value::Null),
+            404,
+            "not_found",
+        ),
+    ];
+    let client = Browser::new().client;
+    for (case, url, body, status, code) in cases {
+        let request = match body {
+            Some(Value::Null)
+                if case.starts_with("status") || case.starts_with("unknown endpoint") =>
+            {
+                client.get(&url)
+            }
+            Some(Value::Null) => client.post(&url),
+            Some(body) => client.post(&url).json(&body),
+            None => client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"email\":"),
+        };
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{case}");
+        let body: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!(body["error"], code, "{case}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{case}: {body}"
+        );
+        if code == "invalid_details" {
+            assert!(body["fields"].is_object(), "{case}: {body}");
+        }
+    }
+    // Field names follow the JSON shape.
+    let mut bad_city = good.clone();
+    bad_city["billing"]["city"] = json!("");
+    let (_, body) = post_json(&api(&app, "site1", basket, ""), &bad_city).await;
+    assert!(body["fields"]["billing.city"].is_string(), "{body}");
+    // A form post is not JSON.
+    let response = client
+        .post(api(&app, "site1", basket, ""))
+        .form(&[("email", "x@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    assert_eq!(orders_for_basket(&app, basket).await, 0);
+}
+
+async fn every_path_in_the_openapi_document_answers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (status, doc) = get_json(&app.checkout_url("/api/openapi.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let basket = basket_of(&checkout);
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 4, "{paths:?}");
+    let client = Browser::new().client;
+    // Start first, so every other operation has a process to talk about.
+    let mut operations: Vec<(String, String)> = Vec::new();
+    for (path, item) in paths {
+        for method in ["post", "get"] {
+            if item.get(method).is_some() {
+                operations.push((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    operations.sort_by_key(|(method, path)| {
+        (
+            !path.ends_with("/place-order") || method != "post",
+            path.clone(),
+        )
+    });
+    for (method, path) in operations {
+        let url = app.checkout_url(
+            &path
+                .replace("{store_id}", "site1")
+                .replace("{basket_id}", &basket.to_string()),
+        );
+        let request = match method.as_str() {
+            "post" if path.ends_with("/place-order") => client
+                .post(&url)
+                .json(&guest_body("offline", "cash_on_delivery")),
+            "post" => client.post(&url),
+            _ => client.get(&url),
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        assert_eq!(status, 200, "{method} {path}");
+        let documented = &doc["paths"][&path][&method]["responses"];
+        assert!(
+            documented.get("200").is_some(),
+            "{method} {path}: 200 undocumented"
+        );
+        let content_type = header(response.headers(), "content-type")
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path}: {content_type}"
+        );
+        let body: Value = response.json().await.unwrap();
+        if path.contains("place-order") {
+            let schema = &doc["components"]["schemas"]["ProcessView"];
+            for field in schema["required"].as_array().unwrap() {
+                let field = field.as_str().unwrap();
+                assert!(
+                    body.get(field).is_some(),
+                    "{method} {path}: {field} missing in {body}"
+                );
+            }
+            for field in body.as_object().unwrap().keys() {
+                assert!(
+                    schema["properties"].get(field).is_some(),
+                    "{method} {path}: {field} undocumented"
+                );
+            }
+            let state = body["state"].as_str().unwrap();
+            assert!(
+                schema["properties"]["state"]["enum"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s == state),
+                "{state} undocumented"
+            );
+        }
+    }
+}
+
+crate::on_both_backends!(
+    the_api_places_an_offline_order_once_however_often_it_is_asked,
+    the_api_hands_out_the_hosted_page_and_can_cancel,
+    the_api_refresh_places_the_order_after_the_payment_page,
+    api_errors_are_json_with_a_code_a_message_and_a_4xx,
+    every_path_in_the_openapi_document_answers,
+);
