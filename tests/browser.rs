@@ -123,6 +123,17 @@ async fn wait_for_path(browser: &Client, host_and_path_part: &str) -> String {
     panic!("never reached {host_and_path_part}; at {url}\n{source}");
 }
 
+/// With `SCREENSHOT_DIR` set, saves what the shopper sees at each step (for reviewing the
+/// pages by eye, or a CI artifact).
+async fn snap(browser: &Client, name: &str) {
+    let Some(dir) = std::env::var_os("SCREENSHOT_DIR") else {
+        return;
+    };
+    let png = browser.screenshot().await.expect("a screenshot");
+    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
 async fn value_of(browser: &Client, css: &str) -> String {
     find(browser, Locator::Css(css))
         .await
@@ -155,6 +166,10 @@ async fn journey(
     browser: &Client,
     alice: &shared_checkout::domain::Customer,
 ) {
+    browser
+        .set_window_size(1280, 1000)
+        .await
+        .expect("a desktop-sized window");
     // The store: add the first product, then follow the basket's "Checkout" link.
     browser
         .goto(&app.store_url("site1", "/"))
@@ -177,6 +192,7 @@ async fn journey(
     wait_for_path(browser, "checkout.localhost").await;
 
     // The checkout's start page: log in with the store.
+    snap(browser, "01-start").await;
     let login = find(
         browser,
         Locator::XPath("//button[contains(., 'Log in with Harbour Goods')]"),
@@ -217,6 +233,7 @@ async fn journey(
     assert_eq!(value_of(browser, "#billing_city").await, billing.city);
     assert_eq!(value_of(browser, "#billing_street").await, billing.street);
 
+    snap(browser, "02-details-prefilled").await;
     // Offline payment, privacy policy, continue.
     find(browser, Locator::Css("#payment-offline-cash_on_delivery"))
         .await
@@ -239,6 +256,7 @@ async fn journey(
 
     // Review, then place the order.
     wait_for_path(browser, "/review").await;
+    snap(browser, "03-review").await;
     find(
         browser,
         Locator::XPath("//button[contains(., 'Place order')]"),
@@ -250,6 +268,7 @@ async fn journey(
 
     // The success page names the order.
     wait_for_path(browser, "/success").await;
+    snap(browser, "04-success").await;
     let number = find(browser, Locator::Css(".order-number"))
         .await
         .text()
@@ -267,6 +286,7 @@ async fn journey(
 
     // The order is on alice's account page at site1.
     wait_for_path(browser, "site1.localhost").await;
+    snap(browser, "05-account").await;
     let page = browser.source().await.expect("account page source");
     if !page.contains(&number) {
         // Not logged in at the store in this browser: log in there, then look again.

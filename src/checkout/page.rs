@@ -125,7 +125,16 @@ impl Chrome {
         self
     }
 
+    /// Names the logged-in shopper; the start step (log in or guest) no longer links back.
     pub fn signed_in_as(mut self, who: Option<String>) -> Self {
+        if who.is_some()
+            && let Some(start) = self
+                .steps
+                .iter_mut()
+                .find(|s| s.label == Step::Start.label())
+        {
+            start.href = None;
+        }
         self.signed_in_as = who;
         self
     }

@@ -297,6 +297,35 @@ async fn fifty_concurrent_place_order_posts_make_exactly_one_order(backend: Back
     assert_eq!(processes.0, 1);
 }
 
+async fn the_order_charges_the_total_the_review_showed_with_delivery(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = app.browser();
+    let checkout = fill_basket(&app, &browser, "site1").await;
+    let basket = basket_of(&checkout);
+    let form = with(guest_details(), "delivery_method", "express");
+    assert_redirect(&submit_details(&browser, &checkout, &form).await);
+    let (_, review) = page(&browser, &format!("{checkout}/review")).await;
+    let promised: i64 = hidden_input(&review, "expected_total")
+        .and_then(|t| t.parse().ok())
+        .expect("the review names its total");
+    assert_redirect(&confirm_review(&browser, &checkout).await);
+    assert_eq!(
+        follow_payment(&app, &browser, &checkout).await,
+        format!("{checkout}/success")
+    );
+    let row: (i64, String) =
+        sqlx::query_as("SELECT total_minor, delivery_method FROM orders WHERE basket_id = $1")
+            .bind(basket.to_string())
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(row.1, "express");
+    assert_eq!(
+        row.0, promised,
+        "the order must charge the basket plus express delivery, as the review showed"
+    );
+}
+
 /// Logs in at the store's own login page and returns the account page.
 async fn log_in_at_store_and_open_account(
     app: &TestApp,
@@ -346,4 +375,5 @@ crate::on_both_backends!(
     a_declined_payment_goes_back_to_the_form_and_the_retry_gets_a_new_key,
     an_abandoned_payment_reopens_the_basket_without_an_order,
     fifty_concurrent_place_order_posts_make_exactly_one_order,
+    the_order_charges_the_total_the_review_showed_with_delivery,
 );
