@@ -43,7 +43,6 @@ impl Step {
 }
 
 pub struct StepView {
-    pub number: usize,
     pub label: &'static str,
     /// "done", "current" or "todo" (a CSS modifier).
     pub state: &'static str,
@@ -98,8 +97,7 @@ impl Chrome {
         .filter(|s| *s != Step::Review || !flags.skip_review_action);
         let placed = current == Step::Done;
         let steps = visible
-            .enumerate()
-            .map(|(i, step)| {
+            .map(|step| {
                 let state = match step.cmp(&current) {
                     std::cmp::Ordering::Less => "done",
                     std::cmp::Ordering::Equal => "current",
@@ -107,7 +105,6 @@ impl Chrome {
                 };
                 let links_back = state == "done" && !placed && step != Step::Payment;
                 StepView {
-                    number: i + 1,
                     label: step.label(),
                     state,
                     href: links_back.then(|| target.path(step.path())),
