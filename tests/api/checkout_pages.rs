@@ -302,7 +302,101 @@ async fn tampered_choices_and_oversized_fields_come_back_as_readable_4xx(backend
     assert!(response.status().is_client_error(), "{}", response.status());
 }
 
+async fn a_tampered_or_stale_review_total_is_shown_again_and_nothing_is_ordered(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = app.browser();
+    let checkout = fill_basket(&app, &browser, "site1").await;
+    let basket = basket_of(&checkout);
+    assert_redirect(&submit_details(&browser, &checkout, &guest_details()).await);
+    let (_, review) = page(&browser, &format!("{checkout}/review")).await;
+    let token = csrf_token(&review);
+    let total = hidden_input(&review, "expected_total").unwrap();
+    let place = format!("{checkout}/place-order");
+    for (case, fields, status) in [
+        (
+            "forged total",
+            vec![("expected_total", "1".to_owned())],
+            409,
+        ),
+        (
+            "garbage total",
+            vec![("expected_total", "12e9; drop".to_owned())],
+            400,
+        ),
+        ("no total", vec![], 400),
+        ("huge total", vec![("expected_total", "9".repeat(400))], 400),
+    ] {
+        let response = post_with_token(&browser, &place, &token, &fields).await;
+        assert_eq!(response.status(), status, "{case}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("Review your order") && html.contains("role=\"alert\""),
+            "{case}: {html}"
+        );
+    }
+    assert_eq!(orders_for_basket(&app, basket).await, 0);
+
+    // The shopper adds something at the store in another tab: the old review is stale.
+    let (_, catalog) = page(&browser, &app.store_url("site1", "/")).await;
+    let store_token = csrf_token(&catalog);
+    let product = hidden_input(&catalog, "product_id").unwrap();
+    let added = browser
+        .post_form(
+            &app.store_url("site1", "/basket/add"),
+            &[
+                ("product_id", product.as_str()),
+                ("quantity", "1"),
+                ("authenticity_token", store_token.as_str()),
+            ],
+        )
+        .await;
+    assert_redirect(&added);
+    let response = post_with_token(
+        &browser,
+        &place,
+        &token,
+        &[("expected_total", total.clone())],
+    )
+    .await;
+    assert_eq!(response.status(), 409);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("The total of your order has changed"),
+        "{html}"
+    );
+    let new_total = hidden_input(&html, "expected_total").unwrap();
+    assert_ne!(new_total, total);
+    assert_eq!(orders_for_basket(&app, basket).await, 0);
+    // Confirming the new total places the order.
+    let response =
+        post_with_token(&browser, &place, &token, &[("expected_total", new_total)]).await;
+    assert_redirect(&response);
+    assert_eq!(
+        follow_payment(&app, &browser, &checkout).await,
+        format!("{checkout}/success")
+    );
+}
+
+async fn a_body_over_the_size_limit_is_refused_not_a_500(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = app.browser();
+    let checkout = fill_basket(&app, &browser, "site1").await;
+    let details = format!("{checkout}/details");
+    let token = token_from(&browser, &details).await;
+    let huge = "x".repeat(100 * 1024);
+    let response = post_with_token(
+        &browser,
+        &details,
+        &token,
+        &with(guest_details(), "billing_name", &huge),
+    )
+    .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+}
+
 crate::on_both_backends!(
+    a_tampered_or_stale_review_total_is_shown_again_and_nothing_is_ordered,
+    a_body_over_the_size_limit_is_refused_not_a_500,
     start_page_shows_the_store_the_steps_and_both_ways_on,
     the_store_theme_is_served_by_the_checkout_host,
     unknown_stores_and_baskets_get_a_readable_404_on_every_step,
