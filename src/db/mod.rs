@@ -10,6 +10,8 @@ pub mod clients;
 pub mod codes;
 pub mod customers;
 pub mod orders;
+pub mod payments;
+pub mod placeorder;
 pub mod products;
 pub mod sessions;
 pub mod stores;

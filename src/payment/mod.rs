@@ -1,5 +1,382 @@
-//! Payment gateways behind one trait.
+//! Payment gateways behind one trait, after Flamingo's `WebCartPaymentGateway`.
+//!
+//! The place-order process (`crate::placeorder`) is the only caller of a gateway's flow:
+//! it starts the flow, asks for its status, confirms and cancels. The checkout pages only
+//! list the methods (`Gateways::methods_for`) and follow the `FlowAction` the process view
+//! carries. Every call carries the payment's idempotency key (in `PaymentContext`); the
+//! process regenerates it only after a failed, aborted or cancelled payment.
+//!
+//! Built in: `offline` (cash on delivery, cash in advance; completes at once) and
+//! `testgateway` (a hosted payment page on the checkout host: approve, decline, abandon).
+
+pub mod offline;
+pub mod testgateway;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::config::StoreConfig;
+use crate::domain::{BasketId, DomainError, Money};
+
+/// Random UUID ids with the same text form and serde as `crate::domain`'s ids.
+macro_rules! random_id {
+    ($(#[$meta:meta])* $name:ident, $field:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            pub fn new_random() -> Self {
+                Self(uuid::Uuid::new_v4())
+            }
+
+            pub fn parse(value: &str) -> Result<Self, crate::domain::DomainError> {
+                uuid::Uuid::try_parse(value)
+                    .map(Self)
+                    .map_err(|_| crate::domain::DomainError::new($field, "is not a valid id"))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = crate::domain::DomainError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.to_string()
+            }
+        }
+    };
+}
+pub(crate) use random_id;
+
+random_id!(
+    /// A payment; appears in the hosted payment page's URL, so it must not be guessable.
+    PaymentId,
+    "payment_id"
+);
+
+/// The key every call for one payment attempt carries, so a retried call (after a crash,
+/// a lost lease, a timeout) is the same payment at the gateway, never a second one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn generate() -> Self {
+        Self(Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        let ok = (16..=64).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(DomainError::new(
+                "idempotency_key",
+                "is not a valid idempotency key",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Flamingo's payment flow statuses; stored by name in `payments.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowStatus {
+    /// Started; the customer has not approved yet (usually with an action to take).
+    Unapproved,
+    /// Approved by the customer; the checkout confirms it (captures) before the order.
+    Approved,
+    /// Paid, or nothing more to collect now (offline): the order can be placed.
+    Completed,
+    /// Declined or broken at the gateway.
+    Failed,
+    /// The customer gave up at the gateway.
+    Aborted,
+    /// Cancelled by us (rollback, reconciler) or the gateway.
+    Cancelled,
+    /// The gateway waits for the customer (e.g. a bank transfer in progress).
+    WaitingForCustomer,
+}
+
+impl FlowStatus {
+    pub const ALL: [FlowStatus; 7] = [
+        Self::Unapproved,
+        Self::Approved,
+        Self::Completed,
+        Self::Failed,
+        Self::Aborted,
+        Self::Cancelled,
+        Self::WaitingForCustomer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unapproved => "unapproved",
+            Self::Approved => "approved",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Aborted => "aborted",
+            Self::Cancelled => "cancelled",
+            Self::WaitingForCustomer => "waiting_for_customer",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// The customer still has to act at the gateway.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::Unapproved | Self::WaitingForCustomer)
+    }
+
+    /// Money was (or will be) collected: the order must be placed or the payment voided.
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Approved | Self::Completed)
+    }
+}
+
+/// What the shopper's browser must do next (Flamingo's flow actions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FlowAction {
+    /// A top-level GET to the gateway's page.
+    Redirect { url: String },
+    /// A form POST to the gateway (auto-submitted where scripts run, a button otherwise).
+    PostRedirect {
+        url: String,
+        params: Vec<(String, String)>,
+    },
+    /// HTML from the gateway to show in the payment step. Trusted gateway output only.
+    ShowHtml { html: String },
+}
+
+/// A payment method of one gateway, as the checkout form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Method {
+    pub code: String,
+    pub title: String,
+}
+
+/// A gateway's answer: where the payment stands and what the shopper must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowState {
+    pub status: FlowStatus,
+    pub action: Option<FlowAction>,
+    /// Why the payment failed, in words a shopper may read.
+    pub message: Option<String>,
+}
+
+impl FlowState {
+    pub fn new(status: FlowStatus) -> Self {
+        Self {
+            status,
+            action: None,
+            message: None,
+        }
+    }
+}
+
+/// The result of starting a flow: the payment it created (or found, for a repeated key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowResult {
+    pub payment_id: PaymentId,
+    pub state: FlowState,
+}
+
+/// Everything a gateway call needs. `payment_id` is `None` only for `start_flow`.
+pub struct PaymentContext<'a> {
+    pub app: &'a AppState,
+    pub store: &'a StoreConfig,
+    pub basket_id: BasketId,
+    pub process_id: crate::placeorder::ProcessId,
+    pub payment_id: Option<PaymentId>,
+    pub method: &'a str,
+    pub amount: Money,
+    /// The checkout's payment step, where a hosted page sends the shopper back.
+    pub return_url: &'a str,
+    pub idempotency_key: &'a IdempotencyKey,
+}
+
+impl PaymentContext<'_> {
+    /// The payment id, which every call after `start_flow` has.
+    pub fn require_payment(&self) -> anyhow::Result<PaymentId> {
+        self.payment_id
+            .ok_or_else(|| anyhow::anyhow!("gateway call without a payment id"))
+    }
+
+    /// The stored payment of a built-in gateway, refused unless it is this store's, this
+    /// gateway's and this idempotency key's: a call for another attempt must not act on it.
+    pub async fn own_payment(&self, gateway: &str) -> anyhow::Result<crate::db::payments::Payment> {
+        let id = self.require_payment()?;
+        let payment = crate::db::payments::find(&self.app.db, &self.store.id, id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("payment {id} not found"))?;
+        anyhow::ensure!(
+            payment.gateway == gateway && &payment.idempotency_key == self.idempotency_key,
+            "payment {id} belongs to another gateway or attempt"
+        );
+        Ok(payment)
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A payment gateway. Object safe (boxed futures), so the registry holds `dyn Gateway`.
+///
+/// `Err` means "could not find out" (network, database): the process retries the call
+/// with the same idempotency key. A decline is `Ok` with `FlowStatus::Failed`.
+pub trait Gateway: Send + Sync {
+    /// Stable code, stored with processes, payments and orders.
+    fn code(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    fn methods(&self) -> Vec<Method>;
+    /// Starts the payment, or returns the one already started with this idempotency key.
+    fn start_flow<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowResult>>;
+    fn flow_status<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowState>>;
+    /// Confirms (captures) an approved payment; a completed one stays completed.
+    fn confirm<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowState>>;
+    /// Voids (or refunds) the payment; safe to call in any status.
+    fn cancel<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowState>>;
+}
+
+/// The methods one gateway offers at one store, for the checkout form.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayMethods {
+    pub gateway: &'static str,
+    pub title: &'static str,
+    pub methods: Vec<Method>,
+}
 
 /// The gateways this deployment offers.
-#[derive(Default)]
-pub struct Gateways;
+pub struct Gateways {
+    all: Vec<Arc<dyn Gateway>>,
+}
+
+impl Default for Gateways {
+    fn default() -> Self {
+        Self::new(vec![
+            Arc::new(offline::Offline),
+            Arc::new(testgateway::TestGateway),
+        ])
+    }
+}
+
+impl Gateways {
+    pub fn new(all: Vec<Arc<dyn Gateway>>) -> Self {
+        Self { all }
+    }
+
+    /// The gateways a shopper of this store may choose (Flamingo's
+    /// `enableOfflinePaymentProvider` switches `offline`).
+    pub fn enabled_for(&self, store: &StoreConfig) -> Vec<Arc<dyn Gateway>> {
+        self.all
+            .iter()
+            .filter(|g| g.code() != offline::CODE || store.checkout.enable_offline_payment)
+            .cloned()
+            .collect()
+    }
+
+    /// A gateway the shopper may choose at this store.
+    pub fn enabled(&self, store: &StoreConfig, code: &str) -> Option<Arc<dyn Gateway>> {
+        self.enabled_for(store)
+            .into_iter()
+            .find(|g| g.code() == code)
+    }
+
+    /// Any configured gateway, enabled or not: a payment already started must still be
+    /// checked, confirmed or cancelled after a store switches its gateway off.
+    pub fn by_code(&self, code: &str) -> Option<Arc<dyn Gateway>> {
+        self.all.iter().find(|g| g.code() == code).cloned()
+    }
+
+    /// The checkout form's payment choices for this store.
+    pub fn methods_for(&self, store: &StoreConfig) -> Vec<GatewayMethods> {
+        self.enabled_for(store)
+            .iter()
+            .map(|g| GatewayMethods {
+                gateway: g.code(),
+                title: g.title(),
+                methods: g.methods(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_status_names_round_trip() {
+        for status in FlowStatus::ALL {
+            assert_eq!(FlowStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+        assert_eq!(FlowStatus::parse("paid"), None);
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded_tokens() {
+        let key = IdempotencyKey::generate();
+        assert_eq!(IdempotencyKey::parse(key.as_str()), Ok(key));
+        for bad in ["", "short", "has space in it here", &"x".repeat(65)] {
+            assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn flow_actions_serialize_with_a_type_tag() {
+        let action = FlowAction::Redirect {
+            url: "https://pay.example/1".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&action).unwrap(),
+            serde_json::json!({"type": "redirect", "url": "https://pay.example/1"})
+        );
+    }
+}

@@ -1,0 +1,505 @@
+//! Place-order processes and their leases.
+//!
+//! A process is written only by the holder of its lease, and every such write carries the
+//! holder's fencing token (`WHERE … AND fencing_token = $n`): the token grows on every
+//! acquisition and release, so a node that lost its lease (paused, partitioned, too slow)
+//! writes nothing. Lease times are Unix milliseconds.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::orders::{NewOrder, PlacedOrder};
+use super::{Db, now};
+use crate::domain::{BasketId, Currency, Money, OrderId, ProductId, StoreId};
+use crate::payment::{FlowAction, IdempotencyKey, PaymentId};
+use crate::placeorder::{Failure, FailureReason, PlaceOrderRequest, ProcessId, ProcessState};
+
+/// Unix milliseconds, the unit of lease and scheduling columns.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// The basket's lines as validated; the order is made from this, not from the live basket
+/// (product prices may change between payment and order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasketSnapshot {
+    pub currency: String,
+    pub total_minor: i64,
+    pub lines: Vec<SnapshotLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotLine {
+    pub product_id: ProductId,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+}
+
+impl BasketSnapshot {
+    pub fn total(&self) -> anyhow::Result<Money> {
+        Ok(Money::new(
+            self.total_minor,
+            Currency::parse(&self.currency)?,
+        ))
+    }
+}
+
+/// A process as stored.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub id: ProcessId,
+    pub store_id: StoreId,
+    pub basket_id: BasketId,
+    pub state: ProcessState,
+    pub failure: Option<Failure>,
+    pub attempt: i64,
+    pub idempotency_key: IdempotencyKey,
+    pub request: PlaceOrderRequest,
+    pub snapshot: Option<BasketSnapshot>,
+    pub payment_id: Option<PaymentId>,
+    pub action: Option<FlowAction>,
+    pub order_id: Option<OrderId>,
+    pub order_number: Option<String>,
+    pub cancel_requested: bool,
+    pub retries: i64,
+    pub next_run_at_ms: i64,
+    pub state_entered_at_ms: i64,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at_ms: i64,
+    pub fencing_token: i64,
+    pub created_at: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProcessRow {
+    id: String,
+    store_id: String,
+    basket_id: String,
+    state: String,
+    failure_reason: Option<String>,
+    failure_message: Option<String>,
+    attempt: i64,
+    idempotency_key: String,
+    request: String,
+    basket_snapshot: Option<String>,
+    payment_id: Option<String>,
+    action: Option<String>,
+    order_id: Option<String>,
+    order_number: Option<String>,
+    cancel_requested: i64,
+    retries: i64,
+    next_run_at_ms: i64,
+    state_entered_at_ms: i64,
+    lease_owner: Option<String>,
+    lease_expires_at_ms: i64,
+    fencing_token: i64,
+    created_at: i64,
+    updated_at_ms: i64,
+}
+
+const COLUMNS: &str = "id, store_id, basket_id, state, failure_reason, failure_message, attempt, \
+     idempotency_key, request, basket_snapshot, payment_id, action, order_id, order_number, \
+     cancel_requested, retries, next_run_at_ms, state_entered_at_ms, lease_owner, \
+     lease_expires_at_ms, fencing_token, created_at, updated_at_ms";
+
+impl TryFrom<ProcessRow> for Process {
+    type Error = anyhow::Error;
+    fn try_from(row: ProcessRow) -> anyhow::Result<Self> {
+        let failure = match row.failure_reason {
+            Some(reason) => Some(Failure {
+                reason: FailureReason::parse(&reason)
+                    .with_context(|| format!("unknown failure reason {reason:?}"))?,
+                message: row.failure_message.unwrap_or_default(),
+            }),
+            None => None,
+        };
+        Ok(Process {
+            id: ProcessId::parse(&row.id)?,
+            store_id: StoreId::parse(&row.store_id)?,
+            basket_id: BasketId::parse(&row.basket_id)?,
+            state: ProcessState::parse(&row.state)
+                .with_context(|| format!("unknown process state {:?}", row.state))?,
+            failure,
+            attempt: row.attempt,
+            idempotency_key: IdempotencyKey::parse(&row.idempotency_key)?,
+            request: serde_json::from_str(&row.request).context("decoding a process request")?,
+            snapshot: row
+                .basket_snapshot
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .context("decoding a basket snapshot")?,
+            payment_id: row
+                .payment_id
+                .as_deref()
+                .map(PaymentId::parse)
+                .transpose()?,
+            action: row
+                .action
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .context("decoding a flow action")?,
+            order_id: row.order_id.as_deref().map(OrderId::parse).transpose()?,
+            order_number: row.order_number,
+            cancel_requested: row.cancel_requested != 0,
+            retries: row.retries,
+            next_run_at_ms: row.next_run_at_ms,
+            state_entered_at_ms: row.state_entered_at_ms,
+            lease_owner: row.lease_owner,
+            lease_expires_at_ms: row.lease_expires_at_ms,
+            fencing_token: row.fencing_token,
+            created_at: row.created_at,
+            updated_at_ms: row.updated_at_ms,
+        })
+    }
+}
+
+/// The right to process one process until `duration` after the last write. Dropping it
+/// without releasing is what a crashed node does: the lease runs out and another node
+/// takes over.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub store_id: StoreId,
+    pub process_id: ProcessId,
+    pub owner: String,
+    pub token: i64,
+    pub duration: Duration,
+}
+
+impl Lease {
+    fn expires_at_ms(&self) -> i64 {
+        now_ms().saturating_add(self.duration.as_millis() as i64)
+    }
+}
+
+/// Creates the basket's process unless it has one; the unique (store_id, basket_id)
+/// makes concurrent starts agree on one row. Returns whether this call created it.
+pub async fn create_if_absent(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    request: &PlaceOrderRequest,
+    key: &IdempotencyKey,
+) -> anyhow::Result<bool> {
+    let now_ms = now_ms();
+    let result = sqlx::query(
+        "INSERT INTO place_order_processes (id, store_id, basket_id, state, attempt,
+             idempotency_key, request, next_run_at_ms, state_entered_at_ms, created_at,
+             updated_at_ms)
+         VALUES ($1, $2, $3, 'new', 1, $4, $5, $6, $6, $7, $6)
+         ON CONFLICT (store_id, basket_id) DO NOTHING",
+    )
+    .bind(ProcessId::new_random().to_string())
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(key.as_str())
+    .bind(serde_json::to_string(request)?)
+    .bind(now_ms)
+    .bind(now())
+    .execute(&db.pool)
+    .await
+    .context("creating a place-order process")?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn find_for_basket(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+) -> anyhow::Result<Option<Process>> {
+    sqlx::query_as::<_, ProcessRow>(&format!(
+        "SELECT {COLUMNS} FROM place_order_processes WHERE store_id = $1 AND basket_id = $2"
+    ))
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .fetch_optional(&db.pool)
+    .await
+    .context("finding a basket's place-order process")?
+    .map(Process::try_from)
+    .transpose()
+}
+
+pub async fn find(db: &Db, store: &StoreId, id: ProcessId) -> anyhow::Result<Option<Process>> {
+    sqlx::query_as::<_, ProcessRow>(&format!(
+        "SELECT {COLUMNS} FROM place_order_processes WHERE store_id = $1 AND id = $2"
+    ))
+    .bind(store.as_str())
+    .bind(id.to_string())
+    .fetch_optional(&db.pool)
+    .await
+    .context("finding a place-order process")?
+    .map(Process::try_from)
+    .transpose()
+}
+
+/// Turns a failed process into the next attempt: state `new`, a new idempotency key, the
+/// new request. Only a failed process with no lease qualifies, so of concurrent restarts
+/// exactly one wins. The token grows, so nothing from the old attempt can write.
+pub async fn restart_failed(
+    db: &Db,
+    store: &StoreId,
+    id: ProcessId,
+    request: &PlaceOrderRequest,
+    key: &IdempotencyKey,
+) -> anyhow::Result<bool> {
+    let now_ms = now_ms();
+    let changed = sqlx::query(
+        "UPDATE place_order_processes
+         SET state = 'new', attempt = attempt + 1, idempotency_key = $3, request = $4,
+             failure_reason = NULL, failure_message = NULL, basket_snapshot = NULL,
+             amount_minor = NULL, currency = NULL, payment_id = NULL, action = NULL,
+             cancel_requested = 0, retries = 0, next_run_at_ms = $5,
+             state_entered_at_ms = $5, updated_at_ms = $5, lease_owner = NULL,
+             lease_expires_at_ms = 0, fencing_token = fencing_token + 1
+         WHERE store_id = $1 AND id = $2 AND state = 'failed' AND lease_expires_at_ms < $5",
+    )
+    .bind(store.as_str())
+    .bind(id.to_string())
+    .bind(key.as_str())
+    .bind(serde_json::to_string(request)?)
+    .bind(now_ms)
+    .execute(&db.pool)
+    .await
+    .context("restarting a failed place-order process")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// Takes the lease if it is free or expired and the process has work left; the new,
+/// larger fencing token comes back with it.
+pub async fn acquire(
+    db: &Db,
+    store: &StoreId,
+    id: ProcessId,
+    owner: &str,
+    duration: Duration,
+) -> anyhow::Result<Option<Lease>> {
+    let now_ms = now_ms();
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE place_order_processes
+         SET lease_owner = $3, lease_expires_at_ms = $4, fencing_token = fencing_token + 1
+         WHERE store_id = $1 AND id = $2 AND lease_expires_at_ms < $5
+           AND state NOT IN ('success', 'failed')
+         RETURNING fencing_token",
+    )
+    .bind(store.as_str())
+    .bind(id.to_string())
+    .bind(owner)
+    .bind(now_ms.saturating_add(duration.as_millis() as i64))
+    .bind(now_ms)
+    .fetch_optional(&db.pool)
+    .await
+    .context("acquiring a place-order lease")?;
+    Ok(row.map(|(token,)| Lease {
+        store_id: store.clone(),
+        process_id: id,
+        owner: owner.to_owned(),
+        token,
+        duration,
+    }))
+}
+
+/// Writes the process's progress under the lease; false when the lease was lost (the
+/// token moved on) and nothing was written. `hold` keeps (and extends) the lease;
+/// otherwise it is released in the same write.
+pub async fn save(db: &Db, lease: &Lease, process: &Process, hold: bool) -> anyhow::Result<bool> {
+    let now_ms = now_ms();
+    let (owner, expires, bump) = if hold {
+        (Some(lease.owner.as_str()), lease.expires_at_ms(), 0)
+    } else {
+        (None, 0, 1)
+    };
+    let changed = sqlx::query(
+        "UPDATE place_order_processes
+         SET state = $4, failure_reason = $5, failure_message = $6, basket_snapshot = $7,
+             amount_minor = $8, currency = $9, payment_id = $10, action = $11, order_id = $12,
+             order_number = $13, retries = $14, next_run_at_ms = $15,
+             state_entered_at_ms = $16, updated_at_ms = $17, lease_owner = $18,
+             lease_expires_at_ms = $19, fencing_token = fencing_token + $20
+         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
+    )
+    .bind(lease.store_id.as_str())
+    .bind(lease.process_id.to_string())
+    .bind(lease.token)
+    .bind(process.state.as_str())
+    .bind(process.failure.as_ref().map(|f| f.reason.as_str()))
+    .bind(process.failure.as_ref().map(|f| f.message.clone()))
+    .bind(
+        process
+            .snapshot
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
+    )
+    .bind(process.snapshot.as_ref().map(|s| s.total_minor))
+    .bind(process.snapshot.as_ref().map(|s| s.currency.clone()))
+    .bind(process.payment_id.map(|p| p.to_string()))
+    .bind(
+        process
+            .action
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
+    )
+    .bind(process.order_id.map(|o| o.to_string()))
+    .bind(process.order_number.clone())
+    .bind(process.retries)
+    .bind(process.next_run_at_ms)
+    .bind(process.state_entered_at_ms)
+    .bind(now_ms)
+    .bind(owner)
+    .bind(expires)
+    .bind(bump)
+    .execute(&db.pool)
+    .await
+    .context("saving a place-order process")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// Gives the lease up; false when it was already lost.
+pub async fn release(db: &Db, lease: &Lease) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE place_order_processes
+         SET lease_owner = NULL, lease_expires_at_ms = 0, fencing_token = fencing_token + 1
+         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
+    )
+    .bind(lease.store_id.as_str())
+    .bind(lease.process_id.to_string())
+    .bind(lease.token)
+    .execute(&db.pool)
+    .await
+    .context("releasing a place-order lease")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// Asks the process to stop; the lease holder acts on it before its next step. A flag,
+/// not a state change, so it never fights the holder's fenced writes.
+pub async fn request_cancel(db: &Db, store: &StoreId, id: ProcessId) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE place_order_processes SET cancel_requested = 1, next_run_at_ms = $3
+         WHERE store_id = $1 AND id = $2 AND state NOT IN ('success', 'failed')",
+    )
+    .bind(store.as_str())
+    .bind(id.to_string())
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await
+    .context("requesting a place-order cancellation")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// The place-order step's one transaction: checks the fencing token first (on PostgreSQL
+/// this also locks the row, so no one can take the lease until the commit), creates the
+/// order once per basket, marks the basket ordered and the process `success`, releasing
+/// the lease. `None`, with nothing written, when the lease was lost.
+pub async fn complete_with_order(
+    db: &Db,
+    lease: &Lease,
+    order: &NewOrder<'_>,
+) -> anyhow::Result<Option<PlacedOrder>> {
+    let now_ms = now_ms();
+    let mut tx = db.pool.begin().await.context("beginning place order")?;
+    let fenced = sqlx::query(
+        "UPDATE place_order_processes SET updated_at_ms = $4
+         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
+    )
+    .bind(lease.store_id.as_str())
+    .bind(lease.process_id.to_string())
+    .bind(lease.token)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await
+    .context("checking the fencing token")?
+    .rows_affected();
+    if fenced != 1 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let placed = super::orders::create_once(&mut tx, &lease.store_id, order).await?;
+    sqlx::query(
+        "UPDATE baskets SET status = 'ordered', updated_at = $3
+         WHERE store_id = $1 AND id = $2 AND status = 'frozen'",
+    )
+    .bind(lease.store_id.as_str())
+    .bind(order.basket_id.to_string())
+    .bind(now())
+    .execute(&mut *tx)
+    .await
+    .context("marking the basket ordered")?;
+    sqlx::query(
+        "UPDATE place_order_processes
+         SET state = 'success', order_id = $4, order_number = $5, action = NULL,
+             failure_reason = NULL, failure_message = NULL, state_entered_at_ms = $6,
+             updated_at_ms = $6, lease_owner = NULL, lease_expires_at_ms = 0,
+             fencing_token = fencing_token + 1
+         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
+    )
+    .bind(lease.store_id.as_str())
+    .bind(lease.process_id.to_string())
+    .bind(lease.token)
+    .bind(placed.id.to_string())
+    .bind(&placed.number)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await
+    .context("marking the process a success")?;
+    tx.commit().await.context("committing place order")?;
+    Ok(Some(placed))
+}
+
+/// Processes a worker should run now: in an active state, due, and with no live lease.
+/// Read across stores, because the worker serves them all; each id comes back with its
+/// store and every following call is store-scoped.
+pub async fn due(db: &Db, limit: i64) -> anyhow::Result<Vec<(StoreId, ProcessId)>> {
+    let now_ms = now_ms();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT store_id, id FROM place_order_processes
+         WHERE state NOT IN ('wait_for_customer', 'success', 'failed')
+           AND next_run_at_ms <= $1 AND lease_expires_at_ms < $1
+         ORDER BY next_run_at_ms LIMIT $2",
+    )
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+    .context("finding due place-order processes")?;
+    ids(rows)
+}
+
+/// Unfinished processes nobody has touched since `updated_before_ms` and nobody holds:
+/// shoppers who closed the tab on the payment page, and anything else left behind.
+/// Read across stores, like `due`.
+pub async fn stale(
+    db: &Db,
+    updated_before_ms: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<(StoreId, ProcessId)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT store_id, id FROM place_order_processes
+         WHERE state NOT IN ('success', 'failed')
+           AND updated_at_ms <= $1 AND lease_expires_at_ms < $2
+         ORDER BY updated_at_ms LIMIT $3",
+    )
+    .bind(updated_before_ms)
+    .bind(now_ms())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+    .context("finding stale place-order processes")?;
+    ids(rows)
+}
+
+fn ids(rows: Vec<(String, String)>) -> anyhow::Result<Vec<(StoreId, ProcessId)>> {
+    rows.into_iter()
+        .map(|(store, id)| Ok((StoreId::parse(&store)?, ProcessId::parse(&id)?)))
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! Offline payment (Flamingo's `OfflineWebCartPaymentGateway`): nothing to collect online,
+//! so the flow completes at once and the order is placed.
+
+use super::{BoxFuture, FlowResult, FlowState, FlowStatus, Gateway, Method, PaymentContext};
+use crate::db;
+
+pub const CODE: &str = "offline";
+
+pub struct Offline;
+
+impl Gateway for Offline {
+    fn code(&self) -> &'static str {
+        CODE
+    }
+
+    fn title(&self) -> &'static str {
+        "Pay offline"
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        vec![
+            Method {
+                code: "cash_on_delivery".to_owned(),
+                title: "Cash on delivery".to_owned(),
+            },
+            Method {
+                code: "cash_in_advance".to_owned(),
+                title: "Cash in advance".to_owned(),
+            },
+        ]
+    }
+
+    fn start_flow<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowResult>> {
+        Box::pin(async move {
+            let payment = db::payments::start_once(
+                &ctx.app.db,
+                &ctx.store.id,
+                &db::payments::NewPayment {
+                    basket_id: ctx.basket_id,
+                    process_id: ctx.process_id,
+                    gateway: CODE,
+                    method: ctx.method,
+                    idempotency_key: ctx.idempotency_key,
+                    amount: ctx.amount,
+                    status: FlowStatus::Completed,
+                    return_url: ctx.return_url,
+                },
+            )
+            .await?;
+            Ok(FlowResult {
+                payment_id: payment.id,
+                state: FlowState::new(payment.status),
+            })
+        })
+    }
+
+    fn flow_status<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowState>> {
+        Box::pin(async move { Ok(FlowState::new(stored_status(ctx).await?)) })
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowState>> {
+        Box::pin(async move { Ok(FlowState::new(stored_status(ctx).await?)) })
+    }
+
+    fn cancel<'a>(
+        &'a self,
+        ctx: &'a PaymentContext<'_>,
+    ) -> BoxFuture<'a, anyhow::Result<FlowState>> {
+        Box::pin(async move {
+            // Nothing was collected, so any payment can be cancelled.
+            let id = ctx.own_payment(CODE).await?.id;
+            let from = [
+                FlowStatus::Unapproved,
+                FlowStatus::Approved,
+                FlowStatus::Completed,
+                FlowStatus::WaitingForCustomer,
+            ];
+            db::payments::transition(&ctx.app.db, &ctx.store.id, id, &from, FlowStatus::Cancelled)
+                .await?;
+            Ok(FlowState::new(stored_status(ctx).await?))
+        })
+    }
+}
+
+async fn stored_status(ctx: &PaymentContext<'_>) -> anyhow::Result<FlowStatus> {
+    Ok(ctx.own_payment(CODE).await?.status)
+}

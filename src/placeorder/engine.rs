@@ -1,0 +1,553 @@
+//! The state machine: one step at a time, under a lease, every step safe to run twice.
+//!
+//! A step reads the process, checks the lease's fencing token, does its side effect (each
+//! one idempotent: a conditional basket transition, a payment keyed by the idempotency
+//! key, an order unique per basket) and then records the next state with a fenced write.
+//! A node that dies between the side effect and the write leaves the step to be run again
+//! by the next lease holder, which finds the side effect already done.
+
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::config::StoreConfig;
+use crate::db::placeorder::{
+    self as store_db, BasketSnapshot, Lease, Process, SnapshotLine, now_ms,
+};
+use crate::db::{self, orders::NewOrderLine};
+use crate::domain::{BasketStatus, Money};
+use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
+
+use super::{Failure, FailureReason, ProcessState};
+
+/// The lease a node takes to run a process: long enough for a slow gateway call, short
+/// enough that a crashed node's processes resume soon.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// Transient errors are retried this often, with growing pauses, before the process fails.
+pub const MAX_RETRIES: i64 = 5;
+/// How long a shopper may stay on a payment page before the payment is abandoned.
+pub const PAYMENT_WAIT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// Guards against a loop between states; a normal run takes fewer than ten steps.
+const MAX_STEPS_PER_RUN: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Another node holds the lease now; this one must stop without writing.
+    #[error("the lease was lost")]
+    LostLease,
+    /// A transient failure (database, gateway); the step is retried later.
+    #[error(transparent)]
+    Step(#[from] anyhow::Error),
+}
+
+/// Where a step left the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rest {
+    /// More steps to run; the lease is still held.
+    Continue,
+    /// Waiting for the shopper or in a final state; the lease was released.
+    Released,
+}
+
+/// A lease owner name: the node and a random part, for operators reading the table.
+pub fn owner_name() -> String {
+    format!(
+        "pid{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// Runs the process with this lease until it waits, ends, loses the lease or hits a
+/// transient error (recorded for a later retry). Always gives the lease back.
+pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<()> {
+    for _ in 0..MAX_STEPS_PER_RUN {
+        match step(app, lease).await {
+            Ok(Rest::Continue) => {}
+            Ok(Rest::Released) => return Ok(()),
+            Err(EngineError::LostLease) => {
+                tracing::warn!(process = %lease.process_id, "place-order lease lost; stopping");
+                return Ok(());
+            }
+            Err(EngineError::Step(error)) => {
+                tracing::warn!(process = %lease.process_id, error = ?error, "place-order step failed");
+                if !record_retry(app, lease).await? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    store_db::release(&app.db, lease).await?;
+    Ok(())
+}
+
+/// Counts a failed step. Below `MAX_RETRIES` it schedules the retry and releases the lease
+/// (false: stop); at the limit the process starts rolling back (true: keep running).
+async fn record_retry(app: &AppState, lease: &Lease) -> anyhow::Result<bool> {
+    let Some(mut process) = store_db::find(&app.db, &lease.store_id, lease.process_id).await?
+    else {
+        return Ok(false);
+    };
+    if process.fencing_token != lease.token {
+        return Ok(false);
+    }
+    process.retries += 1;
+    if process.retries >= MAX_RETRIES && process.state != ProcessState::RollingBack {
+        let reason = match process.state {
+            ProcessState::CreatePayment
+            | ProcessState::ValidatePayment
+            | ProcessState::WaitForCustomer => FailureReason::PaymentError,
+            _ => FailureReason::Internal,
+        };
+        begin_rollback(
+            &mut process,
+            reason,
+            "We could not complete the order because of a technical problem. Nothing was charged; please try again.",
+        );
+        process.retries = 0;
+        return store_db::save(&app.db, lease, &process, true).await;
+    }
+    let pause = Duration::from_secs(1 << process.retries.clamp(0, 6));
+    process.next_run_at_ms = now_ms() + pause.as_millis() as i64;
+    store_db::save(&app.db, lease, &process, false).await?;
+    Ok(false)
+}
+
+/// Runs the process's current state once and records where it went.
+pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
+    let mut process = store_db::find(&app.db, &lease.store_id, lease.process_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("place-order process {} vanished", lease.process_id))?;
+    // Checked before any side effect; the final write checks it again atomically.
+    if process.fencing_token != lease.token {
+        return Err(EngineError::LostLease);
+    }
+    if process.state.is_final() {
+        store_db::release(&app.db, lease).await?;
+        return Ok(Rest::Released);
+    }
+    let Some(store) = app.config.store(&process.store_id) else {
+        // The store left the configuration: nothing can be rolled back through it.
+        process.state = ProcessState::Failed;
+        process.failure = Some(Failure {
+            reason: FailureReason::Internal,
+            message: "This store no longer takes orders.".to_owned(),
+        });
+        return save_released(app, lease, &process).await;
+    };
+    if process.cancel_requested && process.state.is_cancellable() {
+        if cancel_is_too_late(app, store, &process).await? {
+            tracing::info!(process = %process.id, "cancel requested after payment succeeded; placing the order");
+        } else {
+            begin_rollback(
+                &mut process,
+                FailureReason::Cancelled,
+                "The order was cancelled.",
+            );
+            return save_held(app, lease, &process).await;
+        }
+    }
+
+    let before = process.state;
+    match process.state {
+        ProcessState::New => process.state = ProcessState::PrepareBasket,
+        ProcessState::PrepareBasket => prepare_basket(app, &mut process).await?,
+        ProcessState::ValidateBasket => validate_basket(app, store, &mut process).await?,
+        ProcessState::ValidatePaymentSelection => {
+            validate_payment_selection(app, store, &mut process)
+        }
+        ProcessState::CreatePayment => create_payment(app, store, &mut process).await?,
+        ProcessState::WaitForCustomer | ProcessState::ValidatePayment => {
+            validate_payment(app, store, &mut process).await?;
+        }
+        ProcessState::PlaceOrder => return place_order(app, store, lease, &process).await,
+        ProcessState::RollingBack => {
+            roll_back(app, store, &mut process).await?;
+            return save_released(app, lease, &process).await;
+        }
+        ProcessState::Success | ProcessState::Failed => {}
+    }
+    if process.state != before {
+        process.state_entered_at_ms = now_ms();
+    }
+    process.retries = 0;
+    process.next_run_at_ms = now_ms();
+    if process.state == ProcessState::WaitForCustomer || process.state.is_final() {
+        save_released(app, lease, &process).await
+    } else {
+        save_held(app, lease, &process).await
+    }
+}
+
+async fn save_held(app: &AppState, lease: &Lease, process: &Process) -> Result<Rest, EngineError> {
+    if store_db::save(&app.db, lease, process, true).await? {
+        Ok(Rest::Continue)
+    } else {
+        Err(EngineError::LostLease)
+    }
+}
+
+async fn save_released(
+    app: &AppState,
+    lease: &Lease,
+    process: &Process,
+) -> Result<Rest, EngineError> {
+    if store_db::save(&app.db, lease, process, false).await? {
+        Ok(Rest::Released)
+    } else {
+        Err(EngineError::LostLease)
+    }
+}
+
+/// Records a decided failure; the rollback runs as its own persisted state.
+fn begin_rollback(process: &mut Process, reason: FailureReason, message: &str) {
+    process.state = ProcessState::RollingBack;
+    process.state_entered_at_ms = now_ms();
+    process.action = None;
+    process.failure = Some(Failure {
+        reason,
+        message: message.to_owned(),
+    });
+}
+
+/// Freezes the basket (open → frozen), so the storefront cannot change what is being paid
+/// for. Already frozen is this process's own earlier run.
+async fn prepare_basket(app: &AppState, process: &mut Process) -> anyhow::Result<()> {
+    let (store, basket) = (&process.store_id, process.basket_id);
+    db::baskets::transition(
+        &app.db,
+        store,
+        basket,
+        BasketStatus::Open,
+        BasketStatus::Frozen,
+    )
+    .await?;
+    match db::baskets::find(&app.db, store, basket)
+        .await?
+        .map(|b| b.status)
+    {
+        Some(BasketStatus::Frozen) => process.state = ProcessState::ValidateBasket,
+        Some(BasketStatus::Ordered) => begin_rollback(
+            process,
+            FailureReason::BasketInvalid,
+            "This basket has already been ordered.",
+        ),
+        Some(BasketStatus::Open) => anyhow::bail!("basket {basket} did not freeze"),
+        None => begin_rollback(
+            process,
+            FailureReason::BasketInvalid,
+            "This basket no longer exists.",
+        ),
+    }
+    Ok(())
+}
+
+/// Checks the frozen basket and snapshots its lines: the order is made from what was paid.
+async fn validate_basket(
+    app: &AppState,
+    store: &StoreConfig,
+    process: &mut Process,
+) -> anyhow::Result<()> {
+    let Some(basket) = db::baskets::find(&app.db, &process.store_id, process.basket_id).await?
+    else {
+        begin_rollback(
+            process,
+            FailureReason::BasketInvalid,
+            "This basket no longer exists.",
+        );
+        return Ok(());
+    };
+    let invalid = |message: &str| Some(message.to_owned());
+    let buyer = process
+        .request
+        .customer
+        .as_ref()
+        .and_then(|c| c.customer_id);
+    let problem = if basket.status != BasketStatus::Frozen {
+        invalid("The basket changed while the order was being placed.")
+    } else if basket.lines.is_empty() {
+        invalid("The basket is empty.")
+    } else if basket.customer_id.is_some() && buyer.is_some() && basket.customer_id != buyer {
+        invalid("This basket belongs to another customer.")
+    } else {
+        None
+    };
+    let total = basket
+        .total()
+        .filter(|t| t.currency == store.currency && t.minor >= 0);
+    let problem = problem.or_else(|| {
+        total
+            .is_none()
+            .then(|| "The basket's total cannot be charged in this store's currency.".to_owned())
+    });
+    match (problem, total) {
+        (None, Some(total)) => {
+            process.snapshot = Some(BasketSnapshot {
+                currency: total.currency.as_str().to_owned(),
+                total_minor: total.minor,
+                lines: basket
+                    .lines
+                    .iter()
+                    .map(|l| SnapshotLine {
+                        product_id: l.product_id,
+                        name: l.name.clone(),
+                        quantity: l.quantity,
+                        unit_price_minor: l.unit_price.minor,
+                    })
+                    .collect(),
+            });
+            process.state = ProcessState::ValidatePaymentSelection;
+        }
+        (problem, _) => begin_rollback(
+            process,
+            FailureReason::BasketInvalid,
+            problem
+                .as_deref()
+                .unwrap_or("The basket cannot be ordered."),
+        ),
+    }
+    Ok(())
+}
+
+fn validate_payment_selection(app: &AppState, store: &StoreConfig, process: &mut Process) {
+    let selection = &process.request.payment;
+    let offered = app
+        .payments
+        .enabled(store, &selection.gateway)
+        .is_some_and(|g| g.methods().iter().any(|m| m.code == selection.method));
+    if offered {
+        process.state = ProcessState::CreatePayment;
+    } else {
+        begin_rollback(
+            process,
+            FailureReason::PaymentSelectionInvalid,
+            "That payment method is not available in this store.",
+        );
+    }
+}
+
+fn gateway_of(app: &AppState, process: &Process) -> anyhow::Result<std::sync::Arc<dyn Gateway>> {
+    app.payments
+        .by_code(&process.request.payment.gateway)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "gateway {:?} is not configured",
+                process.request.payment.gateway
+            )
+        })
+}
+
+fn context<'a>(
+    app: &'a AppState,
+    store: &'a StoreConfig,
+    process: &'a Process,
+) -> anyhow::Result<PaymentContext<'a>> {
+    let amount = match &process.snapshot {
+        Some(snapshot) => snapshot.total()?,
+        None => Money::new(0, store.currency),
+    };
+    Ok(PaymentContext {
+        app,
+        store,
+        basket_id: process.basket_id,
+        process_id: process.id,
+        payment_id: process.payment_id,
+        method: &process.request.payment.method,
+        amount,
+        return_url: &process.request.return_url,
+        idempotency_key: &process.idempotency_key,
+    })
+}
+
+/// Starts the payment; a repeated start with the same key returns the same payment.
+async fn create_payment(
+    app: &AppState,
+    store: &StoreConfig,
+    process: &mut Process,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        process.snapshot.is_some(),
+        "create_payment without a basket snapshot"
+    );
+    let gateway = gateway_of(app, process)?;
+    let result = gateway.start_flow(&context(app, store, process)?).await?;
+    process.payment_id = Some(result.payment_id);
+    if result.state.status.is_success() {
+        // Approved or completed: validate_payment confirms and checks it.
+        process.state = ProcessState::ValidatePayment;
+        process.action = None;
+    } else {
+        apply_flow(process, result.state);
+    }
+    Ok(())
+}
+
+/// Asks the gateway where the payment stands; confirms an approved one.
+async fn validate_payment(
+    app: &AppState,
+    store: &StoreConfig,
+    process: &mut Process,
+) -> anyhow::Result<()> {
+    let gateway = gateway_of(app, process)?;
+    let mut flow = gateway.flow_status(&context(app, store, process)?).await?;
+    if flow.status == FlowStatus::Approved {
+        flow = gateway.confirm(&context(app, store, process)?).await?;
+        anyhow::ensure!(
+            flow.status != FlowStatus::Approved,
+            "the gateway has not confirmed the approved payment yet"
+        );
+    }
+    let waited = Duration::from_millis((now_ms() - process.state_entered_at_ms).max(0) as u64);
+    if flow.status.is_pending()
+        && process.state == ProcessState::WaitForCustomer
+        && waited > PAYMENT_WAIT_TIMEOUT
+    {
+        begin_rollback(
+            process,
+            FailureReason::PaymentAborted,
+            "The payment was not completed in time.",
+        );
+        return Ok(());
+    }
+    apply_flow(process, flow);
+    Ok(())
+}
+
+/// Maps a gateway answer to the next state (Flamingo's payment action handling).
+fn apply_flow(process: &mut Process, flow: FlowState) {
+    let message = |default: &str| flow.message.clone().unwrap_or_else(|| default.to_owned());
+    match flow.status {
+        FlowStatus::Completed => {
+            process.state = ProcessState::PlaceOrder;
+            process.action = None;
+        }
+        FlowStatus::Approved => {
+            process.state = ProcessState::ValidatePayment;
+            process.action = None;
+        }
+        FlowStatus::Unapproved | FlowStatus::WaitingForCustomer => {
+            process.state = ProcessState::WaitForCustomer;
+            process.action = flow.action;
+        }
+        FlowStatus::Failed => {
+            let text = message("The payment was declined.");
+            begin_rollback(process, FailureReason::PaymentDeclined, &text);
+        }
+        FlowStatus::Aborted => {
+            let text = message("The payment was abandoned.");
+            begin_rollback(process, FailureReason::PaymentAborted, &text);
+        }
+        FlowStatus::Cancelled => {
+            let text = message("The payment was cancelled.");
+            begin_rollback(process, FailureReason::PaymentCancelled, &text);
+        }
+    }
+}
+
+/// Whether a cancel request comes too late: the money is already taken, so the order is
+/// placed rather than a paid basket thrown away.
+async fn cancel_is_too_late(
+    app: &AppState,
+    store: &StoreConfig,
+    process: &Process,
+) -> anyhow::Result<bool> {
+    if process.payment_id.is_none() {
+        return Ok(false);
+    }
+    let gateway = gateway_of(app, process)?;
+    let flow = gateway.flow_status(&context(app, store, process)?).await?;
+    Ok(flow.status == FlowStatus::Completed)
+}
+
+/// Creates the order in one fenced transaction with the basket and process updates.
+async fn place_order(
+    app: &AppState,
+    store: &StoreConfig,
+    lease: &Lease,
+    process: &Process,
+) -> Result<Rest, EngineError> {
+    let snapshot = process
+        .snapshot
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("place_order without a basket snapshot"))?;
+    let request = &process.request;
+    let gateway = gateway_of(app, process)?;
+    let method_title = gateway
+        .methods()
+        .into_iter()
+        .find(|m| m.code == request.payment.method)
+        .map_or_else(|| request.payment.method.clone(), |m| m.title);
+    // Only a customer who exists in this store gets the order on their account.
+    let customer_id = match request.customer.as_ref().and_then(|c| c.customer_id) {
+        Some(id) => db::customers::find(&app.db, &store.id, id)
+            .await?
+            .map(|c| c.id),
+        None => None,
+    };
+    let lines: Vec<NewOrderLine> = snapshot
+        .lines
+        .iter()
+        .map(|l| NewOrderLine {
+            product_id: l.product_id,
+            name: l.name.clone(),
+            quantity: l.quantity,
+            unit_price_minor: l.unit_price_minor,
+        })
+        .collect();
+    let order = db::orders::NewOrder {
+        basket_id: process.basket_id,
+        customer_id,
+        customer_issuer: request.customer.as_ref().map(|c| c.issuer.as_str()),
+        customer_subject: request.customer.as_ref().map(|c| c.subject.as_str()),
+        email: &request.email,
+        billing: &request.billing,
+        delivery: request.delivery.as_ref(),
+        delivery_method: &request.delivery_method,
+        payment_gateway: gateway.code(),
+        payment_method: &method_title,
+        payment_id: process.payment_id,
+        total: snapshot.total()?,
+        lines: &lines,
+    };
+    match store_db::complete_with_order(&app.db, lease, &order).await? {
+        Some(placed) => {
+            tracing::info!(process = %process.id, order = %placed.id, created = placed.created, "order placed");
+            Ok(Rest::Released)
+        }
+        None => Err(EngineError::LostLease),
+    }
+}
+
+/// Rollbacks in reverse order of the steps: cancel the payment, then reopen the basket.
+/// Each is idempotent, so a rollback interrupted by a crash simply runs again.
+async fn roll_back(
+    app: &AppState,
+    store: &StoreConfig,
+    process: &mut Process,
+) -> anyhow::Result<()> {
+    if process.payment_id.is_some() {
+        let gateway = gateway_of(app, process)?;
+        // A gateway that cannot be reached must not keep the basket frozen: the reconciler
+        // voids any payment of a failed process that still shows as successful.
+        if let Err(error) = gateway.cancel(&context(app, store, process)?).await {
+            tracing::warn!(process = %process.id, error = ?error, "cancelling the payment failed");
+        }
+    }
+    db::baskets::transition(
+        &app.db,
+        &process.store_id,
+        process.basket_id,
+        BasketStatus::Frozen,
+        BasketStatus::Open,
+    )
+    .await?;
+    process.state = ProcessState::Failed;
+    process.state_entered_at_ms = now_ms();
+    process.action = None;
+    if process.failure.is_none() {
+        process.failure = Some(Failure {
+            reason: FailureReason::Internal,
+            message: "The order could not be placed.".to_owned(),
+        });
+    }
+    Ok(())
+}

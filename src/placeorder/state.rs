@@ -1,0 +1,237 @@
+//! The process's states, failure reasons and the request it carries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Address, CustomerId, Email};
+use crate::payment::random_id;
+
+random_id!(
+    /// A place-order process (one per basket).
+    ProcessId,
+    "process_id"
+);
+
+/// The states after Flamingo's place-order state machine, plus `rolling_back`, which
+/// persists a decided failure while its rollbacks (cancel payment, reopen basket) run, so
+/// a crash mid-rollback resumes the rollback instead of re-deciding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessState {
+    New,
+    PrepareBasket,
+    ValidateBasket,
+    ValidatePaymentSelection,
+    CreatePayment,
+    /// The shopper must act at the gateway (the view carries the `FlowAction`).
+    WaitForCustomer,
+    ValidatePayment,
+    PlaceOrder,
+    RollingBack,
+    Success,
+    Failed,
+}
+
+impl ProcessState {
+    pub const ALL: [ProcessState; 11] = [
+        Self::New,
+        Self::PrepareBasket,
+        Self::ValidateBasket,
+        Self::ValidatePaymentSelection,
+        Self::CreatePayment,
+        Self::WaitForCustomer,
+        Self::ValidatePayment,
+        Self::PlaceOrder,
+        Self::RollingBack,
+        Self::Success,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::PrepareBasket => "prepare_basket",
+            Self::ValidateBasket => "validate_basket",
+            Self::ValidatePaymentSelection => "validate_payment_selection",
+            Self::CreatePayment => "create_payment",
+            Self::WaitForCustomer => "wait_for_customer",
+            Self::ValidatePayment => "validate_payment",
+            Self::PlaceOrder => "place_order",
+            Self::RollingBack => "rolling_back",
+            Self::Success => "success",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Success | Self::Failed)
+    }
+
+    /// A cancel request still stops the process here; from `place_order` on it is too late.
+    pub fn is_cancellable(self) -> bool {
+        !matches!(
+            self,
+            Self::PlaceOrder | Self::RollingBack | Self::Success | Self::Failed
+        )
+    }
+
+    /// States a worker runs as soon as they are due. `wait_for_customer` waits for the
+    /// shopper (refresh) or the reconciler; the final states have nothing left to do.
+    pub fn is_active(self) -> bool {
+        !matches!(self, Self::WaitForCustomer | Self::Success | Self::Failed)
+    }
+}
+
+/// Why a process failed; the checkout decides what to show from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// Empty, gone, already ordered, wrong currency, or another customer's.
+    BasketInvalid,
+    /// The gateway or method is not offered at this store.
+    PaymentSelectionInvalid,
+    PaymentDeclined,
+    /// The shopper abandoned the payment, or never came back in time.
+    PaymentAborted,
+    /// The gateway reported the payment cancelled.
+    PaymentCancelled,
+    /// The gateway could not be reached after several tries.
+    PaymentError,
+    /// The checkout (the shopper) cancelled the process.
+    Cancelled,
+    /// Something of ours kept failing; logged.
+    Internal,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 8] = [
+        Self::BasketInvalid,
+        Self::PaymentSelectionInvalid,
+        Self::PaymentDeclined,
+        Self::PaymentAborted,
+        Self::PaymentCancelled,
+        Self::PaymentError,
+        Self::Cancelled,
+        Self::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BasketInvalid => "basket_invalid",
+            Self::PaymentSelectionInvalid => "payment_selection_invalid",
+            Self::PaymentDeclined => "payment_declined",
+            Self::PaymentAborted => "payment_aborted",
+            Self::PaymentCancelled => "payment_cancelled",
+            Self::PaymentError => "payment_error",
+            Self::Cancelled => "cancelled",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Flamingo's "payment error": the shopper may pick another payment and try again.
+    pub fn is_payment_problem(self) -> bool {
+        matches!(
+            self,
+            Self::PaymentDeclined
+                | Self::PaymentAborted
+                | Self::PaymentCancelled
+                | Self::PaymentError
+        )
+    }
+}
+
+/// A failure with words a shopper may read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub reason: FailureReason,
+    pub message: String,
+}
+
+/// Who places the order: the identity the checkout verified at the store's provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    /// The provider's issuer identifier.
+    pub issuer: String,
+    /// The provider's `sub`.
+    pub subject: String,
+    /// Set when the provider is this deployment's own provider for the store, where
+    /// `sub` is the customer id; the order then appears in the customer's account.
+    pub customer_id: Option<CustomerId>,
+}
+
+/// The gateway and method the shopper chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSelection {
+    pub gateway: String,
+    pub method: String,
+}
+
+/// What the checkout hands over when the shopper places the order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceOrderRequest {
+    /// `None` for a guest.
+    pub customer: Option<CustomerRef>,
+    #[serde(with = "email_text")]
+    pub email: Email,
+    pub billing: Address,
+    /// `None`: deliver to the billing address.
+    pub delivery: Option<Address>,
+    pub delivery_method: String,
+    pub payment: PaymentSelection,
+    /// The checkout's payment step (`{checkout}/{store}/{basket}/payment`), where a hosted
+    /// payment page returns the shopper. Must be on the checkout's origin.
+    pub return_url: String,
+}
+
+mod email_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::domain::Email;
+
+    pub fn serialize<S: Serializer>(email: &Email, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(email.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Email, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Email::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_and_reason_names_round_trip_through_serde() {
+        for state in ProcessState::ALL {
+            assert_eq!(ProcessState::parse(state.as_str()), Some(state));
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+        for reason in FailureReason::ALL {
+            assert_eq!(FailureReason::parse(reason.as_str()), Some(reason));
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+        }
+    }
+
+    #[test]
+    fn a_request_with_a_bad_email_does_not_deserialize() {
+        let json = serde_json::json!({
+            "customer": null, "email": "not-an-email",
+            "billing": {"name": "A", "street": "S", "postal_code": "1", "city": "C", "country": "DE"},
+            "delivery": null, "delivery_method": "standard",
+            "payment": {"gateway": "offline", "method": "cash_on_delivery"},
+            "return_url": "http://checkout.localhost/site1/x/payment"
+        });
+        assert!(serde_json::from_value::<PlaceOrderRequest>(json).is_err());
+    }
+}
