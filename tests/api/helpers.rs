@@ -936,3 +936,48 @@ impl Drop for JwksServer {
         }
     }
 }
+
+impl TestClient {
+    /// A code for alice at this client's store, logging her in on `browser` if needed.
+    pub async fn alice_code(&self, browser: &Browser) -> (Authorization, String) {
+        let request = self.authorization();
+        let code = self
+            .code_for(browser, &request, ALICE_EMAIL, ALICE_PASSWORD)
+            .await;
+        (request, code)
+    }
+
+    /// The response to the authorization request in `browser`, after same-host hops;
+    /// for requests refused before any login page.
+    pub async fn authorize(&self, browser: &Browser, request: &Authorization) -> Response {
+        browser.follow_on_host(&request.url()).await
+    }
+}
+
+/// Asserts `response` is a readable refusal: a 4xx whose body is an OAuth JSON error or an
+/// HTML page, and not a redirect.
+#[track_caller]
+pub fn assert_readable_refusal(status: StatusCode, headers: &HeaderMap, body: &str, case: &str) {
+    assert!(
+        status.is_client_error(),
+        "{case}: expected a 4xx, got {status}: {body}"
+    );
+    assert!(
+        headers.get(LOCATION).is_none(),
+        "{case}: a refusal must not redirect"
+    );
+    let content_type = header(headers, "content-type").unwrap_or_default();
+    if content_type.starts_with("application/json") {
+        let json: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|_| panic!("{case}: bad JSON {body}"));
+        assert!(
+            json["error"].is_string(),
+            "{case}: OAuth error body without `error`: {body}"
+        );
+    } else {
+        assert!(
+            content_type.starts_with("text/html") && body.contains("<h1"),
+            "{case}: neither an OAuth error nor a readable page ({content_type}): {body}"
+        );
+    }
+}

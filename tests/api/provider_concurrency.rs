@@ -1,0 +1,46 @@
+//! A code is consumed atomically: among concurrent redemptions exactly one wins.
+
+use crate::helpers::*;
+
+const REDEMPTIONS: usize = 50;
+
+async fn fifty_concurrent_redemptions_of_one_code_yield_one_token_response(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let attempts = (0..REDEMPTIONS).map(|_| client.redeem(&code, &request.pkce.verifier));
+    let responses = futures::future::join_all(attempts).await;
+
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for response in responses {
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        if status == 200 {
+            winners.push(body);
+        } else {
+            losers.push((status, body));
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one winner; losers: {:?}",
+        &losers[..losers.len().min(3)]
+    );
+    for (status, body) in &losers {
+        let json: serde_json::Value = serde_json::from_str(body)
+            .unwrap_or_else(|_| panic!("{status}: not an OAuth error: {body}"));
+        assert_eq!(
+            (status.as_u16(), json["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "a loser is refused cleanly, not with a server error: {body}"
+        );
+    }
+    // A replay among the losers revokes the winner's token (RFC 6749 §4.1.2), so it may
+    // or may not still work; it must at least be a well-formed token response.
+    let tokens: serde_json::Value = serde_json::from_str(&winners[0]).unwrap();
+    assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string());
+}
+
+crate::on_both_backends!(fifty_concurrent_redemptions_of_one_code_yield_one_token_response);
