@@ -18,8 +18,7 @@ use super::view;
 use crate::app::AppState;
 use crate::db;
 use crate::domain::{
-    Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, StoreId,
-    bounded_text,
+    Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, StoreId, bounded_text,
 };
 use crate::web::{WebError, render};
 
@@ -68,7 +67,11 @@ pub struct RegisterForm {
     authenticity_token: String,
 }
 
-fn register_page(shop: &Shop, form: &RegisterForm, errors: &Errors) -> Result<RegisterPage, WebError> {
+fn register_page(
+    shop: &Shop,
+    form: &RegisterForm,
+    errors: &Errors,
+) -> Result<RegisterPage, WebError> {
     let email = Field::new("email", "Email address", "email")
         .value(form.email.trim())
         .autocomplete("email")
@@ -119,7 +122,7 @@ fn parse_registration(form: &RegisterForm) -> Result<Registration, Errors> {
         match Password::parse(form.password.clone()) {
             Ok(p) => Some(p),
             Err(e) => {
-                errors.add("password", sentence(e.reason));
+                errors.add("password", sentence("your password", e.reason));
                 None
             }
         }
@@ -159,7 +162,7 @@ fn parse_name(raw: &str, errors: &mut Errors) -> Option<String> {
             None
         }
         Err(e) => {
-            errors.add("name", sentence(e.reason));
+            errors.add("name", sentence("your name", e.reason));
             None
         }
     }
@@ -196,7 +199,14 @@ pub async fn register(
     let customer = db::customers::find(&state.db, &shop.store.id, customer_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("customer vanished right after registration"))?;
-    let jar = log_in(&state, &shop.store.id, &customer, shop.basket.as_ref(), shop.jar).await?;
+    let jar = log_in(
+        &state,
+        &shop.store.id,
+        &customer,
+        shop.basket.as_ref(),
+        shop.jar,
+    )
+    .await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 
@@ -293,7 +303,9 @@ pub async fn login(
                 "The email address or password is not right. Check both and try again.",
             );
             let page = login_page(&shop, &form, &errors)?;
-            return Ok((StatusCode::UNAUTHORIZED, shop.jar, shop.csrf, render(&page)).into_response());
+            return Ok(
+                (StatusCode::UNAUTHORIZED, shop.jar, shop.csrf, render(&page)).into_response(),
+            );
         }
         Err(LoginError::Throttled) => return Err(WebError::TooManyRequests),
         Err(LoginError::Internal(e)) => return Err(WebError::Internal(e)),
@@ -323,15 +335,8 @@ async fn log_in(
     match (own, guest) {
         (Some(own), Some(guest)) if own != guest.id => {
             for line in &guest.lines {
-                db::baskets::set_line(
-                    &state.db,
-                    store,
-                    own,
-                    line.product_id,
-                    line.quantity,
-                    true,
-                )
-                .await?;
+                db::baskets::set_line(&state.db, store, own, line.product_id, line.quantity, true)
+                    .await?;
             }
             Ok(with_basket_cookie(state, jar, own))
         }
@@ -468,9 +473,18 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
                 for p in problems {
                     let (field, message) = match p.field {
                         "name" => ("billing_name", billing_message(p.reason, "the name")),
-                        "street" => ("billing_street", billing_message(p.reason, "the street and house number")),
-                        "postal_code" => ("billing_postal_code", billing_message(p.reason, "the postal code")),
-                        "city" => ("billing_city", billing_message(p.reason, "the town or city")),
+                        "street" => (
+                            "billing_street",
+                            billing_message(p.reason, "the street and house number"),
+                        ),
+                        "postal_code" => (
+                            "billing_postal_code",
+                            billing_message(p.reason, "the postal code"),
+                        ),
+                        "city" => (
+                            "billing_city",
+                            billing_message(p.reason, "the town or city"),
+                        ),
                         _ => (
                             "billing_country",
                             "Enter the two-letter country code, like DE or FR.".to_owned(),
@@ -496,7 +510,7 @@ fn billing_message(reason: &str, what: &str) -> String {
     if reason == "is required" {
         format!("Enter {what}, or leave every address field blank.")
     } else {
-        sentence(reason)
+        sentence(what, reason)
     }
 }
 
@@ -655,7 +669,9 @@ mod tests {
 
     #[test]
     fn registration_reports_every_bad_field() {
-        let errors = parse_registration(&register_form("nope", " ", "short")).unwrap_err();
+        let Err(errors) = parse_registration(&register_form("nope", " ", "short")) else {
+            panic!("a bad form was accepted");
+        };
         assert!(errors.get("email").is_some());
         assert_eq!(errors.get("name").as_deref(), Some("Enter your name."));
         assert!(errors.get("password").unwrap().contains("8 characters"));

@@ -144,9 +144,8 @@ pub async fn add(
         Some(b) => (b.id, shop.jar),
         None => {
             let customer = shop.customer.as_ref().map(|c| c.id);
-            let id =
-                db::baskets::create(&state.db, &shop.store.id, customer, shop.store.currency)
-                    .await?;
+            let id = db::baskets::create(&state.db, &shop.store.id, customer, shop.store.currency)
+                .await?;
             (id, with_basket_cookie(&state, shop.jar, id))
         }
     };
@@ -239,7 +238,10 @@ mod tests {
             "http://checkout.localhost:8080/",
         ] {
             let url = checkout_url(&Url::parse(base).unwrap(), &store, basket);
-            assert_eq!(url, format!("http://checkout.localhost:8080/site1/{basket}"));
+            assert_eq!(
+                url,
+                format!("http://checkout.localhost:8080/site1/{basket}")
+            );
         }
         let nested = Url::parse("https://shop.example/checkout/").unwrap();
         assert_eq!(

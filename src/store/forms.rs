@@ -147,26 +147,19 @@ pub fn problems(fields: &[&Field]) -> Vec<Problem> {
         .filter_map(|f| {
             f.error.as_ref().map(|message| Problem {
                 field: f.name,
-                message: format!("{}: {message}", f.label),
+                message: message.clone(),
             })
         })
         .collect()
 }
 
-/// A domain reason ("is required") as a sentence next to a field ("This is required.").
-pub fn sentence(reason: &str) -> String {
-    let mut out = String::with_capacity(reason.len() + 8);
-    if let Some(rest) = reason.strip_prefix("is ") {
-        out.push_str("This is ");
-        out.push_str(rest);
-    } else if let Some(rest) = reason.strip_prefix("must ") {
-        out.push_str("This must ");
-        out.push_str(rest);
-    } else if let Some(rest) = reason.strip_prefix("contains ") {
-        out.push_str("This contains ");
-        out.push_str(rest);
-    } else {
-        out.push_str(reason);
+/// A domain reason ("is too long") as a sentence about its subject ("Your name is too
+/// long.").
+pub fn sentence(subject: &str, reason: &str) -> String {
+    let mut out = format!("{subject} {reason}");
+    if let Some(first) = out.get(..1) {
+        let upper = first.to_uppercase();
+        out.replace_range(..1, &upper);
     }
     if !out.ends_with('.') {
         out.push('.');
@@ -198,19 +191,18 @@ mod tests {
         let list = problems(&[&ok, &bad]);
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].field, "email");
-        assert_eq!(list[0].message, "Email: Enter it.");
+        assert_eq!(list[0].message, "Enter it.");
     }
 
     #[test]
     fn domain_reasons_read_as_sentences() {
-        assert_eq!(sentence("is required"), "This is required.");
         assert_eq!(
-            sentence("must be at least 8 characters"),
-            "This must be at least 8 characters."
+            sentence("your name", "is too long"),
+            "Your name is too long."
         );
         assert_eq!(
-            sentence("is not a valid email address"),
-            "This is not a valid email address."
+            sentence("your password", "must be at least 8 characters"),
+            "Your password must be at least 8 characters."
         );
     }
 }

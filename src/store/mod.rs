@@ -14,6 +14,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
+use crate::web::WebError;
 
 pub use basket::checkout_url;
 
@@ -37,4 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/account/logout", post(account::logout))
         .route("/account", get(account::show))
         .route("/account/profile", post(account::update_profile))
+        // Unknown paths on a store host get the store's readable 404 page. Keep this the
+        // only fallback among the routers merged for store hosts (axum refuses two).
+        .fallback(not_found)
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound("page")
 }

@@ -38,7 +38,9 @@ impl FromRequestParts<AppState> for Shop {
         let StoreTenant(store) = StoreTenant::from_request_parts(parts, state).await?;
         let Ok(jar) = CookieJar::from_request_parts(parts, state).await;
         let Ok(csrf) = CsrfToken::from_request_parts(parts, state).await else {
-            return Err(WebError::Internal(anyhow::anyhow!("CSRF token unavailable")));
+            return Err(WebError::Internal(anyhow::anyhow!(
+                "CSRF token unavailable"
+            )));
         };
         let customer = accounts::current_customer(state, &store.id, &jar)
             .await?
@@ -65,12 +67,6 @@ impl Shop {
             current,
         })
     }
-
-    pub fn open_basket(&self) -> Option<&Basket> {
-        self.basket
-            .as_ref()
-            .filter(|b| b.status == BasketStatus::Open)
-    }
 }
 
 /// Which navigation entry the page belongs to (`aria-current="page"`).
@@ -92,10 +88,6 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn is(&self, section: &Section) -> bool {
-        self.current == *section
-    }
-
     pub fn aria_current(&self, section: Section) -> &'static str {
         if self.current == section {
             "page"
@@ -146,15 +138,19 @@ pub async fn current_basket(
     if let Some(id) = cookie_id
         && let Some(mut basket) = db::baskets::find(&state.db, store, id).await?
     {
-        match (classify(&basket, visitor), visitor) {
-            (CookieBasket::Use, _) => return Ok((Some(basket), jar)),
+        let usable = match (classify(&basket, visitor), visitor) {
+            (CookieBasket::Use, _) => true,
             (CookieBasket::Claim, Some(customer)) => {
-                if db::baskets::claim(&state.db, store, id, customer).await? {
+                let claimed = db::baskets::claim(&state.db, store, id, customer).await?;
+                if claimed {
                     basket.customer_id = Some(customer);
-                    return Ok((Some(basket), jar));
                 }
+                claimed
             }
-            _ => {}
+            _ => false,
+        };
+        if usable {
+            return Ok((Some(basket), jar));
         }
     }
     if let Some(customer) = visitor

@@ -59,7 +59,11 @@ impl Rgb {
         if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let channel = |i: usize| u8::from_str_radix(&digits[i..i + 2], 16).ok().map(f64::from);
+        let channel = |i: usize| {
+            u8::from_str_radix(&digits[i..i + 2], 16)
+                .ok()
+                .map(f64::from)
+        };
         Some(Self([channel(0)?, channel(2)?, channel(4)?]))
     }
 
