@@ -4,6 +4,7 @@ mod helpers;
 mod operations;
 mod provider_concurrency;
 mod provider_discovery;
+mod provider_expiry;
 mod provider_flow;
 mod provider_malformed;
 mod provider_refusals;

@@ -514,10 +514,10 @@ async fn userinfo_refuses_missing_and_bad_tokens_with_a_bearer_challenge(backend
             http.get(format!("{userinfo}?access_token={token}")),
         ),
         (
-            "the token twice",
+            "two Authorization headers (RFC 9110 §5.3: not a list field)",
             http.get(&userinfo)
                 .header("authorization", format!("Bearer {token}"))
-                .header("authorization", format!("Bearer {token}")),
+                .header("authorization", "Bearer another-token"),
         ),
     ];
     for (case, request) in cases {
