@@ -227,6 +227,147 @@ async fn prompt_login_shows_the_form_even_with_a_session(backend: Backend) {
     assert!(client.callback(&response).code.is_some());
 }
 
+async fn max_age_and_login_hint_are_honoured(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let browser = app.browser();
+    let (first, code) = client.alice_code(&browser).await;
+    let first_tokens = client.tokens(&code, &first.pkce.verifier).await;
+    let first_claims = client
+        .verify_id_token(first_tokens["id_token"].as_str().unwrap(), &first.nonce)
+        .await;
+
+    // A generous max_age lets the session through.
+    let request = client.authorization().set("max_age", "3600");
+    let response = browser.follow_on_host(&request.url()).await;
+    assert!(client.callback(&response).code.is_some(), "max_age=3600");
+
+    // max_age=0 (after a second has passed) demands a fresh login (OIDC Core §3.1.2.1).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let request = client
+        .authorization()
+        .set("max_age", "0")
+        .set("login_hint", ALICE_EMAIL);
+    let response = browser.follow_on_host(&request.url()).await;
+    assert_eq!(response.status(), 200, "max_age=0 shows the login page");
+    let page_url = response.url().to_string();
+    let html = response.text().await.unwrap();
+    assert_eq!(
+        hidden_input(&html, "email").as_deref(),
+        Some(ALICE_EMAIL),
+        "login_hint fills in the email"
+    );
+    let response = browser
+        .provider_login(&page_url, &html, ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
+    let code = client.callback(&response).code.expect("a code");
+    let tokens = client.tokens(&code, &request.pkce.verifier).await;
+    let claims = client
+        .verify_id_token(tokens["id_token"].as_str().unwrap(), &request.nonce)
+        .await;
+    assert!(
+        claims["auth_time"].as_i64() > first_claims["auth_time"].as_i64(),
+        "a new authentication: {} then {}",
+        first_claims["auth_time"],
+        claims["auth_time"]
+    );
+}
+
+async fn the_demo_registers_the_checkout_at_every_store(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let callback = app.checkout_url("/callback");
+    for store in ["site1", "site2"] {
+        let query = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", "shared-checkout"),
+            ("redirect_uri", callback.as_str()),
+            ("scope", "openid email profile address"),
+            ("state", "s"),
+            ("nonce", "n"),
+            ("code_challenge", Pkce::new().challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .unwrap();
+        let response = app
+            .browser()
+            .get(&app.store_url(store, &format!("/authorize?{query}")))
+            .await;
+        assert_eq!(response.status(), 303, "{store}");
+        assert!(
+            location(&response).starts_with("/login?request="),
+            "{store}: the checkout is a known client with that redirect URI"
+        );
+        let client = shared_checkout::provider::clients::find(
+            &app.state.db,
+            &shared_checkout::domain::StoreId::parse(store).unwrap(),
+            "shared-checkout",
+        )
+        .await
+        .unwrap()
+        .expect("registered");
+        assert_eq!(
+            client.auth_method,
+            shared_checkout::provider::clients::AuthMethod::PrivateKeyJwt,
+            "{store}"
+        );
+        assert_eq!(
+            client.jwks_uri.as_deref(),
+            Some(app.checkout_url("/.well-known/jwks.json").as_str()),
+            "{store}"
+        );
+        assert_eq!(client.id_token_alg, SigningAlg::Es256, "{store}");
+    }
+}
+
+async fn codes_and_access_tokens_are_stored_only_as_hashes(backend: Backend) {
+    use sha2::Digest;
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let tokens = client.tokens(&code, &request.pkce.verifier).await;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let sha256 = |value: &str| {
+        sha2::Sha256::digest(value.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let pool = &app.state.db.pool;
+    let codes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM authorization_codes")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let tokens: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM access_tokens")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(
+        codes.iter().all(|(h,)| h != &code),
+        "the code itself is not stored"
+    );
+    assert!(
+        codes.iter().any(|(h,)| h == &sha256(&code)),
+        "its SHA-256 is"
+    );
+    assert!(
+        tokens.iter().all(|(h,)| h != access_token),
+        "the token itself is not stored"
+    );
+    assert!(tokens.iter().any(|(h,)| h == &sha256(access_token)));
+    let secrets: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT secret_hash FROM oauth_clients WHERE client_id = $1")
+            .bind(&client.client_id)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(secrets.len(), 1);
+    assert_ne!(
+        secrets[0].0.as_deref(),
+        Some(client.secret()),
+        "client secret hashed"
+    );
+}
+
 crate::on_both_backends!(
     alice_completes_the_flow_with_client_secret_basic,
     alice_completes_the_flow_with_client_secret_post,
@@ -235,4 +376,7 @@ crate::on_both_backends!(
     the_login_page_is_the_stores_own_with_a_csrf_field,
     a_shopper_logged_in_at_the_store_skips_the_login_form,
     prompt_login_shows_the_form_even_with_a_session,
+    max_age_and_login_hint_are_honoured,
+    the_demo_registers_the_checkout_at_every_store,
+    codes_and_access_tokens_are_stored_only_as_hashes,
 );

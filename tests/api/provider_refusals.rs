@@ -345,15 +345,38 @@ async fn a_basket_of_another_customer_is_access_denied(backend: Backend) {
     );
 }
 
-async fn a_basket_that_does_not_exist_is_refused(backend: Backend) {
+async fn a_basket_that_is_missing_or_not_open_is_refused(backend: Backend) {
+    use shared_checkout::domain::{BasketId, BasketStatus, StoreId};
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    for (case, basket) in [
+    let site1 = StoreId::parse("site1").unwrap();
+    let mut closed = Vec::new();
+    for status in [BasketStatus::Frozen, BasketStatus::Ordered] {
+        let basket = app.browser().fill_basket(&app, "site1").await;
+        let id = BasketId::parse(&basket).unwrap();
+        let moved = shared_checkout::db::baskets::transition(
+            &app.state.db,
+            &site1,
+            id,
+            BasketStatus::Open,
+            status,
+        )
+        .await
+        .unwrap();
+        assert!(moved);
+        closed.push((status.as_str(), basket));
+    }
+    let mut cases = vec![
         ("unknown id", uuid::Uuid::new_v4().to_string()),
         ("not an id", "not-a-basket".to_owned()),
-    ] {
+    ];
+    cases.extend(closed);
+    for (case, basket) in cases {
         let request = client.authorization().set("basket_id", &basket);
-        let response = app.browser().follow_on_host(&request.url()).await;
+        let response = app
+            .browser()
+            .authorize_and_log_in(&request.url(), ALICE_EMAIL, ALICE_PASSWORD)
+            .await;
         let callback = client.callback(&response);
         assert!(callback.error.is_some(), "{case}: {callback:?}");
         assert_eq!(callback.code, None, "{case}");
@@ -622,7 +645,7 @@ crate::on_both_backends!(
     a_code_redeemed_with_another_redirect_uri_is_refused,
     prompt_none_without_a_session_returns_login_required,
     a_basket_of_another_customer_is_access_denied,
-    a_basket_that_does_not_exist_is_refused,
+    a_basket_that_is_missing_or_not_open_is_refused,
     the_login_form_without_its_csrf_token_is_refused,
     a_wrong_password_shows_an_error_and_no_code,
     too_many_wrong_passwords_are_throttled,
