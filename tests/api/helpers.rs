@@ -958,26 +958,34 @@ impl TestClient {
 /// HTML page, and not a redirect.
 #[track_caller]
 pub fn assert_readable_refusal(status: StatusCode, headers: &HeaderMap, body: &str, case: &str) {
-    assert!(
-        status.is_client_error(),
-        "{case}: expected a 4xx, got {status}: {body}"
-    );
-    assert!(
-        headers.get(LOCATION).is_none(),
-        "{case}: a refusal must not redirect"
-    );
+    if let Some(problem) = refusal_problem(status, headers, body) {
+        panic!("{case}: {problem}");
+    }
+}
+
+/// What keeps a response from being a readable refusal, if anything.
+pub fn refusal_problem(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<String> {
+    if !status.is_client_error() {
+        return Some(format!("expected a 4xx, got {status}: {body}"));
+    }
+    if headers.get(LOCATION).is_some() {
+        return Some(format!("{status}: a refusal must not redirect"));
+    }
     let content_type = header(headers, "content-type").unwrap_or_default();
     if content_type.starts_with("application/json") {
-        let json: serde_json::Value =
-            serde_json::from_str(body).unwrap_or_else(|_| panic!("{case}: bad JSON {body}"));
-        assert!(
-            json["error"].is_string(),
-            "{case}: OAuth error body without `error`: {body}"
-        );
-    } else {
-        assert!(
-            content_type.starts_with("text/html") && body.contains("<h1"),
-            "{case}: neither an OAuth error nor a readable page ({content_type}): {body}"
-        );
+        let json: serde_json::Value = match serde_json::from_str(body) {
+            Ok(json) => json,
+            Err(_) => return Some(format!("{status}: bad JSON {body}")),
+        };
+        if !json["error"].is_string() {
+            return Some(format!(
+                "{status}: OAuth error body without `error`: {body}"
+            ));
+        }
+    } else if !(content_type.starts_with("text/html") && body.contains("<h1")) {
+        return Some(format!(
+            "{status}: neither an OAuth error nor a readable page ({content_type:?}): {body:?}"
+        ));
     }
+    None
 }

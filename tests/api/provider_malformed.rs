@@ -379,24 +379,6 @@ async fn malformed_token_requests_get_an_oauth_error(backend: Backend) {
         );
     }
 
-    // Methods other than POST.
-    for method in [
-        reqwest::Method::GET,
-        reqwest::Method::PUT,
-        reqwest::Method::DELETE,
-    ] {
-        let case = format!("{method} /token");
-        let response = back_channel()
-            .request(method, format!("{endpoint}?{}", grant(&[], &[])))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        assert_readable_refusal(status, &headers, &text, &case);
-    }
-
     // None of the malformed requests consumed the code.
     let response = client.redeem(&code, &request.pkce.verifier).await;
     assert_eq!(
@@ -457,6 +439,50 @@ async fn control_characters_in_state_and_nonce_never_cause_a_server_error(backen
     }
 }
 
+/// Methods an endpoint does not serve (GET on `/token`, which is POST only per RFC 6749
+/// §3.2, and the like on every provider endpoint) get a readable refusal, not a bare 405.
+async fn wrong_methods_on_provider_endpoints_are_refused_readably(backend: Backend) {
+    use reqwest::Method;
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let query = serde_urlencoded::to_string([
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", client.redirect_uri()),
+        ("code_verifier", request.pkce.verifier.as_str()),
+    ])
+    .unwrap();
+    let mut problems = Vec::new();
+    for (method, path) in [
+        (Method::GET, format!("/token?{query}")),
+        (Method::PUT, format!("/token?{query}")),
+        (Method::DELETE, "/token".to_owned()),
+        (Method::PUT, "/authorize".to_owned()),
+        (Method::DELETE, "/login".to_owned()),
+        (Method::PUT, "/userinfo".to_owned()),
+        (Method::POST, "/jwks.json".to_owned()),
+        (Method::POST, "/.well-known/openid-configuration".to_owned()),
+    ] {
+        let case = format!("{method} {}", path.split('?').next().unwrap_or_default());
+        let response = back_channel()
+            .request(method, client.endpoint(&path))
+            .basic_auth(&client.client_id, Some(client.secret()))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        if let Some(problem) = refusal_problem(status, &headers, &text) {
+            problems.push(format!("{case}: {problem}"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A GET carrying the code did not consume it.
+    client.tokens(&code, &request.pkce.verifier).await;
+}
+
 async fn an_oversized_body_is_refused_readably(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
@@ -464,7 +490,8 @@ async fn an_oversized_body_is_refused_readably(backend: Backend) {
         "grant_type=authorization_code&code={}",
         "a".repeat(100 * 1024)
     );
-    for path in ["/token", "/authorize", "/login"] {
+    let mut problems = Vec::new();
+    for path in ["/token", "/authorize", "/login", "/userinfo"] {
         let response = client
             .post_raw(
                 &client.endpoint(path),
@@ -475,8 +502,11 @@ async fn an_oversized_body_is_refused_readably(backend: Backend) {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        assert_readable_refusal(status, &headers, &text, &format!("100 KB to {path}"));
+        if let Some(problem) = refusal_problem(status, &headers, &text) {
+            problems.push(format!("100 KB to {path}: {problem}"));
+        }
     }
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 async fn userinfo_refuses_missing_and_bad_tokens_with_a_bearer_challenge(backend: Backend) {
@@ -625,6 +655,7 @@ async fn malformed_login_requests_get_a_readable_page(backend: Backend) {
 crate::on_both_backends!(
     malformed_authorization_requests_are_refused_readably,
     malformed_token_requests_get_an_oauth_error,
+    wrong_methods_on_provider_endpoints_are_refused_readably,
     control_characters_in_state_and_nonce_never_cause_a_server_error,
     an_oversized_body_is_refused_readably,
     userinfo_refuses_missing_and_bad_tokens_with_a_bearer_challenge,
