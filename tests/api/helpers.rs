@@ -64,7 +64,9 @@ pub struct TestApp {
     pub port: u16,
     pub state: AppState,
     pub backend: Backend,
-    _dir: tempfile::TempDir,
+    /// The settings it was built from, for a second node on the same database.
+    pub settings: Settings,
+    _dir: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -90,7 +92,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
         settings.database_url = fresh_postgres_database().await;
     }
     customise(&mut settings);
-    let app = Application::build(settings)
+    let app = Application::build(settings.clone())
         .await
         .expect("application builds");
     let port = app.port();
@@ -106,7 +108,8 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settin
         port,
         state,
         backend,
-        _dir: dir,
+        settings,
+        _dir: Some(dir),
         shutdown: Some(tx),
     }
 }
@@ -126,6 +129,34 @@ async fn fresh_postgres_database() -> String {
 }
 
 impl TestApp {
+    /// Another node of the same deployment: same database, keys and public URLs (as behind
+    /// a load balancer), its own process state and port.
+    pub async fn spawn_node(&self) -> TestApp {
+        let mut settings = self.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().unwrap();
+        for store in &mut settings.stores {
+            store.base_url = Some(url::Url::parse(&self.issuer(store.id.as_str())).unwrap());
+        }
+        settings.checkout.base_url = Some(url::Url::parse(&self.checkout_url("")).unwrap());
+        let app = Application::build(settings.clone())
+            .await
+            .expect("second node builds");
+        let port = app.port();
+        let state = app.state.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.serve(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            port,
+            state,
+            backend: self.backend,
+            settings,
+            _dir: None,
+            shutdown: Some(tx),
+        }
+    }
+
     pub fn store_url(&self, store: &str, path: &str) -> String {
         format!("http://{store}.localhost:{}{path}", self.port)
     }

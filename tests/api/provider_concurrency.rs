@@ -49,4 +49,46 @@ async fn fifty_concurrent_redemptions_of_one_code_yield_one_token_response(backe
     );
 }
 
-crate::on_both_backends!(fifty_concurrent_redemptions_of_one_code_yield_one_token_response);
+async fn concurrent_redemptions_on_two_nodes_yield_one_token_response(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let other = app.spawn_node().await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let endpoints = [
+        client.endpoint("/token"),
+        other.store_url("site1", "/token"),
+    ];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", client.redirect_uri()),
+        ("code_verifier", request.pkce.verifier.as_str()),
+    ];
+    let attempts = (0..REDEMPTIONS).map(|i| client.token_request(&endpoints[i % 2], &form));
+    let responses = futures::future::join_all(attempts).await;
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut bodies = Vec::new();
+    for response in responses {
+        *statuses.entry(response.status().as_u16()).or_default() += 1;
+        if response.status() != 200 {
+            bodies.push(response.text().await.unwrap());
+        }
+    }
+    assert_eq!(
+        statuses.get(&200),
+        Some(&1),
+        "exactly one winner across nodes: {statuses:?} {:?}",
+        &bodies[..bodies.len().min(3)]
+    );
+    assert_eq!(
+        statuses.get(&400),
+        Some(&(REDEMPTIONS - 1)),
+        "the rest refused cleanly: {statuses:?} {:?}",
+        &bodies[..bodies.len().min(3)]
+    );
+}
+
+crate::on_both_backends!(
+    fifty_concurrent_redemptions_of_one_code_yield_one_token_response,
+    concurrent_redemptions_on_two_nodes_yield_one_token_response,
+);
