@@ -228,9 +228,72 @@ async fn an_id_token_without_a_basket_binding_has_no_basket_claim(backend: Backe
     assert!(claims.get("basket_id").is_none(), "{claims}");
 }
 
+async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let tokens = client.tokens(&code, &request.pkce.verifier).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let old_kids: HashSet<String> = kids(&get_json(&client.endpoint("/jwks.json")).await);
+
+    // `shared-checkout keys rotate`, then a node started on the rotated key directory.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    shared_checkout::provider::keys::SigningKeys::rotate(&app.settings.key_dir).expect("rotation");
+    let node = app.spawn_node().await;
+    let jwks = get_json(&node.store_url("site1", "/jwks.json")).await;
+    let new_kids = kids(&jwks);
+    assert!(
+        old_kids.is_subset(&new_kids),
+        "old keys stay published: {old_kids:?} in {new_kids:?}"
+    );
+    assert!(new_kids.len() > old_kids.len(), "new keys are published");
+
+    // The token signed before the rotation verifies with the new node's JWKS.
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(set.find(&header.kid.unwrap()).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[&client.client_id]);
+    validation.set_issuer(&[&client.issuer]);
+    jsonwebtoken::decode::<serde_json::Value>(id_token, &key, &validation)
+        .expect("the old token verifies");
+
+    // And the new node signs with a new key.
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let response = back_channel()
+        .post(node.store_url("site1", "/token"))
+        .basic_auth(&client.client_id, Some(client.secret()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", client.redirect_uri()),
+            ("code_verifier", request.pkce.verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    let kid = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap())
+        .unwrap()
+        .kid
+        .unwrap();
+    assert!(!old_kids.contains(&kid), "signed with the new key {kid}");
+}
+
+fn kids(jwks: &serde_json::Value) -> HashSet<String> {
+    jwks["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+        .collect()
+}
+
 crate::on_both_backends!(
     discovery_describes_each_stores_own_issuer,
     the_jwks_publishes_rs256_and_es256_public_keys_with_kids,
     id_tokens_verify_with_the_published_jwks,
     an_id_token_without_a_basket_binding_has_no_basket_claim,
+    after_a_key_rotation_tokens_signed_with_the_old_key_still_verify,
 );
