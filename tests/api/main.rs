@@ -2,3 +2,11 @@
 
 mod helpers;
 mod operations;
+mod provider_concurrency;
+mod provider_discovery;
+mod provider_expiry;
+mod provider_flow;
+mod provider_malformed;
+mod provider_refusals;
+mod provider_stores;
+mod storefront;
