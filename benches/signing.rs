@@ -53,13 +53,21 @@ fn id_token_signing(c: &mut Criterion) {
     let ec_key = EncodingKey::from_ec_pem(&ec_pem).expect("EC PEM");
     group.bench_function("es256_jsonwebtoken_encode", |b| {
         b.iter(|| {
-            jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::ES256), black_box(&claims), &ec_key)
+            jsonwebtoken::encode(
+                &Header::new(jsonwebtoken::Algorithm::ES256),
+                black_box(&claims),
+                &ec_key,
+            )
         })
     });
     let rsa_key = EncodingKey::from_rsa_pem(&rsa_pem).expect("RSA PEM");
     group.bench_function("rs256_jsonwebtoken_encode", |b| {
         b.iter(|| {
-            jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::RS256), black_box(&claims), &rsa_key)
+            jsonwebtoken::encode(
+                &Header::new(jsonwebtoken::Algorithm::RS256),
+                black_box(&claims),
+                &rsa_key,
+            )
         })
     });
     group.finish();
@@ -74,7 +82,10 @@ fn client_secret_check(c: &mut Criterion) {
         argon2::Params::new(19 * 1024, 2, 1, None).expect("params"),
     );
     let argon_hash = argon2
-        .hash_password(secret.secret().as_bytes(), &SaltString::generate(&mut OsRng))
+        .hash_password(
+            secret.secret().as_bytes(),
+            &SaltString::generate(&mut OsRng),
+        )
         .expect("hash")
         .to_string();
 
@@ -86,7 +97,9 @@ fn client_secret_check(c: &mut Criterion) {
     group.bench_function("argon2id_owasp", |b| {
         b.iter(|| {
             let parsed = PasswordHash::new(&argon_hash).expect("hash");
-            argon2.verify_password(black_box(secret.secret().as_bytes()), &parsed).is_ok()
+            argon2
+                .verify_password(black_box(secret.secret().as_bytes()), &parsed)
+                .is_ok()
         })
     });
     group.finish();
