@@ -178,7 +178,7 @@ async fn complete(
     let identity = match verify(state, &store, &tx, code).await {
         Ok(identity) => identity,
         Err(e) => {
-            tracing::warn!(error = ?e, "login answer failed verification");
+            tracing::warn!(error = format!("{e:#}"), "login answer failed verification");
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "verification_failed",

@@ -127,7 +127,7 @@ pub(crate) async fn start(
     match begin(&state, &store, basket, jar).await {
         Ok((jar, location)) => (csrf, jar, Redirect::to(&location)).into_response(),
         Err(e) => {
-            tracing::warn!(error = ?e, "could not start a login");
+            tracing::warn!(error = format!("{e:#}"), "could not start a login");
             Refusal::new(
                 StatusCode::BAD_GATEWAY,
                 "provider_unreachable",

@@ -2,3 +2,5 @@
 
 mod helpers;
 mod operations;
+mod relying_party;
+mod rp_helpers;
