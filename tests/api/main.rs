@@ -3,4 +3,5 @@
 mod helpers;
 mod operations;
 mod relying_party;
+mod relying_party_oidc_provider;
 mod rp_helpers;

@@ -25,7 +25,8 @@ use tokio::sync::oneshot;
 
 use crate::helpers::*;
 
-pub const ROGUE_SECRET: &str = "rogue-client-secret-0123456789abcdef";
+/// The checkout's client secret at the test providers (rogue and oidc-provider).
+pub const TEST_CLIENT_SECRET: &str = "test-client-secret-0123456789abcdef";
 pub const ROGUE_SUBJECT: &str = "rogue-user-1";
 
 /// One way for the rogue provider to misbehave (or not).
@@ -163,8 +164,8 @@ impl Rogue {
     }
 }
 
-/// A third store, `site3` on `site3.localhost`, whose login goes to `issuer` with a
-/// client secret (`client_secret_basic`).
+/// A store `id` on `{id}.localhost` whose login goes to `issuer` with a client secret
+/// (`client_secret_basic`).
 pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Option<&str>) {
     settings.stores.push(StoreSettings {
         id: StoreId::parse(id).unwrap(),
@@ -176,7 +177,7 @@ pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Opt
         login: StoreLoginSettings {
             issuer: Some(url::Url::parse(issuer).unwrap()),
             client_id: client_id.map(str::to_owned),
-            client_secret: Some(ROGUE_SECRET.to_owned()),
+            client_secret: Some(TEST_CLIENT_SECRET.to_owned()),
         },
         checkout: Default::default(),
     });
@@ -423,7 +424,7 @@ async fn token(
     let Some((client_id, secret)) = client_from_basic(&headers) else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     };
-    if secret != ROGUE_SECRET {
+    if secret != TEST_CLIENT_SECRET {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     let behaviour = *rogue.behaviour.lock().unwrap();
