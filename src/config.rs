@@ -45,6 +45,9 @@ pub struct Settings {
     /// Secret for signed cookies (CSRF); at least 64 bytes, the same on every node.
     pub cookie_secret_file: PathBuf,
     pub log_format: LogFormat,
+    /// Lifetime of authorization codes, 1-60 s (DESIGN.md step 5); lowered only by tests.
+    #[serde(default = "default_code_ttl_secs")]
+    pub code_ttl_secs: i64,
     pub checkout: CheckoutSettings,
     pub stores: Vec<StoreSettings>,
 }
@@ -127,6 +130,10 @@ fn default_currency() -> String {
     "EUR".to_owned()
 }
 
+fn default_code_ttl_secs() -> i64 {
+    60
+}
+
 impl Settings {
     /// The demo: two stores and the checkout on `*.localhost`, everything under `data_dir`.
     pub fn demo(data_dir: &Path, listen: SocketAddr) -> Self {
@@ -150,6 +157,7 @@ impl Settings {
             key_dir: data_dir.join("keys"),
             cookie_secret_file: data_dir.join("cookie-secret"),
             log_format: LogFormat::Pretty,
+            code_ttl_secs: default_code_ttl_secs(),
             checkout: CheckoutSettings {
                 host: "checkout.localhost".to_owned(),
                 base_url: None,
@@ -181,6 +189,10 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (1..=60).contains(&self.code_ttl_secs),
+            "code_ttl_secs must be between 1 and 60"
+        );
         let mut hosts = vec![self.checkout.host.as_str()];
         for store in &self.stores {
             anyhow::ensure!(
@@ -216,6 +228,8 @@ pub struct Config {
     pub checkout: CheckoutConfig,
     pub stores: Vec<StoreConfig>,
     pub key_dir: PathBuf,
+    /// Authorization code lifetime in seconds (at most 60).
+    pub code_ttl_secs: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -282,6 +296,7 @@ impl Config {
             },
             stores,
             key_dir: settings.key_dir.clone(),
+            code_ttl_secs: settings.code_ttl_secs.clamp(1, 60),
         })
     }
 

@@ -1,15 +1,212 @@
-//! The demo: seeds a shared catalog, a customer at site1 and the checkout's registration.
+//! The demo: seeds a shared catalog, a customer at site1 and the checkout's registration
+//! at every store whose provider we run. Safe to run on every start: nothing is added twice.
+
+use anyhow::Context;
+use url::Url;
 
 use crate::app::AppState;
+use crate::config::StoreConfig;
+use crate::db;
+use crate::domain::{Address, Currency, Email, Money, Password, StoreId};
+use crate::provider::clients::{self, ClientAuth, NewClient};
+use crate::provider::keys::SigningAlg;
+use crate::store::accounts;
+
+pub const DEMO_STORE: &str = "site1";
+pub const DEMO_EMAIL: &str = "alice@example.com";
+pub const DEMO_PASSWORD: &str = "correct horse battery staple";
+
+/// (sku, name, description, price in euro cents)
+const PRODUCTS: [(&str, &str, &str, i64); 6] = [
+    (
+        "MUG-ENAMEL-350",
+        "Enamel camping mug",
+        "A 350 ml steel mug with a speckled enamel finish. Light, tough, and happy over a campfire.",
+        1490,
+    ),
+    (
+        "TOWEL-LINEN",
+        "Linen tea towel",
+        "Stonewashed European linen that dries glasses without lint and gets softer with every wash.",
+        950,
+    ),
+    (
+        "CANDLE-BEESWAX-2",
+        "Beeswax candle pair",
+        "Two hand-dipped candles of pure beeswax with cotton wicks. About eight hours each.",
+        1800,
+    ),
+    (
+        "TOTE-CANVAS",
+        "Canvas tote bag",
+        "Heavy 12 oz organic cotton canvas with long handles and an inside pocket for keys.",
+        2400,
+    ),
+    (
+        "POT-CERAMIC-M",
+        "Ceramic plant pot",
+        "A glazed stoneware pot, 14 cm across, with a drainage hole and a matching saucer.",
+        2990,
+    ),
+    (
+        "SOCKS-WOOL",
+        "Wool blend socks",
+        "Merino-rich everyday socks with a reinforced heel and toe. One pair, sizes 39 to 46.",
+        1250,
+    ),
+];
 
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
-    let _ = state;
+    seed_catalog(state).await?;
+    seed_customer(state).await?;
+    for store in &state.config.stores {
+        // A store on another provider registers the checkout there, not with us.
+        if store.login.issuer.is_none() {
+            register_checkout(state, store).await?;
+        }
+    }
     Ok(())
 }
 
-pub fn print_welcome(state: &AppState) {
-    for store in &state.config.stores {
-        println!("{}: {}", store.name, store.base_url);
+async fn seed_catalog(state: &AppState) -> anyhow::Result<()> {
+    let eur = Currency::parse("EUR")?;
+    for (sku, name, description, cents) in PRODUCTS {
+        db::products::insert_if_absent(&state.db, sku, name, description, Money::new(cents, eur))
+            .await
+            .with_context(|| format!("seeding product {sku}"))?;
     }
-    println!("checkout: {}", state.config.checkout.base_url);
+    Ok(())
+}
+
+/// Alice exists at site1 only; at site2 the same email is free to register.
+async fn seed_customer(state: &AppState) -> anyhow::Result<()> {
+    let store = StoreId::parse(DEMO_STORE)?;
+    if state.config.store(&store).is_none() {
+        return Ok(());
+    }
+    let email = Email::parse(DEMO_EMAIL)?;
+    if db::customers::find_for_login(&state.db, &store, &email)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let hash = accounts::hash_password(Password::parse(DEMO_PASSWORD.to_owned())?).await?;
+    let Some(id) = db::customers::create(&state.db, &store, &email, &hash, "Alice Example").await?
+    else {
+        // Another node seeded her between our check and our insert.
+        return Ok(());
+    };
+    let address = Address {
+        name: "Alice Example".to_owned(),
+        street: "Invalidenstraße 117".to_owned(),
+        postal_code: "10115".to_owned(),
+        city: "Berlin".to_owned(),
+        country: "DE".to_owned(),
+    };
+    db::customers::update_profile(
+        &state.db,
+        &store,
+        id,
+        "Alice Example",
+        Some("+49 30 1234567"),
+        Some(&address),
+    )
+    .await
+    .context("seeding the demo customer's profile")
+}
+
+/// The checkout as a client of this store's provider (URL contract in the brief).
+async fn register_checkout(state: &AppState, store: &StoreConfig) -> anyhow::Result<()> {
+    let checkout = &state.config.checkout;
+    let client_id = store
+        .login
+        .client_id
+        .clone()
+        .unwrap_or_else(|| checkout.client_id.clone());
+    let auth = match &store.login.client_secret {
+        Some(secret) => ClientAuth::SecretBasic(secret.clone()),
+        None => ClientAuth::PrivateKeyJwt {
+            jwks_uri: checkout_url(&checkout.base_url, "/.well-known/jwks.json"),
+        },
+    };
+    let client = NewClient {
+        client_id,
+        redirect_uris: vec![checkout_url(&checkout.base_url, "/callback")],
+        auth,
+        id_token_alg: SigningAlg::Es256,
+    };
+    clients::register(&state.db, &store.id, &client)
+        .await
+        .with_context(|| format!("registering the checkout at store {}", store.id))
+}
+
+/// `base` + `path` with exactly one slash between them, whether or not `base` ends in one.
+fn checkout_url(base: &Url, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+pub fn print_welcome(state: &AppState) {
+    let config = &state.config;
+    println!();
+    println!("shared-checkout demo is running. Open a store in your browser:");
+    println!();
+    for store in &config.stores {
+        println!(
+            "  {:<24} {}",
+            format!("{} ({})", store.name, store.id),
+            store.base_url
+        );
+    }
+    println!("  {:<24} {}", "Checkout", config.checkout.base_url);
+    println!();
+    if config.stores.iter().any(|s| s.id.as_str() == DEMO_STORE) {
+        println!("Demo customer at {DEMO_STORE} (only there):");
+        println!("  email:    {DEMO_EMAIL}");
+        println!("  password: {DEMO_PASSWORD}");
+        println!();
+    }
+    println!("Browsers resolve *.localhost to this machine; no hosts file needed. Ctrl-C stops.");
+    println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkout_urls_have_one_slash() {
+        for base in [
+            "http://checkout.localhost:8080",
+            "http://checkout.localhost:8080/",
+        ] {
+            let base = Url::parse(base).unwrap();
+            assert_eq!(
+                checkout_url(&base, "/callback"),
+                "http://checkout.localhost:8080/callback"
+            );
+            assert_eq!(
+                checkout_url(&base, ".well-known/jwks.json"),
+                "http://checkout.localhost:8080/.well-known/jwks.json"
+            );
+        }
+        let nested = Url::parse("https://shop.example/checkout/").unwrap();
+        assert_eq!(
+            checkout_url(&nested, "/callback"),
+            "https://shop.example/checkout/callback"
+        );
+    }
+
+    #[test]
+    fn demo_catalog_is_priced_and_unique() {
+        let mut skus: Vec<_> = PRODUCTS.iter().map(|p| p.0).collect();
+        skus.sort_unstable();
+        skus.dedup();
+        assert_eq!(skus.len(), PRODUCTS.len());
+        assert!(PRODUCTS.iter().all(|p| p.3 > 0));
+    }
 }

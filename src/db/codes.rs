@@ -1,1 +1,129 @@
-//! Single-use authorization codes.
+//! Single-use authorization codes. Only the SHA-256 of a code is stored; the code itself
+//! exists only in the redirect to the client.
+
+use anyhow::Context;
+
+use super::Db;
+use crate::domain::{BasketId, CustomerId, StoreId};
+
+/// What a code is bound to (DESIGN.md step 5); stored under the code's hash.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub customer_id: CustomerId,
+    pub basket_id: Option<BasketId>,
+    /// S256 `code_challenge` (RFC 7636 §4.2).
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    pub auth_time: i64,
+}
+
+pub async fn insert(
+    db: &Db,
+    store: &StoreId,
+    code_hash: &str,
+    grant: &CodeGrant,
+    expires_at: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO authorization_codes
+            (code_hash, store_id, client_id, redirect_uri, customer_id, basket_id,
+             code_challenge, nonce, scope, auth_time, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(code_hash)
+    .bind(store.as_str())
+    .bind(&grant.client_id)
+    .bind(&grant.redirect_uri)
+    .bind(grant.customer_id.to_string())
+    .bind(grant.basket_id.map(|b| b.to_string()))
+    .bind(&grant.code_challenge)
+    .bind(&grant.nonce)
+    .bind(&grant.scope)
+    .bind(grant.auth_time)
+    .bind(expires_at)
+    .execute(&db.pool)
+    .await
+    .context("storing an authorization code")?;
+    Ok(())
+}
+
+type CodeRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
+
+/// Marks the code consumed and returns its grant, if it is this client's, unexpired and
+/// unused. One statement, so exactly one of any number of concurrent callers (on any node)
+/// gets the row (RFC 6749 §4.1.2: a code is used once).
+pub async fn consume(
+    db: &Db,
+    store: &StoreId,
+    client_id: &str,
+    code_hash: &str,
+    now: i64,
+) -> anyhow::Result<Option<CodeGrant>> {
+    let row: Option<CodeRow> = sqlx::query_as(
+        "UPDATE authorization_codes SET consumed_at = $4
+         WHERE code_hash = $1 AND store_id = $2 AND client_id = $3
+           AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $4
+         RETURNING client_id, redirect_uri, customer_id, basket_id, code_challenge, nonce,
+                   scope, auth_time",
+    )
+    .bind(code_hash)
+    .bind(store.as_str())
+    .bind(client_id)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await
+    .context("consuming an authorization code")?;
+    let Some((client_id, redirect_uri, customer, basket, code_challenge, nonce, scope, auth_time)) =
+        row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(CodeGrant {
+        client_id,
+        redirect_uri,
+        customer_id: CustomerId::parse(&customer)?,
+        basket_id: basket.as_deref().map(BasketId::parse).transpose()?,
+        code_challenge,
+        nonce,
+        scope,
+        auth_time,
+    }))
+}
+
+/// Revokes a code this client already consumed: every access token issued from it stops
+/// working, since token lookups join on the code (RFC 6749 §4.1.2, §10.5). Returns true
+/// when the code was indeed a replay.
+pub async fn revoke_if_consumed(
+    db: &Db,
+    store: &StoreId,
+    client_id: &str,
+    code_hash: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE authorization_codes SET revoked_at = COALESCE(revoked_at, $4)
+         WHERE code_hash = $1 AND store_id = $2 AND client_id = $3 AND consumed_at IS NOT NULL",
+    )
+    .bind(code_hash)
+    .bind(store.as_str())
+    .bind(client_id)
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .context("revoking a replayed authorization code")?
+    .rows_affected();
+    Ok(changed > 0)
+}

@@ -1,13 +1,63 @@
-//! Each store's OpenID Connect provider: discovery, JWKS, authorization, login, token,
-//! userinfo. One issuer per store, resolved from `Host`.
+//! Each store's OpenID Connect provider. One issuer per store (`{store base_url}`), the
+//! tenant resolved from `Host`; every row read or written is filtered by that store.
+//!
+//! Endpoints, and the order in which each runs its checks (one file per check):
+//!
+//! - `GET /.well-known/openid-configuration`: metadata, with `basket_binding_supported`.
+//! - `GET /jwks.json`: every published signing key (RS256 and ES256, rotation included).
+//! - `GET|POST /authorize` (`authorize/checks/`): parameters readable (UTF-8, bounded) →
+//!   `client_is_registered` → `redirect_uri_exact_match` (these render an error page and
+//!   never redirect) → `parameters_are_single` → `response_type_is_code` →
+//!   `openid_scope_present` → `pkce_s256_present` → `prompt_and_max_age` →
+//!   `basket_open_in_store`; then a fresh store session gets a code at once
+//!   (`basket_belongs_to_customer`, then 303 to `redirect_uri?code&state&iss`),
+//!   `prompt=none` without one gets `login_required`, anyone else 303 `/login?request={id}`.
+//!   Every authorization response, errors included, carries `iss` (RFC 9207).
+//! - `GET /login?request={id}`, `POST /login` (`request`, `email`, `password`,
+//!   `authenticity_token`): CSRF → pending request → password (rate-limited) → request
+//!   taken (single use) → store session → `basket_belongs_to_customer` → code → 303.
+//! - `POST /token` (`token/checks/`): `form_is_well_formed` → `client_authenticated`
+//!   (basic, post or private_key_jwt, as registered) → `grant_type_is_authorization_code`
+//!   → `code_consumed_once` (a replay revokes the code's tokens) → `redirect_uri_identical`
+//!   → `pkce_verifier_matches` → access token + ID token.
+//! - `GET|POST /userinfo`: bearer token (unexpired, its code not revoked) → claims by scope.
+//!
+//! Built on `openidconnect` types and `jsonwebtoken`, not oxide-auth (no OpenID Connect,
+//! no revocation on code replay; see docs/architecture.md).
 
+pub mod authorize;
+pub mod client_jwks;
 pub mod clients;
+pub mod codes;
+pub mod discovery;
+pub mod error;
 pub mod keys;
+pub mod login;
+pub mod params;
+pub mod pkce;
+pub mod token;
+pub mod userinfo;
 
-use axum::Router;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 use crate::app::AppState;
 
+pub use error::{AuthorizeError, OAuthError};
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::configuration),
+        )
+        .route("/jwks.json", get(discovery::jwks))
+        .route("/authorize", get(authorize::get).post(authorize::post))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/token", post(token::token))
+        .route("/userinfo", get(userinfo::get).post(userinfo::post))
+        // One cache per application instance (not per process), so tests stay isolated.
+        .layer(Extension(Arc::new(client_jwks::ClientJwksCache::default())))
 }

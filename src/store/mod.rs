@@ -1,11 +1,48 @@
-//! The storefront of each store: catalog, basket, accounts, order history.
+//! The storefront of each store: catalog, basket, accounts, order history. The store is
+//! resolved from `Host`; every page shares `templates/store/base.html`.
 
+mod account;
 pub mod accounts;
+mod basket;
+mod catalog;
+pub mod forms;
+pub mod shop;
+pub mod theme;
+pub mod view;
 
 use axum::Router;
+use axum::routing::{get, post};
 
 use crate::app::AppState;
+use crate::web::WebError;
 
+pub use basket::checkout_url;
+
+/// The storefront's routes (URL contract in the brief; tests rely on these paths).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(catalog::catalog))
+        .route("/theme.css", get(theme::theme))
+        .route("/basket", get(basket::show))
+        .route("/basket/add", post(basket::add))
+        .route("/basket/update", post(basket::update))
+        .route("/basket/remove", post(basket::remove))
+        .route(
+            "/account/register",
+            get(account::register_form).post(account::register),
+        )
+        .route(
+            "/account/login",
+            get(account::login_form).post(account::login),
+        )
+        .route("/account/logout", post(account::logout))
+        .route("/account", get(account::show))
+        .route("/account/profile", post(account::update_profile))
+        // Unknown paths on a store host get the store's readable 404 page. Keep this the
+        // only fallback among the routers merged for store hosts (axum refuses two).
+        .fallback(not_found)
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound("page")
 }

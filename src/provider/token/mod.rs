@@ -1,0 +1,105 @@
+//! The token endpoint (RFC 6749 §4.1.3, OIDC Core §3.1.3): authenticate the client,
+//! consume the code once, check it against the request, then issue the tokens.
+
+pub mod checks;
+mod id_token;
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use self::checks::ConsumedCode;
+use super::client_jwks::ClientJwksCache;
+use super::error::{OAuthError, no_store};
+use crate::app::AppState;
+use crate::config::StoreConfig;
+use crate::db::{self, tokens::NewAccessToken};
+use crate::provider::clients::Client;
+use crate::secrets::OpaqueSecret;
+use crate::web::StoreTenant;
+
+/// Long enough to call userinfo once; there are no refresh tokens.
+pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 10 * 60;
+
+/// What the checks need from the request's surroundings.
+pub struct TokenContext<'a> {
+    pub state: &'a AppState,
+    pub store: &'a StoreConfig,
+    pub jwks: &'a ClientJwksCache,
+}
+
+/// `POST /token`
+#[tracing::instrument(skip_all, fields(store = %store.id))]
+pub async fn token(
+    State(state): State<AppState>,
+    StoreTenant(store): StoreTenant,
+    Extension(jwks): Extension<Arc<ClientJwksCache>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let cx = TokenContext {
+        state: &state,
+        store: &store,
+        jwks: &jwks,
+    };
+    let params = checks::form_is_well_formed(&headers, &body)?; // RFC 6749 §3.2, §4.1.3
+    let client = checks::client_authenticated(&cx, &headers, &params).await?; // §2.3, RFC 7523
+    checks::grant_type_is_authorization_code(&params)?; // §4.1.3
+    let code = checks::code_consumed_once(&cx, &client, &params).await?; // §4.1.2, §10.5
+    checks::redirect_uri_identical(&code.grant, &params)?; // §4.1.3
+    checks::pkce_verifier_matches(&code.grant, &params)?; // RFC 7636 §4.6
+    issue_tokens(&cx, &client, &code).await
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    id_token: String,
+    scope: String,
+}
+
+/// An opaque access token (only its hash stored, tied to the code) and a signed ID token
+/// (OIDC Core §3.1.3.3), never cached (RFC 6749 §5.1).
+async fn issue_tokens(
+    cx: &TokenContext<'_>,
+    client: &Client,
+    code: &ConsumedCode,
+) -> Result<Response, OAuthError> {
+    let now = db::now();
+    let access_token = OpaqueSecret::generate();
+    let token_hash = access_token.hash();
+    db::tokens::insert_access_token(
+        &cx.state.db,
+        &cx.store.id,
+        &NewAccessToken {
+            token_hash: &token_hash,
+            client_id: &client.client_id,
+            customer_id: code.grant.customer_id,
+            scope: &code.grant.scope,
+            code_hash: &code.code_hash,
+            expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+        },
+    )
+    .await?;
+    let claims = id_token::IdTokenClaims::new(cx.store, client, &code.grant, &access_token, now);
+    let id_token = cx.state.keys.sign(client.id_token_alg, "JWT", &claims)?;
+    tracing::info!(client = %client.client_id, "tokens issued");
+    let mut response = Json(TokenResponse {
+        access_token: access_token.secret().to_owned(),
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_LIFETIME_SECS,
+        id_token,
+        scope: code.grant.scope.clone(),
+    })
+    .into_response();
+    no_store(&mut response);
+    Ok(response)
+}

@@ -1,0 +1,212 @@
+//! The UserInfo endpoint (OIDC Core §5.3): GET or POST with `Authorization: Bearer`
+//! (RFC 6750 §2.1; the form-body and query methods are not offered). Claims by scope.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use openidconnect::core::CoreUserInfoClaims;
+use openidconnect::{
+    AddressClaim, AddressCountry, AddressLocality, AddressPostalCode, EmptyAdditionalClaims,
+    EndUserEmail, EndUserName, EndUserPhoneNumber, FormattedAddress, LocalizedClaim,
+    StandardClaims, StreetAddress, SubjectIdentifier,
+};
+
+use crate::app::AppState;
+use crate::db;
+use crate::domain::Customer;
+use crate::secrets::hash_secret;
+use crate::web::StoreTenant;
+
+/// Bearer token errors (RFC 6750 §3.1).
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    /// No credentials at all: a bare challenge, no error code (RFC 6750 §3.1).
+    #[error("no access token")]
+    Missing,
+    #[error("invalid_token")]
+    InvalidToken,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        let (status, challenge, body) = match &self {
+            BearerError::Missing => (StatusCode::UNAUTHORIZED, "Bearer", None),
+            BearerError::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "Bearer error=\"invalid_token\", error_description=\"the access token is invalid, expired or revoked\"",
+                Some("invalid_token"),
+            ),
+            BearerError::Internal(error) => {
+                tracing::error!(error = ?error, "userinfo failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "", Some("server_error"))
+            }
+        };
+        let mut response = match body {
+            Some(code) => (status, Json(serde_json::json!({ "error": code }))).into_response(),
+            None => status.into_response(),
+        };
+        if !challenge.is_empty() {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
+/// `GET /userinfo`
+pub async fn get(
+    State(state): State<AppState>,
+    store: StoreTenant,
+    headers: HeaderMap,
+) -> Result<Json<CoreUserInfoClaims>, BearerError> {
+    userinfo(&state, &store, &headers).await
+}
+
+/// `POST /userinfo` (OIDC Core §5.3.1: both methods; the body is ignored).
+pub async fn post(
+    State(state): State<AppState>,
+    store: StoreTenant,
+    headers: HeaderMap,
+) -> Result<Json<CoreUserInfoClaims>, BearerError> {
+    userinfo(&state, &store, &headers).await
+}
+
+#[tracing::instrument(skip_all, fields(store = %store.id))]
+async fn userinfo(
+    state: &AppState,
+    store: &StoreTenant,
+    headers: &HeaderMap,
+) -> Result<Json<CoreUserInfoClaims>, BearerError> {
+    let token = bearer_token(headers)?;
+    let active = db::tokens::find_active(&state.db, &store.id, &hash_secret(token), db::now())
+        .await?
+        .ok_or(BearerError::InvalidToken)?;
+    let customer = db::customers::find(&state.db, &store.id, active.customer_id)
+        .await?
+        .ok_or(BearerError::InvalidToken)?;
+    let scopes: Vec<&str> = active.scope.split(' ').collect();
+    Ok(Json(claims(&customer, &scopes)))
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(BearerError::Missing);
+    };
+    let value = value.to_str().map_err(|_| BearerError::InvalidToken)?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            let token = token.trim();
+            if token.is_empty() || token.len() > 512 {
+                return Err(BearerError::InvalidToken);
+            }
+            Ok(token)
+        }
+        _ => Err(BearerError::Missing),
+    }
+}
+
+/// `sub` always; the rest by scope (OIDC Core §5.4).
+fn claims(customer: &Customer, scopes: &[&str]) -> CoreUserInfoClaims {
+    let has = |scope: &str| scopes.contains(&scope);
+    let mut standard = StandardClaims::new(SubjectIdentifier::new(customer.id.to_string()));
+    if has("email") {
+        // We never sent the customer a confirmation link, so we cannot claim the address
+        // is theirs (OIDC Core §5.1: email_verified true only after such a check).
+        standard = standard
+            .set_email(Some(EndUserEmail::new(customer.email.as_str().to_owned())))
+            .set_email_verified(Some(false));
+    }
+    if has("profile") {
+        standard = standard.set_name(Some(LocalizedClaim::from(EndUserName::new(
+            customer.name.clone(),
+        ))));
+    }
+    if has("address")
+        && let Some(address) = &customer.billing_address
+    {
+        standard = standard.set_address(Some(AddressClaim {
+            formatted: Some(FormattedAddress::new(address.formatted())),
+            street_address: Some(StreetAddress::new(address.street.clone())),
+            locality: Some(AddressLocality::new(address.city.clone())),
+            region: None,
+            postal_code: Some(AddressPostalCode::new(address.postal_code.clone())),
+            country: Some(AddressCountry::new(address.country.clone())),
+        }));
+    }
+    if has("phone")
+        && let Some(phone) = &customer.phone
+    {
+        standard = standard.set_phone_number(Some(EndUserPhoneNumber::new(phone.clone())));
+    }
+    CoreUserInfoClaims::new(standard, EmptyAdditionalClaims {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Address, CustomerId, Email, StoreId};
+
+    fn alice() -> Customer {
+        Customer {
+            id: CustomerId::new_random(),
+            store_id: StoreId::parse("site1").unwrap(),
+            email: Email::parse("alice@example.com").unwrap(),
+            name: "Alice Liddell".into(),
+            phone: Some("+44 20 7946 0000".into()),
+            billing_address: Some(Address {
+                name: "Alice Liddell".into(),
+                street: "1 Rabbit Hole".into(),
+                postal_code: "OX1 1AA".into(),
+                city: "Oxford".into(),
+                country: "GB".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn claims_follow_the_granted_scopes() {
+        let customer = alice();
+        let only_openid = serde_json::to_value(claims(&customer, &["openid"])).unwrap();
+        assert_eq!(
+            only_openid,
+            serde_json::json!({ "sub": customer.id.to_string() })
+        );
+        let all = serde_json::to_value(claims(
+            &customer,
+            &["openid", "email", "profile", "address", "phone"],
+        ))
+        .unwrap();
+        assert_eq!(all["email"], "alice@example.com");
+        assert_eq!(all["email_verified"], false);
+        assert_eq!(all["name"], "Alice Liddell");
+        assert_eq!(all["phone_number"], "+44 20 7946 0000");
+        assert_eq!(all["address"]["street_address"], "1 Rabbit Hole");
+        assert_eq!(all["address"]["locality"], "Oxford");
+        assert_eq!(all["address"]["postal_code"], "OX1 1AA");
+        assert_eq!(all["address"]["country"], "GB");
+        assert!(
+            all["address"]["formatted"]
+                .as_str()
+                .unwrap()
+                .contains("Oxford")
+        );
+    }
+
+    #[test]
+    fn only_bearer_authorization_is_read() {
+        let mut headers = HeaderMap::new();
+        assert!(matches!(bearer_token(&headers), Err(BearerError::Missing)));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert!(matches!(bearer_token(&headers), Err(BearerError::Missing)));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer tok"),
+        );
+        assert_eq!(bearer_token(&headers).unwrap(), "tok");
+    }
+}
