@@ -68,6 +68,7 @@ fn login_page(
         Err(e) => return WebError::Internal(anyhow::anyhow!("CSRF token: {e:?}")).into_response(),
     };
     let page = LoginPage {
+        store_id: store.id.to_string(),
         store_name: store.name.clone(),
         action: format!("/{}/{basket}/login", store.id),
         authenticity_token: token,
