@@ -339,6 +339,34 @@ async fn the_login_page_may_post_to_the_store_login_origin(backend: Backend) {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
 
+async fn a_provider_that_cannot_be_reached_gets_a_readable_page(backend: Backend) {
+    // Nothing listens there (the port was free a moment ago).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site3", &issuer, None)
+    })
+    .await;
+    let basket = guest_basket(&app, "site3").await;
+    let response = press_login(&app, &app.browser(), "site3", basket).await;
+    assert_eq!(response.status(), 502);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("could not reach"), "{body}");
+    assert!(
+        body.contains(&format!("href=\"/site3/{basket}\"")),
+        "{body}"
+    );
+    let (transactions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_transactions")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(transactions, 0);
+}
+
 async fn the_checkout_publishes_its_public_keys(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app
@@ -445,6 +473,7 @@ crate::on_both_backends!(
     the_login_form_is_csrf_protected,
     login_for_a_missing_foreign_or_closed_basket_is_a_404,
     the_login_page_may_post_to_the_store_login_origin,
+    a_provider_that_cannot_be_reached_gets_a_readable_page,
     the_checkout_publishes_its_public_keys,
     a_guest_draft_is_kept_and_a_new_session_token_issued_at_login,
 );
