@@ -6,9 +6,11 @@
 
 pub mod auth_requests;
 pub mod baskets;
+pub mod checkout_sessions;
 pub mod clients;
 pub mod codes;
 pub mod customers;
+pub mod login_transactions;
 pub mod orders;
 pub mod payments;
 pub mod placeorder;

@@ -9,4 +9,8 @@ mod provider_flow;
 mod provider_malformed;
 mod provider_refusals;
 mod provider_stores;
+mod relying_party;
+mod relying_party_oidc_provider;
+mod relying_party_store;
+mod rp_helpers;
 mod storefront;

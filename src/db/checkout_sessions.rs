@@ -1,0 +1,175 @@
+//! Checkout sessions: one per browser and basket, holding the verified identity (if the
+//! shopper logged in through the store) and the checkout form's draft. Only the hash of the
+//! cookie value is stored.
+
+use anyhow::Context;
+
+use super::{Db, now};
+use crate::domain::{Address, BasketId, CustomerId, StoreId};
+use crate::relying_party::VerifiedIdentity;
+use crate::secrets::{OpaqueSecret, hash_secret};
+
+/// A session row as stored; the identity columns are all set or all empty.
+pub struct StoredSession {
+    pub identity: Option<VerifiedIdentity>,
+    pub draft: Option<serde_json::Value>,
+}
+
+/// Creates a session for this basket and returns its token (for the cookie only).
+pub async fn create(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    identity: Option<&VerifiedIdentity>,
+    draft: Option<&serde_json::Value>,
+    lifetime_secs: i64,
+) -> anyhow::Result<OpaqueSecret> {
+    let token = OpaqueSecret::generate();
+    let now = now();
+    // Sweep expired sessions as new ones come in; no job needed, any node may do it.
+    sqlx::query("DELETE FROM checkout_sessions WHERE expires_at < $1")
+        .bind(now)
+        .execute(&db.pool)
+        .await
+        .context("sweeping expired checkout sessions")?;
+    let address = identity
+        .and_then(|i| i.address.as_ref())
+        .map(serde_json::to_string)
+        .transpose()?;
+    sqlx::query(
+        "INSERT INTO checkout_sessions
+           (token_hash, store_id, basket_id, issuer, subject, customer_id, email, name, phone,
+            address, draft, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(token.hash())
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(identity.map(|i| i.issuer.as_str()))
+    .bind(identity.map(|i| i.subject.as_str()))
+    .bind(identity.and_then(|i| i.customer_id).map(|c| c.to_string()))
+    .bind(identity.and_then(|i| i.email.as_deref()))
+    .bind(identity.and_then(|i| i.name.as_deref()))
+    .bind(identity.and_then(|i| i.phone.as_deref()))
+    .bind(address)
+    .bind(draft.map(serde_json::Value::to_string))
+    .bind(now)
+    .bind(now + lifetime_secs)
+    .execute(&db.pool)
+    .await
+    .context("creating a checkout session")?;
+    Ok(token)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    issuer: Option<String>,
+    subject: Option<String>,
+    customer_id: Option<String>,
+    email: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    draft: Option<String>,
+}
+
+/// The live session with this token, only if it was made for this store and basket.
+pub async fn find(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    token: &str,
+) -> anyhow::Result<Option<StoredSession>> {
+    find_by_hash(db, store, basket, &hash_secret(token)).await
+}
+
+pub async fn find_by_hash(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    token_hash: &str,
+) -> anyhow::Result<Option<StoredSession>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT issuer, subject, customer_id, email, name, phone, address, draft
+         FROM checkout_sessions
+         WHERE store_id = $1 AND basket_id = $2 AND token_hash = $3 AND expires_at > $4",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(token_hash)
+    .bind(now())
+    .fetch_optional(&db.pool)
+    .await
+    .context("finding a checkout session")?;
+    let Some(row) = row else { return Ok(None) };
+    let identity = match (row.issuer, row.subject) {
+        (Some(issuer), Some(subject)) => Some(VerifiedIdentity {
+            issuer,
+            subject,
+            customer_id: row
+                .customer_id
+                .as_deref()
+                .map(CustomerId::parse)
+                .transpose()?,
+            email: row.email,
+            name: row.name,
+            phone: row.phone,
+            address: row
+                .address
+                .as_deref()
+                .map(serde_json::from_str::<Address>)
+                .transpose()
+                .context("stored address is not valid JSON")?,
+        }),
+        _ => None,
+    };
+    let draft = row
+        .draft
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .context("stored draft is not valid JSON")?;
+    Ok(Some(StoredSession { identity, draft }))
+}
+
+/// Replaces the draft; false when no live session has this token for this basket.
+pub async fn save_draft(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    token: &str,
+    draft: &serde_json::Value,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE checkout_sessions SET draft = $4
+         WHERE store_id = $1 AND basket_id = $2 AND token_hash = $3 AND expires_at > $5",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(hash_secret(token))
+    .bind(draft.to_string())
+    .bind(now())
+    .execute(&db.pool)
+    .await
+    .context("saving a checkout draft")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+pub async fn delete_by_hash(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    token_hash: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "DELETE FROM checkout_sessions WHERE store_id = $1 AND basket_id = $2 AND token_hash = $3",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(token_hash)
+    .execute(&db.pool)
+    .await
+    .context("deleting a checkout session")?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The checkout as a client of one store's provider: its registration there (client id,
+//! authentication, ID token algorithm) and the `openidconnect` client built from discovery.
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, AuthType, Client, ClientId, ClientSecret, EmptyExtraTokenFields,
+    EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, RedirectUrl, StandardErrorResponse,
+    StandardTokenResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use super::registry::{Discovered, configured_issuer};
+use crate::app::AppState;
+use crate::config::StoreConfig;
+use crate::provider::keys::SigningAlg;
+
+/// Our extension claim: the basket the login was for (DESIGN.md step 5).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct BasketClaim {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basket_id: Option<String>,
+}
+
+impl AdditionalClaims for BasketClaim {}
+
+pub(crate) type TokenResponse = StandardTokenResponse<
+    IdTokenFields<
+        BasketClaim,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+/// An `openidconnect` client with the authorization, token and userinfo endpoints set.
+pub(crate) type RpClient = Client<
+    BasketClaim,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+    EndpointSet,
+>;
+
+/// How the checkout is registered at a store's provider.
+pub(crate) struct Registration {
+    pub client_id: String,
+    /// `client_secret_basic` with this secret; `private_key_jwt` (our ES256 key) without.
+    pub secret: Option<String>,
+    /// The one algorithm the provider signs our ID tokens with (OIDC Core §3.1.3.7 step 7:
+    /// the registered `id_token_signed_response_alg`, RS256 when none was registered).
+    pub id_token_alg: CoreJwsSigningAlgorithm,
+    /// The provider is this deployment's own for the store: `sub` is a customer id.
+    pub own_provider: bool,
+}
+
+impl Registration {
+    pub fn for_store(state: &AppState, store: &StoreConfig) -> Self {
+        let own_provider =
+            configured_issuer(store).as_str().trim_end_matches('/') == store.issuer().as_str();
+        Self {
+            client_id: store
+                .login
+                .client_id
+                .clone()
+                .unwrap_or_else(|| state.config.checkout.client_id.clone()),
+            secret: store.login.client_secret.clone(),
+            // Our providers register the checkout with ES256 (cheaper to sign); any other
+            // provider gets the registration default.
+            id_token_alg: if own_provider {
+                CoreJwsSigningAlgorithm::EcdsaP256Sha256
+            } else {
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+            },
+            own_provider,
+        }
+    }
+
+    /// The `openidconnect` client for this registration and the provider's metadata.
+    pub fn client(&self, provider: &Discovered, redirect_uri: &str) -> anyhow::Result<RpClient> {
+        let metadata = &provider.metadata;
+        let token_endpoint = metadata
+            .token_endpoint()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the provider has no token endpoint"))?;
+        let userinfo_endpoint = metadata
+            .userinfo_endpoint()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the provider has no userinfo endpoint"))?;
+        let client = Client::new(
+            ClientId::new(self.client_id.clone()),
+            IssuerUrl::new(provider.issuer().to_owned())?,
+            metadata.jwks().clone(),
+        )
+        .set_auth_uri(metadata.authorization_endpoint().clone())
+        .set_token_uri(token_endpoint)
+        .set_user_info_url(userinfo_endpoint)
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned())?);
+        Ok(match &self.secret {
+            Some(secret) => client
+                .set_client_secret(ClientSecret::new(secret.clone()))
+                .set_auth_type(AuthType::BasicAuth),
+            // No secret: `client_id` goes in the body beside the assertion (RFC 7523 §2.2).
+            None => client.set_auth_type(AuthType::RequestBody),
+        })
+    }
+
+    /// A `private_key_jwt` client assertion for the token endpoint (OIDC Core §9,
+    /// RFC 7523 §3): short-lived, single-use `jti`, audience the token endpoint.
+    pub fn client_assertion(
+        &self,
+        state: &AppState,
+        token_endpoint: &str,
+    ) -> anyhow::Result<String> {
+        let now = crate::db::now();
+        let claims = serde_json::json!({
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": token_endpoint,
+            "jti": crate::secrets::OpaqueSecret::generate().secret(),
+            "iat": now,
+            "exp": now + 60,
+        });
+        state.checkout_keys.sign(SigningAlg::Es256, "JWT", &claims)
+    }
+}
+
+/// `{checkout}/callback`, exactly as registered at every store.
+pub(crate) fn redirect_uri(state: &AppState) -> String {
+    format!(
+        "{}/callback",
+        state
+            .config
+            .checkout
+            .base_url
+            .as_str()
+            .trim_end_matches('/')
+    )
+}

@@ -1,0 +1,220 @@
+//! "Log in with {store}" (DESIGN.md step 2): a login transaction bound to this browser,
+//! then a 303 to the store's authorization endpoint.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::{CsrfToken as State_, Nonce, PkceCodeChallenge, Scope};
+use serde::Deserialize;
+
+use super::client::{Registration, redirect_uri};
+use super::pages::{LoginPage, Refusal};
+use super::{login_form_csp, session};
+use crate::app::AppState;
+use crate::config::StoreConfig;
+use crate::db;
+use crate::domain::{BasketId, BasketStatus, StoreId};
+use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::web::{WebError, render};
+
+/// The cookie that binds login transactions to this browser (defeats login CSRF).
+pub(crate) const BROWSER_COOKIE: &str = "checkout_login";
+
+/// Long enough to type a password, short enough that a stale tab's login is refused.
+const TRANSACTION_LIFETIME_SECS: i64 = 10 * 60;
+
+/// The scopes of DESIGN.md step 2 plus `phone`; `openid` is added by the client.
+const SCOPES: [&str; 4] = ["email", "profile", "address", "phone"];
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+/// The store and basket of the URL, if the basket exists in that store and is open.
+async fn open_basket(
+    state: &AppState,
+    store: &str,
+    basket: &str,
+) -> Result<(StoreConfig, BasketId), Response> {
+    let not_found = || WebError::NotFound("basket").into_response();
+    let store = StoreId::parse(store)
+        .ok()
+        .and_then(|id| state.config.store(&id).cloned())
+        .ok_or_else(not_found)?;
+    let basket = BasketId::parse(basket).map_err(|_| not_found())?;
+    match db::baskets::find(&state.db, &store.id, basket).await {
+        Ok(Some(found)) if found.status == BasketStatus::Open => Ok((store, basket)),
+        Ok(_) => Err(not_found()),
+        Err(e) => Err(WebError::Internal(e).into_response()),
+    }
+}
+
+fn login_page(
+    state: &AppState,
+    store: &StoreConfig,
+    basket: BasketId,
+    csrf: CsrfToken,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Response {
+    let token = match csrf.authenticity_token() {
+        Ok(token) => token,
+        Err(e) => return WebError::Internal(anyhow::anyhow!("CSRF token: {e:?}")).into_response(),
+    };
+    let page = LoginPage {
+        store_id: store.id.to_string(),
+        store_name: store.name.clone(),
+        action: format!("/{}/{basket}/login", store.id),
+        authenticity_token: token,
+        back_href: format!("/{}/{basket}", store.id),
+        notice,
+    };
+    (
+        status,
+        csrf,
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            login_form_csp(state, store),
+        )],
+        render(&page),
+    )
+        .into_response()
+}
+
+/// `GET /{store_id}/{basket_id}/login`: the login button on a page of its own.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    csrf: CsrfToken,
+) -> Response {
+    match open_basket(&state, &store, &basket).await {
+        Ok((store, basket)) => login_page(&state, &store, basket, csrf, StatusCode::OK, None),
+        Err(response) => response,
+    }
+}
+
+/// `POST /{store_id}/{basket_id}/login`.
+#[tracing::instrument(skip_all, fields(store = %store, basket = %basket))]
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    Path((store, basket)): Path<(String, String)>,
+    csrf: CsrfToken,
+    jar: CookieJar,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let (store, basket) = match open_basket(&state, &store, &basket).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let token = form.map(|f| f.0.authenticity_token).unwrap_or_default();
+    if csrf.verify(&token).is_err() {
+        // An expired or missing form token: say so and offer a fresh button, not a dead end.
+        let notice = "That page had expired. Press the button again to log in.".to_owned();
+        return login_page(
+            &state,
+            &store,
+            basket,
+            csrf,
+            StatusCode::FORBIDDEN,
+            Some(notice),
+        );
+    }
+    match begin(&state, &store, basket, jar).await {
+        Ok((jar, location)) => (csrf, jar, Redirect::to(&location)).into_response(),
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "could not start a login");
+            Refusal::new(
+                StatusCode::BAD_GATEWAY,
+                "provider_unreachable",
+                format!("{} cannot log you in right now", store.name),
+                format!(
+                    "We could not reach {}'s login service. Try again in a moment, or continue as a guest.",
+                    store.name
+                ),
+            )
+            .back_to(store.id.as_str(), &store.name, &basket.to_string())
+            .into_response()
+        }
+    }
+}
+
+/// Creates the transaction and returns the cookie jar to send and the authorization URL.
+async fn begin(
+    state: &AppState,
+    store: &StoreConfig,
+    basket: BasketId,
+    jar: CookieJar,
+) -> anyhow::Result<(CookieJar, String)> {
+    let registration = Registration::for_store(state, store);
+    let provider = state.relying_party.discover(state, store).await?;
+    let redirect_uri = redirect_uri(state);
+    let client = registration.client(&provider, &redirect_uri)?;
+
+    let state_secret = OpaqueSecret::generate();
+    let nonce = OpaqueSecret::generate();
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let basket_bound = provider.basket_binding();
+
+    // One binding value per browser, reused, so that logins in two tabs both complete.
+    let browser = jar
+        .get(BROWSER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 43)
+        .unwrap_or_else(|| OpaqueSecret::generate().secret().to_owned());
+
+    // The guest session of this basket, if any, hands its draft to the logged-in one.
+    let previous_session_hash = match session::token_hash(&jar) {
+        Some(hash) => db::checkout_sessions::find_by_hash(&state.db, &store.id, basket, &hash)
+            .await?
+            .map(|_| hash),
+        None => None,
+    };
+
+    db::login_transactions::create(
+        &state.db,
+        &store.id,
+        &db::login_transactions::NewLoginTransaction {
+            state_hash: state_secret.hash(),
+            browser_hash: hash_secret(&browser),
+            basket,
+            nonce_hash: nonce.hash(),
+            pkce_verifier: verifier.secret(),
+            issuer: provider.issuer(),
+            redirect_uri: &redirect_uri,
+            basket_bound,
+            previous_session_hash,
+            lifetime_secs: TRANSACTION_LIFETIME_SECS,
+        },
+    )
+    .await?;
+
+    let state_value = state_secret.secret().to_owned();
+    let nonce_value = nonce.secret().to_owned();
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || State_::new(state_value),
+            move || Nonce::new(nonce_value),
+        )
+        .add_scopes(SCOPES.map(|s| Scope::new(s.to_owned())))
+        .set_pkce_challenge(challenge);
+    if basket_bound {
+        // Only a provider that advertises the binding gets (and must honour) the parameter.
+        request = request.add_extra_param("basket_id", basket.to_string());
+    }
+    let (url, _, _) = request.url();
+
+    let cookie = Cookie::build((BROWSER_COOKIE, browser))
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies())
+        .same_site(SameSite::Lax)
+        .build();
+    Ok((jar.add(cookie), url.to_string()))
+}
