@@ -196,14 +196,9 @@ pub async fn spawn_app_with_rogue(backend: Backend) -> (TestApp, Rogue) {
 
 /// A browser whose cookie jar the test can add to (as if set by an earlier page).
 pub fn browser_with_jar() -> (Browser, Arc<reqwest::cookie::Jar>) {
-    let jar = Arc::new(reqwest::cookie::Jar::default());
-    let client = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(shared_checkout::web::LocalhostResolver))
-        .build()
-        .expect("HTTP client");
-    (Browser { client }, jar)
+    let browser = Browser::new();
+    let jar = browser.jar.clone();
+    (browser, jar)
 }
 
 /// A fresh open guest basket at `store`.
