@@ -170,13 +170,16 @@ fn router(state: AppState) -> Router {
         .route("/static/style.css", get(web::assets::stylesheet))
         .fallback(dispatch_by_host)
         .with_state(Arc::new(hosts))
-        .layer(axum::middleware::from_fn(web::headers::security_headers))
         .layer(CatchPanicLayer::custom(web::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(axum::middleware::from_fn(
+            web::bare_errors::readable_bare_errors,
+        ))
+        .layer(axum::middleware::from_fn(web::headers::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

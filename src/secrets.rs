@@ -29,10 +29,12 @@ impl OpaqueSecret {
 /// SHA-256, hex. Secrets are 256-bit random values, so a fast hash suffices: an attacker
 /// holding the table still faces a 2^256 search (argon2 is for low-entropy passwords).
 pub fn hash_secret(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(secret.as_bytes());
     let mut out = String::with_capacity(64);
     for byte in digest {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
     out
 }
@@ -53,6 +55,10 @@ mod tests {
         assert_eq!(a.secret().len(), 43);
         assert_eq!(a.hash(), hash_secret(a.secret()));
         assert_eq!(a.hash().len(), 64);
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(constant_time_eq(&a.hash(), &a.hash()));
         assert!(!constant_time_eq(&a.hash(), &b.hash()));
     }

@@ -26,6 +26,9 @@ pub enum BearerError {
     Missing,
     #[error("invalid_token")]
     InvalidToken,
+    /// Malformed request, e.g. the credentials sent twice (RFC 6750 §3.1).
+    #[error("invalid_request")]
+    InvalidRequest,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -38,6 +41,11 @@ impl IntoResponse for BearerError {
                 StatusCode::UNAUTHORIZED,
                 "Bearer error=\"invalid_token\", error_description=\"the access token is invalid, expired or revoked\"",
                 Some("invalid_token"),
+            ),
+            BearerError::InvalidRequest => (
+                StatusCode::BAD_REQUEST,
+                "Bearer error=\"invalid_request\"",
+                Some("invalid_request"),
             ),
             BearerError::Internal(error) => {
                 tracing::error!(error = ?error, "userinfo failed");
@@ -94,9 +102,13 @@ async fn userinfo(
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Err(BearerError::Missing);
     };
+    if values.next().is_some() {
+        return Err(BearerError::InvalidRequest);
+    }
     let value = value.to_str().map_err(|_| BearerError::InvalidToken)?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {

@@ -137,7 +137,16 @@ async fn complete(
         )
         .into());
     }
+    // RFC 9207 §2.4: `iss` must be exactly the issuer we sent the shopper to, as stored
+    // with the transaction; never one taken from this response (mix-up defence).
+    let from_expected_issuer = params.iss.as_deref() == Some(tx.issuer.as_str());
     if let Some(error) = params.error.as_deref() {
+        // The provider's own words are shown only when the answer is from that provider.
+        let detail = params
+            .error_description
+            .as_deref()
+            .filter(|_| from_expected_issuer)
+            .map(readable);
         return Err(refuse(
             if error == "access_denied" {
                 StatusCode::FORBIDDEN
@@ -148,12 +157,10 @@ async fn complete(
             format!("{} did not log you in", store.name),
             error_message(error),
         )
-        .detail(params.error_description.as_deref().map(readable))
+        .detail(detail)
         .into());
     }
-    // RFC 9207 §2.4: `iss` must be exactly the issuer we sent the shopper to, as stored
-    // with the transaction; never one taken from this response (mix-up defence).
-    if params.iss.as_deref() != Some(tx.issuer.as_str()) {
+    if !from_expected_issuer {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
             "issuer_mismatch",
@@ -178,7 +185,7 @@ async fn complete(
     let identity = match verify(state, &store, &tx, code).await {
         Ok(identity) => identity,
         Err(e) => {
-            tracing::warn!(error = ?e, "login answer failed verification");
+            tracing::warn!(error = format!("{e:#}"), "login answer failed verification");
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "verification_failed",

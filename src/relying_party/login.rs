@@ -68,6 +68,7 @@ fn login_page(
         Err(e) => return WebError::Internal(anyhow::anyhow!("CSRF token: {e:?}")).into_response(),
     };
     let page = LoginPage {
+        store_id: store.id.to_string(),
         store_name: store.name.clone(),
         action: format!("/{}/{basket}/login", store.id),
         authenticity_token: token,
@@ -127,7 +128,7 @@ pub(crate) async fn start(
     match begin(&state, &store, basket, jar).await {
         Ok((jar, location)) => (csrf, jar, Redirect::to(&location)).into_response(),
         Err(e) => {
-            tracing::warn!(error = ?e, "could not start a login");
+            tracing::warn!(error = format!("{e:#}"), "could not start a login");
             Refusal::new(
                 StatusCode::BAD_GATEWAY,
                 "provider_unreachable",

@@ -31,7 +31,21 @@
 //!
 //! The session cookie (`checkout_session`) is host-only on the checkout host, HttpOnly,
 //! `SameSite=Lax`, with `Path=/{store_id}/{basket_id}`: each basket has its own session,
-//! and pages under that path see it.
+//! and pages under that path see it. A login always starts a new session (new token), so a
+//! planted guest cookie never becomes a logged-in session.
+//!
+//! # Cookies and rows of the handoff
+//!
+//! - `checkout_login` (Path=/, HttpOnly, Lax): a random per-browser value; each login
+//!   transaction stores its hash, and the callback only finds a transaction by `state`
+//!   *and* this browser (login CSRF). One value per browser, so two tabs can log in at once.
+//! - `login_transactions`: hashes of `state` and `nonce`, the PKCE verifier, the expected
+//!   issuer, the redirect URI, whether the provider binds baskets; 10 minutes; deleted by
+//!   the callback with `DELETE … RETURNING` before any check (single use).
+//! - Per store: the issuer is `login.issuer` or the store's own; the client id is
+//!   `login.client_id` or `checkout.client_id`; `login.client_secret` selects
+//!   `client_secret_basic`, else `private_key_jwt` with the checkout's ES256 key. ID tokens
+//!   must be ES256 from our own providers, RS256 (the registration default) from others.
 
 mod callback;
 mod client;

@@ -9,6 +9,7 @@ use crate::web::render;
 #[derive(Template)]
 #[template(path = "relying_party/login.html")]
 pub(crate) struct LoginPage {
+    pub store_id: String,
     pub store_name: String,
     pub action: String,
     pub authenticity_token: String,
@@ -24,6 +25,7 @@ pub(crate) struct Refusal {
     /// A short machine-readable cause, for the log.
     pub reason: &'static str,
     pub status: StatusCode,
+    pub store_id: Option<String>,
     pub store_name: String,
     pub title: String,
     pub message: String,
@@ -43,6 +45,7 @@ impl Refusal {
         Self {
             reason,
             status,
+            store_id: None,
             store_name: "The store".to_owned(),
             title: title.into(),
             message: message.into(),
@@ -54,6 +57,7 @@ impl Refusal {
 
     /// Points the way back to the checkout of this basket.
     pub fn back_to(mut self, store_id: &str, store_name: &str, basket_id: &str) -> Self {
+        self.store_id = Some(store_id.to_owned());
         self.store_name = store_name.to_owned();
         self.back_href = format!("/{store_id}/{basket_id}");
         self.back_label = "Back to the checkout".to_owned();

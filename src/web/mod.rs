@@ -1,6 +1,7 @@
 //! HTTP glue shared by every role: errors to responses, tenants, headers, CSRF, limits.
 
 pub mod assets;
+pub mod bare_errors;
 mod error;
 pub mod headers;
 mod limits;

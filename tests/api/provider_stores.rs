@@ -1,0 +1,124 @@
+//! One provider per store: customers, baskets, sessions and codes of one store are
+//! worthless at another.
+
+use crate::helpers::*;
+
+async fn alice_cannot_sign_in_at_site2(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let at_site2 = TestClient::register(&app, "site2", AuthKind::SecretBasic).await;
+    let browser = app.browser();
+    let response = browser
+        .authorize_and_log_in(&at_site2.authorization().url(), ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
+    let status = response.status();
+    assert!(
+        !status.is_redirection(),
+        "no code for alice at site2: {status} {:?}",
+        response.headers().get("location")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("aria-invalid=\"true\""), "an error is shown");
+
+    // Logged in at site1, she is still a stranger at site2.
+    let at_site1 = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let browser = app.browser();
+    at_site1.alice_code(&browser).await;
+    let response = browser
+        .follow_on_host(&at_site2.authorization().url())
+        .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "site2 asks for a login: site1's session does not count"
+    );
+    let response = browser
+        .follow_on_host(&at_site2.authorization().set("prompt", "none").url())
+        .await;
+    assert_eq!(
+        at_site2.callback(&response).error.as_deref(),
+        Some("login_required")
+    );
+}
+
+async fn a_site2_basket_cannot_be_bound_at_site1(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    // A site2 customer's basket, and a guest basket at site2.
+    let erin = app.browser();
+    erin.register(&app, "site2", "erin@example.com", "erin's long password")
+        .await;
+    let customers_basket = erin.fill_basket(&app, "site2").await;
+    let guests_basket = app.browser().fill_basket(&app, "site2").await;
+    for (case, basket) in [
+        ("a site2 customer's basket", customers_basket),
+        ("a site2 guest basket", guests_basket),
+    ] {
+        let request = client.authorization().set("basket_id", &basket);
+        let response = app
+            .browser()
+            .authorize_and_log_in(&request.url(), ALICE_EMAIL, ALICE_PASSWORD)
+            .await;
+        if response.status().is_redirection() {
+            let callback = client.callback(&response);
+            assert!(callback.error.is_some(), "{case}: {callback:?}");
+            assert_eq!(callback.code, None, "{case}");
+        } else {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.text().await.unwrap();
+            assert_readable_refusal(status, &headers, &body, case);
+        }
+    }
+}
+
+async fn a_code_of_site1_is_refused_at_site2s_token_endpoint(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for auth in [AuthKind::SecretBasic, AuthKind::PrivateKeyJwt] {
+        // The same client, credentials and redirect URI at both stores: only the code's
+        // store differs.
+        let client = TestClient::register(&app, "site1", auth).await;
+        client.register_at(&app, "site2", SigningAlg::Es256).await;
+        let (request, code) = client.alice_code(&app.browser()).await;
+        let site2_token = app.store_url("site2", "/token");
+        let response = client
+            .token_request(
+                &site2_token,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", client.redirect_uri()),
+                    ("code_verifier", &request.pkce.verifier),
+                ],
+            )
+            .await;
+        let (status, error) = oauth_error(response).await;
+        assert_eq!(
+            (status.as_u16(), error.as_str()),
+            (400, "invalid_grant"),
+            "{auth:?}"
+        );
+    }
+}
+
+async fn an_access_token_of_site1_is_refused_at_site2s_userinfo(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&app.browser()).await;
+    let tokens = client.tokens(&code, &request.pkce.verifier).await;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let response = back_channel()
+        .get(app.store_url("site2", "/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(client.userinfo(access_token).await.status(), 200);
+}
+
+crate::on_both_backends!(
+    alice_cannot_sign_in_at_site2,
+    a_site2_basket_cannot_be_bound_at_site1,
+    a_code_of_site1_is_refused_at_site2s_token_endpoint,
+    an_access_token_of_site1_is_refused_at_site2s_userinfo,
+);

@@ -1,0 +1,479 @@
+//! The checkout as a relying party, against a rogue provider of our own (site3) that does
+//! one thing wrong at a time: every misbehaviour is refused with a readable page and no
+//! identity attached; the well-behaved provider gets the shopper logged in.
+
+use shared_checkout::domain::StoreId;
+use shared_checkout::relying_party::session;
+
+use crate::helpers::*;
+use crate::rp_helpers::*;
+
+async fn a_login_through_a_well_behaved_provider_attaches_the_verified_identity(backend: Backend) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+
+    let started = press_login(&app, &browser, "site3", basket).await;
+    assert_redirect(&started);
+    let authorize = location(&started);
+    assert!(
+        authorize.starts_with(&format!("{}/authorize?", rogue.issuer)),
+        "{authorize}"
+    );
+    let answered = browser.get(&authorize).await;
+    let callback = location(&answered);
+    assert!(
+        callback.starts_with(&app.checkout_url("/callback?")),
+        "{callback}"
+    );
+
+    let finished = browser.get(&callback).await;
+    assert_redirect(&finished);
+    let clean = app.checkout_url(&format!("/site3/{basket}"));
+    assert_eq!(location(&finished), clean, "back on the clean checkout URL");
+
+    let jar = session_jar(&finished).expect("a checkout session cookie");
+    let cookie = jar.get("checkout_session").unwrap();
+    assert_eq!(cookie.path(), Some(format!("/site3/{basket}").as_str()));
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(
+        cookie.same_site(),
+        Some(axum_extra::extract::cookie::SameSite::Lax)
+    );
+
+    let store = StoreId::parse("site3").unwrap();
+    let loaded = session::load(&app.state, &jar, &store, basket)
+        .await
+        .unwrap()
+        .expect("the session is found by its cookie");
+    let identity = loaded.identity.expect("an identity is attached");
+    assert_eq!(identity.issuer, rogue.issuer);
+    assert_eq!(identity.subject, ROGUE_SUBJECT);
+    assert_eq!(
+        identity.customer_id, None,
+        "a foreign provider's sub is no customer id"
+    );
+    assert_eq!(identity.email.as_deref(), Some("rogue.shopper@example.com"));
+    assert_eq!(identity.name.as_deref(), Some("Rosa Rogue"));
+    assert_eq!(identity.phone.as_deref(), Some("+49 30 1234567"));
+    let address = identity.address.expect("the address claim is kept");
+    assert_eq!(
+        (
+            address.street.as_str(),
+            address.city.as_str(),
+            address.country.as_str()
+        ),
+        ("1 Harbour Road", "Hamburg", "DE")
+    );
+
+    // The session is for this basket only.
+    let other_basket = guest_basket(&app, "site3").await;
+    assert!(
+        session::load(&app.state, &jar, &store, other_basket)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        session::load(&app.state, &jar, &StoreId::parse("site1").unwrap(), basket)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn the_authorization_request_carries_state_nonce_pkce_and_the_basket(backend: Backend) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+    let started = press_login(&app, &browser, "site3", basket).await;
+    assert_redirect(&started);
+    browser.get(&location(&started)).await;
+    let query = rogue.last_authorize();
+    let param = |name: &str| query.get(name).map(String::as_str);
+    assert_eq!(param("response_type"), Some("code"));
+    assert_eq!(param("client_id"), Some("shared-checkout"));
+    assert_eq!(
+        param("redirect_uri"),
+        Some(app.checkout_url("/callback").as_str())
+    );
+    let scopes: Vec<&str> = param("scope").unwrap_or_default().split(' ').collect();
+    for scope in ["openid", "email", "profile", "address", "phone"] {
+        assert!(scopes.contains(&scope), "scope {scope} in {scopes:?}");
+    }
+    assert_eq!(param("code_challenge_method"), Some("S256"));
+    assert_eq!(param("code_challenge").map(str::len), Some(43));
+    assert!(param("state").is_some_and(|s| s.len() >= 43));
+    assert!(param("nonce").is_some_and(|s| s.len() >= 43));
+    // The rogue advertises basket binding, so the basket goes along.
+    assert_eq!(param("basket_id"), Some(basket.to_string().as_str()));
+
+    // The transaction keeps no state or nonce in clear.
+    let (state_hash, nonce_hash): (String, String) =
+        sqlx::query_as("SELECT state_hash, nonce_hash FROM login_transactions")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_ne!(Some(state_hash.as_str()), param("state"));
+    assert_ne!(Some(nonce_hash.as_str()), param("nonce"));
+}
+
+async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(backend: Backend) {
+    use Misbehaviour as M;
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    for case in [
+        M::WrongIssParam,
+        M::NoIssParam,
+        M::ErrorResponse,
+        M::IdTokenWrongIss,
+        M::WrongAud,
+        M::ExtraAudNoAzp,
+        M::WrongAzp,
+        M::MissingSub,
+        M::MissingIat,
+        M::IatInTheFuture,
+        M::BadSignature,
+        M::AlgNone,
+        M::WrongAlg,
+        M::WrongNonce,
+        M::MissingNonce,
+        M::WrongBasket,
+        M::MissingBasket,
+        M::Expired,
+        M::UserinfoOtherSub,
+        M::UnknownKid,
+        M::TokenError,
+    ] {
+        rogue.misbehave(case);
+        let browser = app.browser();
+        let basket = guest_basket(&app, "site3").await;
+        let response = log_in_via_rogue(&app, &browser, "site3", basket).await;
+        let body = assert_refused(
+            response,
+            Some(&format!("/site3/{basket}")),
+            &format!("{case:?}"),
+        )
+        .await;
+        if case == M::ErrorResponse {
+            assert!(
+                body.contains("cancelled or refused"),
+                "the error is explained: {body}"
+            );
+            assert!(
+                body.contains("The shopper said no &lt;b&gt;thanks&lt;/b&gt;")
+                    || body.contains("The shopper said no &#60;b&#62;thanks&#60;/b&#62;"),
+                "the provider's description is shown, escaped: {body}"
+            );
+        }
+        assert!(
+            identified_sessions(&app).await.is_empty(),
+            "{case:?}: no identity attached"
+        );
+    }
+    // And the same provider behaving again is accepted: the refusals above were the checks.
+    rogue.misbehave(M::None);
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+    let response = log_in_via_rogue(&app, &browser, "site3", basket).await;
+    assert_redirect(&response);
+    assert_eq!(identified_sessions(&app).await.len(), 1);
+}
+
+async fn a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears(backend: Backend) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    // The first login caches the provider's JWKS.
+    let basket = guest_basket(&app, "site3").await;
+    let first = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    assert_redirect(&first);
+    // The provider rotates: its next ID token is signed by a key the cache does not hold.
+    rogue.misbehave(Misbehaviour::RotatedKey);
+    let basket = guest_basket(&app, "site3").await;
+    let second = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    assert_redirect(&second);
+    assert_eq!(identified_sessions(&app).await.len(), 2);
+}
+
+async fn a_callback_from_another_browser_is_refused(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let shopper = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+    let callback = callback_url_from_rogue(&app, &shopper, "site3", basket).await;
+
+    // The attacker's browser (no transaction cookie) presents the valid code and state.
+    let attacker = app.browser();
+    let response = attacker.get(&callback).await;
+    assert_refused(response, None, "callback in another browser").await;
+    assert!(identified_sessions(&app).await.is_empty());
+
+    // A browser with a binding cookie of its own is refused too.
+    let other = app.browser();
+    let other_basket = guest_basket(&app, "site3").await;
+    let _ = press_login(&app, &other, "site3", other_basket).await;
+    let response = other.get(&callback).await;
+    assert_refused(response, None, "callback in a browser with another login").await;
+    assert!(identified_sessions(&app).await.is_empty());
+}
+
+async fn a_login_transaction_is_used_once(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+    let callback = callback_url_from_rogue(&app, &browser, "site3", basket).await;
+    let first = browser.get(&callback).await;
+    assert_redirect(&first);
+    let second = browser.get(&callback).await;
+    assert_refused(second, None, "the same callback twice").await;
+    assert_eq!(identified_sessions(&app).await.len(), 1);
+}
+
+async fn a_callback_without_a_login_in_progress_is_refused(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    for query in [
+        "",
+        "?code=abc&state=def",
+        "?code=abc&state=def&iss=http%3A%2F%2Fevil.localhost",
+        "?error=access_denied",
+        "?code=a&code=b",
+    ] {
+        let response = browser
+            .get(&app.checkout_url(&format!("/callback{query}")))
+            .await;
+        assert_refused(response, None, query).await;
+    }
+    // With a binding cookie but an unknown state.
+    let basket = guest_basket(&app, "site3").await;
+    let _ = press_login(&app, &browser, "site3", basket).await;
+    let response = browser
+        .get(&app.checkout_url("/callback?code=abc&state=not-ours"))
+        .await;
+    assert_refused(response, None, "unknown state").await;
+}
+
+async fn an_expired_login_transaction_is_refused(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+    let callback = callback_url_from_rogue(&app, &browser, "site3", basket).await;
+    sqlx::query("UPDATE login_transactions SET expires_at = $1")
+        .bind(shared_checkout::db::now() - 1)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let response = browser.get(&callback).await;
+    let body = assert_refused(response, Some(&format!("/site3/{basket}")), "expired").await;
+    assert!(body.contains("took too long"), "{body}");
+}
+
+async fn the_login_form_is_csrf_protected(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site3").await;
+    let url = app.checkout_url(&format!("/site3/{basket}/login"));
+    for token in ["", "forged"] {
+        let response = browser
+            .post_form(&url, &[("authenticity_token", token)])
+            .await;
+        assert_eq!(response.status(), 403, "token {token:?}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("had expired"), "{body}");
+        // The page offers a fresh form, so the shopper is not stuck.
+        assert!(hidden_input(&body, "authenticity_token").is_some());
+    }
+    assert_eq!(
+        sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM login_transactions")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap()
+            .0,
+        0,
+        "no transaction without a valid form token"
+    );
+}
+
+async fn login_for_a_missing_foreign_or_closed_basket_is_a_404(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let browser = app.browser();
+    let site1_basket = guest_basket(&app, "site1").await;
+    let closed = guest_basket(&app, "site3").await;
+    shared_checkout::db::baskets::transition(
+        &app.state.db,
+        &StoreId::parse("site3").unwrap(),
+        closed,
+        shared_checkout::domain::BasketStatus::Open,
+        shared_checkout::domain::BasketStatus::Ordered,
+    )
+    .await
+    .unwrap();
+    for path in [
+        format!("/site3/{site1_basket}/login"),
+        format!("/site3/{}/login", uuid::Uuid::new_v4()),
+        format!("/site3/{closed}/login"),
+        "/site3/not-a-uuid/login".to_owned(),
+        format!("/nowhere/{site1_basket}/login"),
+    ] {
+        let page = browser.get(&app.checkout_url(&path)).await;
+        assert_eq!(page.status(), 404, "GET {path}");
+        let posted = browser
+            .post_form(&app.checkout_url(&path), &[("authenticity_token", "x")])
+            .await;
+        assert_eq!(posted.status(), 404, "POST {path}");
+        assert!(posted.text().await.unwrap().contains("Not found"));
+    }
+}
+
+async fn the_login_page_may_post_to_the_store_login_origin(backend: Backend) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    let basket = guest_basket(&app, "site3").await;
+    let page = app
+        .browser()
+        .get(&app.checkout_url(&format!("/site3/{basket}/login")))
+        .await;
+    let csp = header(page.headers(), "content-security-policy")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        csp.contains(&format!("form-action 'self' {}", rogue.issuer)),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+async fn a_provider_that_cannot_be_reached_gets_a_readable_page(backend: Backend) {
+    // Nothing listens there (the port was free a moment ago).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site3", &issuer, None)
+    })
+    .await;
+    let basket = guest_basket(&app, "site3").await;
+    let response = press_login(&app, &app.browser(), "site3", basket).await;
+    assert_eq!(response.status(), 502);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("could not reach"), "{body}");
+    assert!(
+        body.contains(&format!("href=\"/site3/{basket}\"")),
+        "{body}"
+    );
+    let (transactions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_transactions")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(transactions, 0);
+}
+
+async fn the_checkout_publishes_its_public_keys(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .browser()
+        .get(&app.checkout_url("/.well-known/jwks.json"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let jwks: serde_json::Value = response.json().await.unwrap();
+    let keys = jwks["keys"].as_array().expect("a key set");
+    assert!(
+        keys.iter()
+            .any(|k| k["alg"] == "ES256" && k["kid"].is_string())
+    );
+    assert!(
+        keys.iter().all(|k| k.get("d").is_none()),
+        "public keys only"
+    );
+    // Not on a store host: each host publishes its own keys.
+    let store_keys = app
+        .browser()
+        .get(&app.store_url("site1", "/.well-known/jwks.json"))
+        .await;
+    assert_ne!(store_keys.status(), 200);
+}
+
+async fn a_guest_draft_is_kept_and_a_new_session_token_issued_at_login(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let store = StoreId::parse("site3").unwrap();
+    let basket = guest_basket(&app, "site3").await;
+    // A guest session with a draft, as the checkout pages would make it.
+    let (jar, guest) = session::ensure(
+        &app.state,
+        axum_extra::extract::cookie::CookieJar::new(),
+        &store,
+        basket,
+    )
+    .await
+    .unwrap();
+    assert!(guest.identity.is_none());
+    let draft = serde_json::json!({ "email": "typed@example.com" });
+    session::save_draft(&app.state, &jar, &store, basket, &draft)
+        .await
+        .unwrap();
+    let guest_token = jar.get("checkout_session").unwrap().value().to_owned();
+
+    // The browser carries that cookie (scoped to the basket's path) into the login.
+    let (browser, cookies) = browser_with_jar();
+    let checkout = url::Url::parse(&app.checkout_url("/")).unwrap();
+    cookies.add_cookie_str(
+        &format!("checkout_session={guest_token}; Path=/site3/{basket}; HttpOnly"),
+        &checkout,
+    );
+    let started = press_login(&app, &browser, "site3", basket).await;
+    assert_redirect(&started);
+    let answered = browser.get(&location(&started)).await;
+    let finished = browser.get(&location(&answered)).await;
+    assert_redirect(&finished);
+
+    let new_jar = session_jar(&finished).unwrap();
+    assert_ne!(
+        new_jar.get("checkout_session").unwrap().value(),
+        guest_token,
+        "login issues a new session token"
+    );
+    let logged_in = session::load(&app.state, &new_jar, &store, basket)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(logged_in.identity.is_some());
+    assert_eq!(logged_in.draft, Some(draft), "the draft survives the login");
+    assert!(
+        session::load(&app.state, &jar, &store, basket)
+            .await
+            .unwrap()
+            .is_none(),
+        "the guest token no longer works"
+    );
+    // Logging out forgets it.
+    let cleared = session::log_out(&app.state, new_jar.clone(), &store, basket)
+        .await
+        .unwrap();
+    assert!(
+        cleared
+            .get("checkout_session")
+            .is_none_or(|c| c.value().is_empty())
+    );
+    assert!(
+        session::load(&app.state, &new_jar, &store, basket)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+crate::on_both_backends!(
+    a_login_through_a_well_behaved_provider_attaches_the_verified_identity,
+    the_authorization_request_carries_state_nonce_pkce_and_the_basket,
+    every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity,
+    a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears,
+    a_callback_from_another_browser_is_refused,
+    a_login_transaction_is_used_once,
+    a_callback_without_a_login_in_progress_is_refused,
+    an_expired_login_transaction_is_refused,
+    the_login_form_is_csrf_protected,
+    login_for_a_missing_foreign_or_closed_basket_is_a_404,
+    the_login_page_may_post_to_the_store_login_origin,
+    a_provider_that_cannot_be_reached_gets_a_readable_page,
+    the_checkout_publishes_its_public_keys,
+    a_guest_draft_is_kept_and_a_new_session_token_issued_at_login,
+);

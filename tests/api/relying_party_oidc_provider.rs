@@ -1,0 +1,175 @@
+//! The checkout logs shoppers in through a standard OpenID provider it did not write:
+//! panva/oidc-provider (certified), run by `tests/oidc-provider/server.js`, as the provider
+//! of a fourth store (site4), with `client_secret_basic`.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use shared_checkout::domain::StoreId;
+use shared_checkout::relying_party::session;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+use crate::helpers::*;
+use crate::rp_helpers::*;
+
+const CLIENT_ID: &str = "checkout-at-site4";
+
+/// The running Node.js provider; killed when dropped.
+struct OidcProvider {
+    issuer: String,
+    _child: Child,
+}
+
+/// A port nobody listens on right now (the provider must know its issuer before the
+/// checkout knows its redirect URI, and the checkout needs the issuer in its settings).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_oidc_provider(port: u16, redirect_uri: &str) -> OidcProvider {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider");
+    assert!(
+        dir.join("node_modules/oidc-provider").exists(),
+        "oidc-provider is not installed: run `npm ci` in tests/oidc-provider (see .ci/run)"
+    );
+    let mut child = Command::new("node")
+        .arg("server.js")
+        .current_dir(&dir)
+        .env("PORT", port.to_string())
+        .env("REDIRECT_URI", redirect_uri)
+        .env("CLIENT_ID", CLIENT_ID)
+        .env("CLIENT_SECRET", TEST_CLIENT_SECRET)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (is Node.js installed?)");
+    let issuer = format!("http://127.0.0.1:{port}");
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    let probe = reqwest::Client::new();
+    for _ in 0..150 {
+        if let Ok(response) = probe.get(&discovery).send().await
+            && response.status().is_success()
+        {
+            return OidcProvider {
+                issuer,
+                _child: child,
+            };
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr).await;
+            }
+            panic!("oidc-provider exited with {status}: {stderr}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("oidc-provider did not answer discovery within 15 s");
+}
+
+async fn a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached(backend: Backend) {
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site4", &issuer, Some(CLIENT_ID))
+    })
+    .await;
+    let provider = start_oidc_provider(port, &app.checkout_url("/callback")).await;
+
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site4").await;
+    let started = press_login(&app, &browser, "site4", basket).await;
+    assert_redirect(&started);
+    let authorize = location(&started);
+    assert!(
+        authorize.starts_with(&format!("{}/auth?", provider.issuer)),
+        "{authorize}"
+    );
+    assert_eq!(
+        query_param(&authorize, "basket_id"),
+        None,
+        "a provider that does not advertise basket binding gets no basket_id"
+    );
+
+    // At the provider: its login form, then (automatic) consent, then back to us.
+    let mut response = browser.get(&authorize).await;
+    let mut current = authorize.clone();
+    let mut logged_in = false;
+    let callback = loop {
+        if response.status().is_redirection() {
+            let next = url::Url::parse(&current)
+                .unwrap()
+                .join(&location(&response))
+                .unwrap()
+                .to_string();
+            if next.starts_with(&app.checkout_url("/")) {
+                break next;
+            }
+            current = next;
+            response = browser.get(&current).await;
+            continue;
+        }
+        assert_eq!(response.status(), 200, "at {current}");
+        assert!(!logged_in, "the login form came back after logging in");
+        let html = response.text().await.unwrap();
+        let action_at = html.find("action=\"").expect("a login form") + "action=\"".len();
+        let action = &html[action_at..action_at + html[action_at..].find('"').unwrap()];
+        current = url::Url::parse(&current)
+            .unwrap()
+            .join(action)
+            .unwrap()
+            .to_string();
+        response = browser
+            .post_form(
+                &current,
+                &[("email", "ada@example.com"), ("password", "correct horse")],
+            )
+            .await;
+        logged_in = true;
+    };
+    assert!(
+        logged_in,
+        "the shopper typed their password at the provider"
+    );
+    assert_eq!(
+        query_param(&callback, "iss").as_deref(),
+        Some(provider.issuer.as_str()),
+        "oidc-provider sends iss (RFC 9207)"
+    );
+
+    let finished = browser.get(&callback).await;
+    assert_redirect(&finished);
+    assert_eq!(
+        location(&finished),
+        app.checkout_url(&format!("/site4/{basket}"))
+    );
+    let jar = session_jar(&finished).expect("a checkout session cookie");
+    let session = session::load(&app.state, &jar, &StoreId::parse("site4").unwrap(), basket)
+        .await
+        .unwrap()
+        .expect("a session");
+    let identity = session.identity.expect("an identity is attached");
+    assert_eq!(identity.issuer, provider.issuer);
+    assert_eq!(identity.subject, "ada-0001");
+    assert_eq!(identity.customer_id, None);
+    assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(identity.name.as_deref(), Some("Ada Lovelace"));
+    let address = identity.address.expect("the address claim is kept");
+    assert_eq!(address.name, "Ada Lovelace");
+    assert_eq!(address.street, "12 St James Square");
+    assert_eq!(address.postal_code, "SW1Y 4JH");
+    assert_eq!(address.city, "London");
+    assert_eq!(address.country, "GB");
+
+    // The code was single use at oidc-provider too: replaying the callback is refused here.
+    let replay = browser.get(&callback).await;
+    assert_refused(replay, None, "replayed callback").await;
+}
+
+crate::on_both_backends!(a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached);

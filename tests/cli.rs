@@ -1,0 +1,253 @@
+//! The real binary: `demo` serves, `client add` registers a client in the database the
+//! running demo uses, and a standard OpenID Connect client library (`openidconnect`)
+//! completes the code flow against site1 and reads alice's profile. SQLite only: the
+//! demo command is the zero-set-up path.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+use reqwest::redirect::Policy;
+use shared_checkout::web::LocalhostResolver;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_shared-checkout");
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .dns_resolver(Arc::new(LocalhostResolver))
+        .build()
+        .expect("HTTP client")
+}
+
+/// Starts `shared-checkout demo` on a free port; returns the process and the port.
+async fn start_demo(data_dir: &std::path::Path) -> (Child, u16) {
+    let mut child = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("demo starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("demo output") {
+            if let Some(rest) = line.split("http://site1.localhost:").nth(1) {
+                return rest.trim_end_matches('/').parse::<u16>().expect("port");
+            }
+        }
+        panic!("demo ended without printing site1's URL");
+    })
+    .await
+    .expect("demo prints its URLs within a minute");
+    // Keep draining stdout so the demo never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, port)
+}
+
+fn form_field(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\""))
+        .expect("field present");
+    let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
+    let value = &tag[tag.find("value=\"").expect("value") + 7..];
+    value[..value.find('"').unwrap()]
+        .replace("&#x2b;", "+")
+        .replace("&#x2f;", "/")
+        .replace("&#x3d;", "=")
+}
+
+#[tokio::test]
+async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidconnect() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut demo, port) = start_demo(data.path()).await;
+    let redirect = "http://127.0.0.1:9/callback";
+    let secret = "a-long-random-client-secret-for-the-cli-test-0123456789";
+    let added = Command::new(BIN)
+        .args(["--data-dir", data.path().to_str().unwrap(), "client", "add"])
+        .args([
+            "--store",
+            "site1",
+            "--id",
+            "cli-client",
+            "--redirect-uri",
+            redirect,
+        ])
+        .args(["--secret", secret])
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .expect("client add runs");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    let http = http();
+    let issuer = IssuerUrl::new(format!("http://site1.localhost:{port}")).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .expect("discovery");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new("cli-client".into()),
+        Some(ClientSecret::new(secret.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("address".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The shopper's side: the store's login page, then back to the client with a code.
+    let to_login = http.get(url.as_str()).send().await.unwrap();
+    assert_eq!(to_login.status(), 303);
+    let login_url = format!(
+        "http://site1.localhost:{port}{}",
+        to_login.headers()["location"].to_str().unwrap()
+    );
+    let page = http
+        .get(&login_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let logged_in = http
+        .post(format!("http://site1.localhost:{port}/login"))
+        .form(&[
+            ("request", form_field(&page, "request").as_str()),
+            (
+                "authenticity_token",
+                form_field(&page, "authenticity_token").as_str(),
+            ),
+            ("email", "alice@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let mut location = logged_in.headers()["location"].to_str().unwrap().to_owned();
+    while !location.starts_with(redirect) {
+        let next = http
+            .get(format!("http://site1.localhost:{port}{location}"))
+            .send()
+            .await
+            .unwrap();
+        location = next.headers()["location"].to_str().unwrap().to_owned();
+    }
+    let back = url::Url::parse(&location).unwrap();
+    let param = |name: &str| {
+        back.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("state").as_deref(), Some(csrf.secret().as_str()));
+    assert_eq!(param("iss"), Some(format!("http://site1.localhost:{port}")));
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(param("code").expect("code")))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("token exchange");
+    let claims = tokens
+        .id_token()
+        .expect("ID token")
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("ID token verifies");
+    let profile: CoreUserInfoClaims = client
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    assert_eq!(
+        profile.email().map(|e| e.as_str()),
+        Some("alice@example.com")
+    );
+    let address = profile.address().expect("address claim");
+    assert_eq!(
+        address.locality.as_ref().map(|l| l.as_str()),
+        Some("Berlin")
+    );
+    assert_eq!(address.country.as_ref().map(|c| c.as_str()), Some("DE"));
+
+    demo.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn keys_and_migrate_commands_work_on_a_data_dir() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--data-dir", data.path().to_str().unwrap()])
+            .args(args)
+            .env_remove("DATABASE_URL");
+        command
+    };
+    let migrate = run(&["migrate"]).output().await.unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let generated = run(&["keys", "generate"]).output().await.unwrap();
+    let listed = String::from_utf8(generated.stdout).unwrap();
+    assert_eq!(listed.matches("signing").count(), 2, "{listed}");
+    let rotated = run(&["keys", "rotate"]).output().await.unwrap();
+    let listed = String::from_utf8(rotated.stdout).unwrap();
+    assert_eq!(listed.matches("signing").count(), 2, "{listed}");
+    assert_eq!(listed.matches("published").count(), 2, "{listed}");
+    let refused = run(&[
+        "client",
+        "add",
+        "--store",
+        "site1",
+        "--id",
+        "x",
+        "--redirect-uri",
+        "http://evil.example/cb",
+        "--secret",
+        "s",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        !refused.status.success(),
+        "a bad client registration must fail"
+    );
+}

@@ -1,0 +1,156 @@
+// A certified OpenID provider (panva/oidc-provider) for the relying-party tests: the
+// checkout must log shoppers in through any standard provider a store runs, not only ours.
+//
+// Configuration (environment):
+//   PORT           port on 127.0.0.1 (required; the issuer is http://127.0.0.1:PORT)
+//   REDIRECT_URI   the checkout's redirect URI, registered exactly
+//   CLIENT_ID      the checkout's client id here
+//   CLIENT_SECRET  its secret (client_secret_basic)
+//
+// One account: ada@example.com / correct horse, with email, profile, phone and address
+// claims. The login page is a plain form; consent is given automatically (a store's own
+// provider would not ask its customers to consent to its own checkout).
+//
+// Prints {"issuer": "..."} on stdout once it accepts requests.
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import http from 'node:http';
+
+import Provider from 'oidc-provider';
+
+const port = Number(process.env.PORT);
+const redirectUri = process.env.REDIRECT_URI;
+const clientId = process.env.CLIENT_ID;
+const clientSecret = process.env.CLIENT_SECRET;
+if (!port || !redirectUri || !clientId || !clientSecret) {
+  console.error('PORT, REDIRECT_URI, CLIENT_ID and CLIENT_SECRET are required');
+  process.exit(2);
+}
+const issuer = `http://127.0.0.1:${port}`;
+
+const ACCOUNT = {
+  id: 'ada-0001',
+  email: 'ada@example.com',
+  password: 'correct horse',
+  claims: {
+    email: 'ada@example.com',
+    email_verified: true,
+    name: 'Ada Lovelace',
+    phone_number: '+44 20 7946 0000',
+    phone_number_verified: false,
+    address: {
+      street_address: '12 St James Square',
+      locality: 'London',
+      postal_code: 'SW1Y 4JH',
+      country: 'GB',
+    },
+  },
+};
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [randomBytes(32).toString('hex')] },
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name'],
+    phone: ['phone_number', 'phone_number_verified'],
+    address: ['address'],
+  },
+  pkce: { required: () => true },
+  features: { devInteractions: { enabled: false } },
+  async findAccount(ctx, sub) {
+    if (sub !== ACCOUNT.id) return undefined;
+    return { accountId: sub, claims: async () => ({ sub, ...ACCOUNT.claims }) };
+  },
+});
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function loginPage(res, uid, message) {
+  res.statusCode = message ? 401 : 200;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.end(`<!doctype html><title>Log in</title>
+<h1>Log in to the test provider</h1>
+${message ? `<p role="alert">${escape(message)}</p>` : ''}
+<form method="post" action="/interaction/${escape(uid)}/login">
+<label>Email <input name="email" type="email"></label>
+<label>Password <input name="password" type="password"></label>
+<button type="submit">Log in</button>
+</form>`);
+}
+
+async function readForm(req) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 10_000) throw new Error('form too large');
+  }
+  return new URLSearchParams(body);
+}
+
+// The interaction endpoints: the login form, and consent given on the account's behalf.
+async function interaction(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  const { uid, prompt, params, session } = details;
+  if (prompt.name === 'login') {
+    if (req.method === 'POST' && req.url.endsWith('/login')) {
+      const form = await readForm(req);
+      if (form.get('email') !== ACCOUNT.email || form.get('password') !== ACCOUNT.password) {
+        return loginPage(res, uid, 'Wrong email or password.');
+      }
+      return provider.interactionFinished(req, res, { login: { accountId: ACCOUNT.id } }, {
+        mergeWithLastSubmission: false,
+      });
+    }
+    return loginPage(res, uid);
+  }
+  if (prompt.name === 'consent') {
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+    if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    return provider.interactionFinished(req, res, { consent: { grantId } }, {
+      mergeWithLastSubmission: true,
+    });
+  }
+  res.statusCode = 400;
+  res.end(`unexpected prompt ${prompt.name}`);
+}
+
+const oidc = provider.callback();
+const server = http.createServer((req, res) => {
+  if (req.url.startsWith('/interaction/')) {
+    interaction(req, res).catch((err) => {
+      console.error(err);
+      res.statusCode = 500;
+      res.end('interaction failed');
+    });
+    return;
+  }
+  oidc(req, res);
+});
+
+server.listen(port, '127.0.0.1', () => {
+  console.log(JSON.stringify({ issuer }));
+});
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}
