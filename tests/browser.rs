@@ -20,8 +20,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
-use checkout_helpers::{ALICE_EMAIL, ALICE_PASSWORD, alice_profile, ensure_catalog_and_alice};
-use helpers::{Backend, spawn_app};
+use checkout_helpers::{alice_profile, ensure_catalog_and_alice};
+use helpers::{ALICE_EMAIL, ALICE_PASSWORD, Backend, spawn_app};
 
 /// A chromedriver child process, killed when dropped (also when the test panics).
 struct ChromeDriver {

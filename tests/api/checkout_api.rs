@@ -113,7 +113,7 @@ async fn the_api_refresh_places_the_order_after_the_payment_page(backend: Backen
     let decided = decide_at_test_gateway(&shopper, &hosted, "approve").await;
     assert_redirect(&decided);
     // The shopper lands on the checkout's payment step, without a checkout session.
-    let back = join_url(&hosted, &location(&decided));
+    let back = absolute(&hosted, &location(&decided));
     let (status, _) = page(&shopper, &back).await;
     assert!(status == 200 || status == 303, "{status}");
     let (status, refreshed) = post_empty(&api(&app, "site1", basket, "/refresh")).await;

@@ -9,9 +9,6 @@ use shared_checkout::domain::{Address, BasketId, Currency, Email, Password, Stor
 
 use crate::helpers::*;
 
-pub const ALICE_EMAIL: &str = "alice@example.com";
-pub const ALICE_PASSWORD: &str = "correct horse battery staple";
-
 /// Makes sure alice has an account at site1 with a billing address and phone, whatever
 /// the demo seed already holds.
 pub async fn ensure_catalog_and_alice(app: &TestApp) {
@@ -185,7 +182,7 @@ pub async fn follow_payment(app: &TestApp, browser: &Browser, checkout: &str) ->
     for _ in 0..100 {
         let response = browser.get(&url).await;
         if response.status() == StatusCode::SEE_OTHER {
-            return join_url(&url, &location(&response));
+            return absolute(&url, &location(&response));
         }
         let status = response.status();
         let body = response.text().await.unwrap();
@@ -206,14 +203,6 @@ pub async fn orders_for_basket(app: &TestApp, basket: BasketId) -> i64 {
     row.0
 }
 
-/// `location` resolved against `base`.
-pub fn join_url(base: &str, location: &str) -> String {
-    url::Url::parse(base)
-        .and_then(|b| b.join(location))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| location.to_owned())
-}
-
 /// GETs `url` and follows every redirect, across hosts, until a page answers; returns
 /// the final URL and response.
 pub async fn follow(browser: &Browser, url: &str) -> (String, Response) {
@@ -223,7 +212,7 @@ pub async fn follow(browser: &Browser, url: &str) -> (String, Response) {
         if !response.status().is_redirection() {
             return (url, response);
         }
-        url = join_url(&url, &location(&response));
+        url = absolute(&url, &location(&response));
     }
     panic!("too many redirects, last at {url}");
 }
@@ -237,7 +226,7 @@ pub async fn follow_response(
     if !response.status().is_redirection() {
         return (from.to_owned(), response);
     }
-    follow(browser, &join_url(from, &location(&response))).await
+    follow(browser, &absolute(from, &location(&response))).await
 }
 
 /// From the checkout's start page: "Log in with {store}", the store's login form, and back
@@ -260,7 +249,7 @@ pub async fn log_in_through_store(
     let store_token = csrf_token(&html);
     let posted = browser
         .post_form(
-            &join_url(&login_url, "/login"),
+            &absolute(&login_url, "/login"),
             &[
                 ("request", request.as_str()),
                 ("email", email),
@@ -274,7 +263,7 @@ pub async fn log_in_through_store(
         "login refused: {}",
         posted.status()
     );
-    let (landed, page) = follow_response(browser, &join_url(&login_url, "/login"), posted).await;
+    let (landed, page) = follow_response(browser, &absolute(&login_url, "/login"), posted).await;
     let status = page.status();
     let html = page.text().await.unwrap();
     assert_eq!(status, 200, "after login at {landed}: {html}");
