@@ -20,7 +20,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
-use checkout_helpers::{alice_profile, ensure_catalog_and_alice};
+use checkout_helpers::{alice_profile, ensure_alice};
 use helpers::{ALICE_EMAIL, ALICE_PASSWORD, Backend, spawn_app};
 
 /// A chromedriver child process, killed when dropped (also when the test panics).
@@ -134,6 +134,29 @@ async fn snap(browser: &Client, name: &str) {
     std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
+/// Like `snap`, for one element in full (a long form, say).
+async fn snap_element(browser: &Client, css: &str, name: &str) {
+    let Some(dir) = std::env::var_os("SCREENSHOT_DIR") else {
+        return;
+    };
+    // Chromium clips element shots to the viewport: make it tall for the shot.
+    browser
+        .set_window_size(1280, 3200)
+        .await
+        .expect("a tall window");
+    let png = find(browser, Locator::Css(css))
+        .await
+        .screenshot()
+        .await
+        .expect("an element screenshot");
+    browser
+        .set_window_size(1280, 1000)
+        .await
+        .expect("the usual window");
+    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
 async fn value_of(browser: &Client, css: &str) -> String {
     find(browser, Locator::Css(css))
         .await
@@ -146,7 +169,7 @@ async fn value_of(browser: &Client, css: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_buys_as_alice_in_a_real_browser() {
     let app = spawn_app(Backend::Sqlite).await;
-    ensure_catalog_and_alice(&app).await;
+    ensure_alice(&app).await;
     let alice = alice_profile(&app).await;
     let driver = start_chromedriver().await;
     let browser = open_browser(&driver).await;
@@ -234,6 +257,34 @@ async fn journey(
     assert_eq!(value_of(browser, "#billing_street").await, billing.street);
 
     snap(browser, "02-details-prefilled").await;
+
+    // A mistake: the city emptied, nothing ticked. The form comes back with the messages
+    // next to their fields and everything else as typed.
+    find(browser, Locator::Css("#billing_city"))
+        .await
+        .clear()
+        .await
+        .expect("clear the city");
+    find(
+        browser,
+        Locator::Css("form button[type=submit].button--large"),
+    )
+    .await
+    .click()
+    .await
+    .expect("submit the incomplete form");
+    find(browser, Locator::Css("#billing_city-error")).await;
+    find(browser, Locator::Css("#payment-error")).await;
+    find(browser, Locator::Css(".error-summary")).await;
+    assert_eq!(value_of(browser, "#email").await, ALICE_EMAIL);
+    snap(browser, "02b-details-errors").await;
+    snap_element(browser, ".checkout__main", "02c-details-form").await;
+    find(browser, Locator::Css("#billing_city"))
+        .await
+        .send_keys(&billing.city)
+        .await
+        .expect("type the city again");
+
     // Offline payment, privacy policy, continue.
     find(browser, Locator::Css("#payment-offline-cash_on_delivery"))
         .await

@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 /// Makes sure alice has an account at site1 with a billing address and phone, whatever
 /// the demo seed already holds.
-pub async fn ensure_catalog_and_alice(app: &TestApp) {
+pub async fn ensure_alice(app: &TestApp) {
     let site1 = StoreId::parse("site1").unwrap();
     let email = Email::parse(ALICE_EMAIL).unwrap();
     let existing = db::customers::find_for_login(&app.state.db, &site1, &email)
@@ -70,7 +70,7 @@ pub async fn alice_profile(app: &TestApp) -> shared_checkout::domain::Customer {
 /// Adds the first product of the catalog to this browser's basket at `store` through the
 /// storefront, and returns the checkout URL the basket page links to.
 pub async fn fill_basket(app: &TestApp, browser: &Browser, store: &str) -> String {
-    ensure_catalog_and_alice(app).await;
+    ensure_alice(app).await;
     let catalog = browser.get(&app.store_url(store, "/")).await;
     assert_eq!(catalog.status(), 200, "catalog of {store}");
     let html = catalog.text().await.unwrap();
