@@ -282,7 +282,8 @@ impl PaymentPage {
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("Harbour Goods"), "the page names the store");
-        assert!(html.contains("25.00 EUR"), "the page shows the amount");
+        // Two mugs (25.00) plus standard delivery (4.90).
+        assert!(html.contains("29.90 EUR"), "the page shows the amount with delivery");
         let token = authenticity_token(&html);
         let response = self
             .browser
@@ -341,7 +342,11 @@ async fn offline_payment_places_exactly_one_order_on_the_customers_account(backe
         .unwrap();
     assert_eq!(on_account.len(), 1);
     assert_eq!(on_account[0].number, number);
-    assert_eq!(on_account[0].total, Money::new(2500, app.eur));
+    assert_eq!(
+        on_account[0].total,
+        Money::new(2500 + 490, app.eur),
+        "the lines plus standard delivery"
+    );
     assert_eq!(on_account[0].payment_method, "Cash on delivery");
     let order = db::orders::find_for_basket(&app.state.db, &app.site1, basket)
         .await

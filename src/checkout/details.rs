@@ -10,13 +10,13 @@ use axum_csrf::CsrfToken;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::delivery::DeliveryMethod;
 use super::form::{self, DetailsInput, FieldErrors, FormRules, PaymentOption};
 use super::page::{self, Chrome, Step, Summary};
 use super::session::{self, Session};
 use super::target::{self, Target};
 use super::{flow, guard};
 use crate::app::AppState;
+use crate::domain::DeliveryMethod;
 use crate::store::forms::{Field, PageForm, Problem, authenticity_token, problems, verify_csrf};
 use crate::store::view;
 use crate::web::{WebError, render};

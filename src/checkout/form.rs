@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::delivery::DeliveryMethod;
 use crate::config::CheckoutFlags;
+use crate::domain::DeliveryMethod;
 use crate::domain::{Address, AddressInput, DomainError, Email};
 
 /// A phone number as typed; the same shape the storefront accepts for the profile.

@@ -4,7 +4,6 @@
 //! place-order process for headless storefronts.
 
 mod api;
-mod delivery;
 mod details;
 mod flow;
 pub mod form;
@@ -27,8 +26,6 @@ use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::domain::StoreId;
 use crate::web::{ErrorPage, WebError, render};
-
-pub use delivery::DeliveryMethod;
 
 pub fn router() -> Router<AppState> {
     Router::new()

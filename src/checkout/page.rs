@@ -289,7 +289,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(target: &Target, delivery: Option<super::delivery::DeliveryMethod>) -> Self {
+    pub fn new(target: &Target, delivery: Option<crate::domain::DeliveryMethod>) -> Self {
         let subtotal = target.subtotal();
         let total = match delivery {
             Some(method) => target.total_with(method),

@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
-use super::delivery::DeliveryMethod;
 use super::flow::{self, Progress};
 use super::page::{self, Chrome, LineView, NoticePage, Step};
 use super::session;
 use super::target;
 use crate::app::AppState;
+use crate::domain::DeliveryMethod;
 use crate::store::view;
 use crate::web::{WebError, render};
 

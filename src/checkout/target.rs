@@ -6,7 +6,7 @@ use crate::config::{CheckoutFlags, StoreConfig};
 use crate::db;
 use crate::domain::{Basket, BasketId, BasketStatus, Money, StoreId};
 
-use super::delivery::DeliveryMethod;
+use crate::domain::DeliveryMethod;
 
 /// A known store and one of its baskets, in any status.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 mod address;
 mod basket;
 mod customer;
+mod delivery;
 mod ids;
 mod money;
 mod store;
@@ -10,6 +11,7 @@ mod store;
 pub use address::{Address, AddressInput};
 pub use basket::{Basket, BasketLine, BasketStatus};
 pub use customer::{Customer, Email, Password};
+pub use delivery::DeliveryMethod;
 pub use ids::{BasketId, CustomerId, OrderId, ProductId};
 pub use money::{Currency, Money};
 pub use store::StoreId;

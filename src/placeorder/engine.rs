@@ -14,7 +14,7 @@ use crate::db::placeorder::{
     self as store_db, BasketSnapshot, Lease, Process, SnapshotLine, now_ms,
 };
 use crate::db::{self, orders::NewOrderLine};
-use crate::domain::{BasketStatus, Money};
+use crate::domain::{BasketStatus, DeliveryMethod, Money};
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
 
 use super::{Failure, FailureReason, ProcessState};
@@ -271,8 +271,13 @@ async fn validate_basket(
     } else {
         None
     };
+    // The order charges what the review showed: the lines plus the delivery price.
+    let delivery = DeliveryMethod::parse(&process.request.delivery_method)
+        .map(|method| method.price(store.currency));
     let total = basket
         .total()
+        .zip(delivery)
+        .and_then(|(lines, delivery)| lines.checked_add(delivery))
         .filter(|t| t.currency == store.currency && t.minor >= 0);
     let problem = problem.or_else(|| {
         total

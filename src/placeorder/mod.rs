@@ -55,7 +55,7 @@ pub use worker::{ReconcileReport, WorkerSettings, reconcile_once, spawn_workers_
 use crate::app::AppState;
 use crate::db;
 use crate::db::placeorder::Process;
-use crate::domain::{BasketId, OrderId, StoreId};
+use crate::domain::{BasketId, DeliveryMethod, OrderId, StoreId};
 use crate::payment::{FlowAction, IdempotencyKey, PaymentId};
 use crate::web::WebError;
 
@@ -252,8 +252,8 @@ fn check_request(app: &AppState, request: &PlaceOrderRequest) -> Result<(), Plac
     if !return_ok {
         return invalid("return_url must be a page of the checkout");
     }
-    if !bounded(&request.delivery_method, 100) {
-        return invalid("delivery_method must be 1-100 characters");
+    if DeliveryMethod::parse(&request.delivery_method).is_none() {
+        return invalid("delivery_method must be one of the offered methods");
     }
     if !bounded(&request.payment.gateway, 64) || !bounded(&request.payment.method, 64) {
         return invalid("payment gateway and method must be 1-64 characters");

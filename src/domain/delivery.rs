@@ -1,9 +1,10 @@
 //! Delivery methods and their prices. Prices are minor units of the store's currency, so a
-//! total is an integer sum; the place-order process charges the same table.
+//! total is an integer sum; the checkout shows and the place-order process charges the
+//! same table.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Currency, Money};
+use super::{Currency, Money};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
