@@ -283,7 +283,10 @@ impl PaymentPage {
         let html = page.text().await.unwrap();
         assert!(html.contains("Harbour Goods"), "the page names the store");
         // Two mugs (25.00) plus standard delivery (4.90).
-        assert!(html.contains("29.90 EUR"), "the page shows the amount with delivery");
+        assert!(
+            html.contains("29.90 EUR"),
+            "the page shows the amount with delivery"
+        );
         let token = authenticity_token(&html);
         let response = self
             .browser
