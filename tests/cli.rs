@@ -251,3 +251,69 @@ async fn keys_and_migrate_commands_work_on_a_data_dir() {
         "a bad client registration must fail"
     );
 }
+
+#[tokio::test]
+async fn serve_runs_the_configured_role_with_environment_overrides() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().display();
+    let config = data.path().join("shared-checkout.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "role = \"all\"\nlisten = \"127.0.0.1:0\"\n\
+             database_url = \"sqlite://{dir}/db.sqlite?mode=rwc\"\n\
+             key_dir = \"{dir}/keys\"\ncookie_secret_file = \"{dir}/cookie-secret\"\n\
+             log_format = \"pretty\"\n\
+             [checkout]\nhost = \"checkout.localhost\"\nclient_id = \"shared-checkout\"\n\
+             [[stores]]\nid = \"shop\"\nname = \"Config Shop\"\nhost = \"shop.localhost\"\n"
+        ),
+    )
+    .unwrap();
+    let mut serve = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .env_remove("DATABASE_URL")
+        // The environment wins over the file: JSON logs and the store role only.
+        .env("SHARED_CHECKOUT_LOG_FORMAT", "json")
+        .env("SHARED_CHECKOUT_ROLE", "store")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let port = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("serve output") {
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
+                panic!("log line is not JSON: {line}");
+            };
+            if let Some(port) = json["fields"]["port"].as_u64() {
+                return port as u16;
+            }
+        }
+        panic!("serve ended without logging its port");
+    })
+    .await
+    .expect("serve logs its port within a minute");
+    let http = http();
+    let shop = http
+        .get(format!(
+            "http://shop.localhost:{port}/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shop.status(), 200);
+    let issuer = shop.json::<serde_json::Value>().await.unwrap()["issuer"].clone();
+    assert_eq!(issuer, format!("http://shop.localhost:{port}"));
+    let checkout = http
+        .get(format!("http://checkout.localhost:{port}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        checkout.status(),
+        404,
+        "the store role does not serve the checkout"
+    );
+    serve.kill().await.unwrap();
+}
