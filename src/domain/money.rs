@@ -19,7 +19,7 @@ impl Currency {
 
     pub fn as_str(&self) -> &str {
         // Only ASCII uppercase bytes are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
