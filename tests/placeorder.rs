@@ -171,6 +171,7 @@ impl TestApp {
                 city: "Berlin".into(),
                 country: "DE".into(),
             },
+            phone: None,
             delivery: None,
             delivery_method: "standard".into(),
             payment: PaymentSelection {
@@ -587,6 +588,7 @@ async fn a_stale_fencing_token_cannot_write(backend: Backend) {
         customer_subject: None,
         email: &request.email,
         billing: &request.billing,
+        phone: None,
         delivery: None,
         delivery_method: "standard",
         payment_gateway: "offline",

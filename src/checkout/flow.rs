@@ -148,6 +148,7 @@ pub fn request(
         }),
         email: details.email.clone(),
         billing: details.billing.clone(),
+        phone: details.phone.clone(),
         delivery: details.delivery.clone(),
         delivery_method: details.delivery_method.code().to_owned(),
         payment: PaymentSelection {

@@ -28,6 +28,7 @@ pub async fn insert(
     grant: &CodeGrant,
     expires_at: i64,
 ) -> anyhow::Result<()> {
+    sweep_expired(db).await?;
     sqlx::query(
         "INSERT INTO authorization_codes
             (code_hash, store_id, client_id, redirect_uri, customer_id, basket_id,
@@ -48,6 +49,30 @@ pub async fn insert(
     .execute(&db.pool)
     .await
     .context("storing an authorization code")?;
+    Ok(())
+}
+
+/// How long a code row outlives the code: longer than any access token issued from it, so a
+/// late replay still finds the code and revokes those tokens (RFC 6749 §4.1.2).
+const CODE_RETENTION_SECS: i64 = 3600;
+
+/// Deletes expired access tokens, then codes past retention with no token left; each new
+/// code sweeps, so the tables stay small without a separate job.
+async fn sweep_expired(db: &Db) -> anyhow::Result<()> {
+    let now = super::now();
+    sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(&db.pool)
+        .await
+        .context("sweeping expired access tokens")?;
+    sqlx::query(
+        "DELETE FROM authorization_codes WHERE expires_at < $1
+         AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.code_hash = authorization_codes.code_hash)",
+    )
+    .bind(now - CODE_RETENTION_SECS)
+    .execute(&db.pool)
+    .await
+    .context("sweeping old authorization codes")?;
     Ok(())
 }
 

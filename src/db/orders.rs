@@ -75,6 +75,7 @@ pub struct NewOrder<'a> {
     pub customer_subject: Option<&'a str>,
     pub email: &'a Email,
     pub billing: &'a Address,
+    pub phone: Option<&'a str>,
     pub delivery: Option<&'a Address>,
     pub delivery_method: &'a str,
     pub payment_gateway: &'a str,
@@ -111,8 +112,8 @@ pub async fn create_once(
             "INSERT INTO orders (id, store_id, basket_id, customer_id, number, email,
                  billing_address, delivery_address, delivery_method, payment_method,
                  total_minor, currency, created_at, customer_issuer, customer_subject,
-                 payment_gateway, payment_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                 payment_gateway, payment_id, phone)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
              ON CONFLICT DO NOTHING",
         )
         .bind(id.to_string())
@@ -132,6 +133,7 @@ pub async fn create_once(
         .bind(order.customer_subject)
         .bind(order.payment_gateway)
         .bind(order.payment_id.map(|p| p.to_string()))
+        .bind(order.phone)
         .execute(&mut *conn)
         .await
         .context("inserting an order")?

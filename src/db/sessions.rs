@@ -21,6 +21,12 @@ pub async fn create(
 ) -> anyhow::Result<OpaqueSecret> {
     let token = OpaqueSecret::generate();
     let now = now();
+    // Each login sweeps the expired sessions, so the table needs no separate job.
+    sqlx::query("DELETE FROM store_sessions WHERE expires_at < $1")
+        .bind(now)
+        .execute(&db.pool)
+        .await
+        .context("sweeping expired store sessions")?;
     sqlx::query(
         "INSERT INTO store_sessions (token_hash, store_id, customer_id, auth_time, expires_at)
          VALUES ($1, $2, $3, $4, $5)",

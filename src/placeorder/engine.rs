@@ -505,6 +505,7 @@ async fn place_order(
         customer_subject: request.customer.as_ref().map(|c| c.subject.as_str()),
         email: &request.email,
         billing: &request.billing,
+        phone: request.phone.as_deref(),
         delivery: request.delivery.as_ref(),
         delivery_method: &request.delivery_method,
         payment_gateway: gateway.code(),

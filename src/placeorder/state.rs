@@ -181,6 +181,9 @@ pub struct PlaceOrderRequest {
     #[serde(with = "email_text")]
     pub email: Email,
     pub billing: Address,
+    /// From the personal-data form, when the store asks for it.
+    #[serde(default)]
+    pub phone: Option<String>,
     /// `None`: deliver to the billing address.
     pub delivery: Option<Address>,
     pub delivery_method: String,

@@ -218,6 +218,19 @@ async fn the_personal_data_form_asks_for_a_phone_number(backend: Backend) {
     assert_redirect(&response);
     let (_, review) = page(&browser, &format!("{checkout}/review")).await;
     assert!(review.contains("+49 89 765432"), "{review}");
+    assert_redirect(&confirm_review(&browser, &checkout).await);
+    follow_payment(&app, &browser, &checkout).await;
+    let (phone,): (Option<String>,) =
+        sqlx::query_as("SELECT phone FROM orders WHERE basket_id = $1")
+            .bind(basket_of(&checkout).to_string())
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        phone.as_deref(),
+        Some("+49 89 765432"),
+        "the order keeps the phone"
+    );
 }
 
 async fn the_privacy_policy_can_be_optional(backend: Backend) {
