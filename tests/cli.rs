@@ -315,5 +315,18 @@ async fn serve_runs_the_configured_role_with_environment_overrides() {
         404,
         "the store role does not serve the checkout"
     );
-    serve.kill().await.unwrap();
+
+    // SIGTERM drains and exits cleanly.
+    let pid = serve.id().expect("serve is running").to_string();
+    let signalled = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(signalled.success());
+    let exit = tokio::time::timeout(Duration::from_secs(20), serve.wait())
+        .await
+        .expect("serve stops within 20 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
 }
