@@ -89,6 +89,10 @@ pub struct StoreLoginSettings {
     pub client_id: Option<String>,
     /// With a secret the checkout uses `client_secret_basic`; without, `private_key_jwt`.
     pub client_secret: Option<String>,
+    /// The one algorithm accepted on ID tokens (`RS256` or `ES256`): the checkout's
+    /// registered `id_token_signed_response_alg`. Default: ES256 from this deployment's own
+    /// providers (which register the checkout so), RS256 (OIDC's default) from others.
+    pub id_token_alg: Option<String>,
 }
 
 /// Flamingo's checkout flags (`commerce.checkout.*`), with its defaults.
@@ -199,6 +203,14 @@ impl Settings {
                 !hosts.contains(&store.host.as_str()),
                 "host {} is configured twice",
                 store.host
+            );
+            anyhow::ensure!(
+                matches!(
+                    store.login.id_token_alg.as_deref(),
+                    None | Some("RS256" | "ES256")
+                ),
+                "store {}: login.id_token_alg must be RS256 or ES256",
+                store.id
             );
             anyhow::ensure!(
                 is_hex_colour(&store.accent_color),

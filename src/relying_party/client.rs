@@ -83,11 +83,10 @@ impl Registration {
                 .unwrap_or_else(|| state.config.checkout.client_id.clone()),
             secret: store.login.client_secret.clone(),
             // Our providers register the checkout with ES256 (cheaper to sign); any other
-            // provider gets the registration default.
-            id_token_alg: if own_provider {
-                CoreJwsSigningAlgorithm::EcdsaP256Sha256
-            } else {
-                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+            // provider gets the registration default unless the store says otherwise.
+            id_token_alg: match (store.login.id_token_alg.as_deref(), own_provider) {
+                (Some("ES256"), _) | (None, true) => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+                _ => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             },
             own_provider,
         }

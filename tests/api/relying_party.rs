@@ -118,6 +118,38 @@ async fn the_authorization_request_carries_state_nonce_pkce_and_the_basket(backe
     assert_ne!(Some(nonce_hash.as_str()), param("nonce"));
 }
 
+async fn a_store_configured_for_es256_accepts_only_es256_id_tokens(backend: Backend) {
+    use Misbehaviour as M;
+    let rogue = Rogue::start().await;
+    let issuer = rogue.issuer.clone();
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site3", &issuer, None);
+        settings.stores.last_mut().unwrap().login.id_token_alg = Some("ES256".to_owned());
+    })
+    .await;
+    // The rogue's "wrong" algorithm is the configured one here: accepted.
+    rogue.misbehave(M::WrongAlg);
+    let basket = guest_basket(&app, "site3").await;
+    let response = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    assert_redirect(&response);
+    assert_eq!(identified_sessions(&app).await.len(), 1);
+    // And its usual RS256 is now the wrong one.
+    rogue.misbehave(M::None);
+    let basket = guest_basket(&app, "site3").await;
+    let response = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    assert_refused(
+        response,
+        Some(&format!("/site3/{basket}")),
+        "RS256 when ES256 is configured",
+    )
+    .await;
+    assert_eq!(
+        identified_sessions(&app).await.len(),
+        1,
+        "no second identity"
+    );
+}
+
 async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(backend: Backend) {
     use Misbehaviour as M;
     let (app, rogue) = spawn_app_with_rogue(backend).await;
@@ -465,6 +497,7 @@ crate::on_both_backends!(
     a_login_through_a_well_behaved_provider_attaches_the_verified_identity,
     the_authorization_request_carries_state_nonce_pkce_and_the_basket,
     every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity,
+    a_store_configured_for_es256_accepts_only_es256_id_tokens,
     a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears,
     a_callback_from_another_browser_is_refused,
     a_login_transaction_is_used_once,
