@@ -170,6 +170,7 @@ fn router(state: AppState) -> Router {
         .route("/static/style.css", get(web::assets::stylesheet))
         .fallback(dispatch_by_host)
         .with_state(Arc::new(hosts))
+        .layer(state.config.client_ip_source.clone().into_extension())
         .layer(CatchPanicLayer::custom(web::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

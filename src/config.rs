@@ -48,6 +48,11 @@ pub struct Settings {
     /// Lifetime of authorization codes, 1-60 s (DESIGN.md step 5); lowered only by tests.
     #[serde(default = "default_code_ttl_secs")]
     pub code_ttl_secs: i64,
+    /// Where the client's IP address comes from, for login throttling: `ConnectInfo` (the
+    /// socket peer) without a proxy; behind one, the header it sets, e.g.
+    /// `RightmostXForwardedFor`.
+    #[serde(default = "default_client_ip_source")]
+    pub client_ip_source: axum_client_ip::ClientIpSource,
     pub checkout: CheckoutSettings,
     pub stores: Vec<StoreSettings>,
 }
@@ -126,6 +131,10 @@ impl Default for CheckoutFlags {
     }
 }
 
+fn default_client_ip_source() -> axum_client_ip::ClientIpSource {
+    axum_client_ip::ClientIpSource::ConnectInfo
+}
+
 fn default_accent() -> String {
     "#1f5f8b".to_owned()
 }
@@ -162,6 +171,7 @@ impl Settings {
             cookie_secret_file: data_dir.join("cookie-secret"),
             log_format: LogFormat::Pretty,
             code_ttl_secs: default_code_ttl_secs(),
+            client_ip_source: default_client_ip_source(),
             checkout: CheckoutSettings {
                 host: "checkout.localhost".to_owned(),
                 base_url: None,
@@ -237,6 +247,7 @@ fn is_hex_colour(value: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub role: Role,
+    pub client_ip_source: axum_client_ip::ClientIpSource,
     pub checkout: CheckoutConfig,
     pub stores: Vec<StoreConfig>,
     pub key_dir: PathBuf,
@@ -301,6 +312,7 @@ impl Config {
             .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             role: settings.role,
+            client_ip_source: settings.client_ip_source.clone(),
             checkout: CheckoutConfig {
                 host: settings.checkout.host.to_ascii_lowercase(),
                 base_url: origin(&settings.checkout.host, &settings.checkout.base_url)?,

@@ -2,10 +2,8 @@
 //! (profile, billing address, order history). Accounts belong to one store: the same email
 //! at another store is another account (`UNIQUE (store_id, email)`).
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -20,7 +18,7 @@ use crate::db;
 use crate::domain::{
     Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, StoreId, bounded_text,
 };
-use crate::web::{WebError, render};
+use crate::web::{ClientAddress, WebError, render};
 
 /// Field errors of one form submission, by field name.
 #[derive(Debug, Default)]
@@ -270,7 +268,7 @@ pub async fn login_form(shop: Shop) -> Result<Response, WebError> {
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     shop: Shop,
     PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, WebError> {
@@ -285,7 +283,7 @@ pub async fn login(
     if !errors.is_empty() {
         return form_error(login_page(&shop, &form, &errors)?, shop);
     }
-    let address = peer.ip().to_string();
+    let address = client.to_string();
     let result = accounts::authenticate(
         &state,
         &shop.store.id,

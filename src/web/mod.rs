@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod bare_errors;
+mod client_address;
 mod error;
 pub mod headers;
 mod limits;
@@ -14,6 +15,7 @@ use anyhow::Context;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+pub use client_address::ClientAddress;
 pub use error::{ErrorPage, WebError};
 pub use limits::RateLimits;
 pub use resolver::LocalhostResolver;

@@ -19,3 +19,4 @@ mod relying_party_oidc_provider;
 mod relying_party_store;
 mod rp_helpers;
 mod storefront;
+mod throttling;

@@ -3,10 +3,8 @@
 
 mod page;
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum_csrf::CsrfToken;
@@ -23,7 +21,7 @@ use crate::config::StoreConfig;
 use crate::db;
 use crate::store::accounts::{self, LoginError};
 use crate::web::headers::csp_with_form_targets;
-use crate::web::{ErrorPage, StoreTenant, WebError, render};
+use crate::web::{ClientAddress, ErrorPage, StoreTenant, WebError, render};
 
 /// `GET /login?request={id}`
 #[tracing::instrument(skip_all, fields(store = %store.id))]
@@ -67,7 +65,7 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     StoreTenant(store): StoreTenant,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     csrf: CsrfToken,
     jar: CookieJar,
     headers: HeaderMap,
@@ -108,7 +106,7 @@ pub async fn submit(
         &store.id,
         &form.email,
         form.password,
-        &peer.ip().to_string(),
+        &client.to_string(),
     )
     .await
     {
