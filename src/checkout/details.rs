@@ -17,7 +17,7 @@ use super::target::{self, Target};
 use super::{flow, guard};
 use crate::app::AppState;
 use crate::domain::DeliveryMethod;
-use crate::store::forms::{Field, PageForm, Problem, authenticity_token, problems, verify_csrf};
+use crate::store::forms::{Field, PageForm, Problem, authenticity_token, problems};
 use crate::store::view;
 use crate::web::{WebError, render};
 
@@ -109,13 +109,18 @@ pub async fn submit(
     csrf: CsrfToken,
     PageForm(form): PageForm<DetailsForm>,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
+    let target = match guard::posted_target(
+        &state,
+        &store,
+        &basket,
+        &csrf,
+        &form.authenticity_token,
+    )
+    .await
+    {
         Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
+        Err(refusal) => return Ok(refusal),
     };
-    if verify_csrf(&csrf, &form.authenticity_token).is_err() {
-        return Ok(page::csrf_refused());
-    }
     let existing = session::load(&state, &jar, &target).await?;
     if let Some(refusal) = guard::not_editable(&target, existing.is_some()) {
         return Ok(refusal);

@@ -3,10 +3,29 @@
 //! is done (its confirmation is for the browser that ordered it).
 
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_csrf::CsrfToken;
 
 use super::page;
-use super::target::Target;
+use super::target::{self, Target};
+use crate::app::AppState;
 use crate::domain::BasketStatus;
+use crate::store::forms::verify_csrf;
+
+/// The opening of every checkout form POST: the basket resolved within the store of the
+/// URL, then the form's CSRF token. `Err` is the page to answer instead.
+pub async fn posted_target(
+    state: &AppState,
+    store: &str,
+    basket: &str,
+    csrf: &CsrfToken,
+    authenticity_token: &str,
+) -> Result<Target, Response> {
+    let target = target::resolve(state, store, basket)
+        .await
+        .map_err(page::unresolved)?;
+    verify_csrf(csrf, authenticity_token).map_err(|_| page::csrf_refused())?;
+    Ok(target)
+}
 
 /// Start, details and review need an open basket with items; otherwise the answer to
 /// give instead.

@@ -11,11 +11,10 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::review::{review_page, valid_draft};
-use super::target;
-use super::{flow, page, session};
+use super::{flow, guard, page, session};
 use crate::app::AppState;
 use crate::domain::BasketStatus;
-use crate::store::forms::{PageForm, authenticity_token, verify_csrf};
+use crate::store::forms::{PageForm, authenticity_token};
 use crate::store::view;
 use crate::web::WebError;
 
@@ -35,13 +34,18 @@ pub async fn submit(
     csrf: CsrfToken,
     PageForm(form): PageForm<PlaceOrderForm>,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
+    let target = match guard::posted_target(
+        &state,
+        &store,
+        &basket,
+        &csrf,
+        &form.authenticity_token,
+    )
+    .await
+    {
         Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
+        Err(refusal) => return Ok(refusal),
     };
-    if verify_csrf(&csrf, &form.authenticity_token).is_err() {
-        return Ok(page::csrf_refused());
-    }
     let session = session::load(&state, &jar, &target).await?;
     if session.is_none() {
         return Ok(page::no_session(&target));

@@ -14,7 +14,7 @@ use super::page::{self, Chrome, Step, Summary};
 use super::session;
 use super::target;
 use crate::app::AppState;
-use crate::store::forms::{PageForm, authenticity_token, verify_csrf};
+use crate::store::forms::{PageForm, authenticity_token};
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -76,13 +76,18 @@ pub async fn guest(
     csrf: CsrfToken,
     PageForm(form): PageForm<GuestForm>,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
+    let target = match guard::posted_target(
+        &state,
+        &store,
+        &basket,
+        &csrf,
+        &form.authenticity_token,
+    )
+    .await
+    {
         Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
+        Err(refusal) => return Ok(refusal),
     };
-    if verify_csrf(&csrf, &form.authenticity_token).is_err() {
-        return Ok(page::csrf_refused());
-    }
     let existing = session::load(&state, &jar, &target).await?;
     if let Some(refusal) = guard::not_editable(&target, existing.is_some()) {
         return Ok(refusal);
