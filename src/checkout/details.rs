@@ -176,7 +176,7 @@ fn details_page(
     };
     let email = text("email", "Email address", "email", &input.email)
         .autocomplete("email")
-        .hint("We send the order confirmation here.");
+        .hint("The store uses it for questions about your order.");
     let phone = flags.use_personal_data_form.then(|| {
         text("phone", "Phone number", "tel", &input.phone)
             .autocomplete("tel")

@@ -23,6 +23,9 @@ struct SuccessPage {
     order_number: String,
     email: String,
     delivery_method: String,
+    /// The delivery line: its title and price.
+    delivery_title: String,
+    delivery_price: String,
     payment_method: String,
     lines: Vec<LineView>,
     total: String,
@@ -50,8 +53,8 @@ pub async fn show(
             chrome: Chrome::new(&target, Step::Done),
             title: "Your order has been placed".into(),
             message: format!(
-                "The order number is {order_number}. The confirmation with all details \
-                 went to the email address given with the order."
+                "The order number is {order_number}. Keep it for any questions about \
+                 the order."
             ),
             next_href: target.store.url("/"),
             next_label: format!("Continue shopping at {}", target.store.name),
@@ -62,11 +65,18 @@ pub async fn show(
         return Ok(Redirect::to(&target.path("/payment")).into_response());
     };
     let currency = target.store.currency;
+    let delivery = DeliveryMethod::parse(&order.delivery_method);
     let page = SuccessPage {
+        delivery_title: delivery
+            .map(|m| m.title().to_owned())
+            .unwrap_or_else(|| order.delivery_method.clone()),
+        delivery_price: delivery
+            .map(|m| view::price(m.price(currency)))
+            .unwrap_or_default(),
         chrome: Chrome::new(&target, Step::Done).signed_in_as(session.signed_in_as()),
         order_number: order.number,
         email: order.email,
-        delivery_method: DeliveryMethod::parse(&order.delivery_method)
+        delivery_method: delivery
             .map(|m| m.title().to_lowercase())
             .unwrap_or(order.delivery_method),
         payment_method: order.payment_method.to_lowercase(),
