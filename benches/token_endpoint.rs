@@ -4,8 +4,8 @@
 //! with the resulting access token. Both clients get ES256 ID tokens, so the two redemptions
 //! differ only in how the client authenticates.
 //!
-//! Codes are single use, so each redemption gets a fresh one, minted in untimed set-up with
-//! `provider::codes::issue` (what `/authorize` does after login; driving the login page would
+//! Codes are single use, so each redemption gets a fresh one, stored in untimed set-up with
+//! `db::codes::insert` as `/authorize` stores them after login (driving the login page would
 //! time argon2 instead). The client assertion is signed in set-up too: only the request, the
 //! provider's work and the response are timed, over one kept-alive connection.
 //!
@@ -23,12 +23,11 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use shared_checkout::app::{AppState, Application};
 use shared_checkout::config::{Settings, StoreConfig};
 use shared_checkout::db;
+use shared_checkout::db::codes::CodeGrant;
 use shared_checkout::domain::{CustomerId, Email, StoreId};
-use shared_checkout::provider::authorize::AuthorizationRequest;
-use shared_checkout::provider::authorize::checks::SessionParams;
 use shared_checkout::provider::clients::{self, ClientAuth, NewClient};
 use shared_checkout::provider::keys::SigningAlg;
-use shared_checkout::provider::{codes, pkce};
+use shared_checkout::provider::pkce;
 use shared_checkout::secrets::OpaqueSecret;
 use shared_checkout::web::LocalhostResolver;
 use tokio::runtime::Runtime;
@@ -118,26 +117,26 @@ impl Provider {
 
     /// A fresh code for alice, bound to `client_id` and `VERIFIER`'s S256 challenge.
     fn code(&self, client_id: &str) -> String {
-        let request = AuthorizationRequest {
+        let code = OpaqueSecret::generate();
+        let grant = CodeGrant {
             client_id: client_id.to_owned(),
             redirect_uri: REDIRECT_URI.to_owned(),
-            scope: "openid email profile address".to_owned(),
-            state: None,
-            nonce: Some("n-0S6_WzA2Mj".to_owned()),
-            code_challenge: pkce::s256(VERIFIER),
+            customer_id: self.alice,
             basket_id: None,
-            session: SessionParams::default(),
+            code_challenge: pkce::s256(VERIFIER),
+            nonce: Some("n-0S6_WzA2Mj".to_owned()),
+            scope: "openid email profile address".to_owned(),
+            auth_time: db::now(),
         };
-        let code = self
-            .rt
-            .block_on(codes::issue(
-                &self.state,
-                &self.store,
-                &request,
-                self.alice,
-                db::now(),
+        self.rt
+            .block_on(db::codes::insert(
+                &self.state.db,
+                &self.store.id,
+                &code.hash(),
+                &grant,
+                db::now() + 60,
             ))
-            .expect("issuing a code");
+            .expect("storing a code");
         code.secret().to_owned()
     }
 

@@ -34,9 +34,7 @@ pub async fn authorization_granted(
     Ok(back.with_code(code.secret(), request.state.as_deref()))
 }
 
-/// Issues a code for `customer` bound to `request` and stores only its hash. Public so
-/// `benches/token_endpoint.rs` can mint codes without driving the login page.
-pub async fn issue(
+async fn issue(
     state: &AppState,
     store: &StoreConfig,
     request: &AuthorizationRequest,
