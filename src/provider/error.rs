@@ -33,6 +33,12 @@ pub enum OAuthError {
     /// OIDC Core §3.1.2.6: `prompt=none` and nobody is logged in.
     #[error("login_required")]
     LoginRequired,
+    /// OIDC Core §6.1: request objects are not supported.
+    #[error("request_not_supported")]
+    RequestNotSupported,
+    /// OIDC Core §6.2: request objects by reference are not supported.
+    #[error("request_uri_not_supported")]
+    RequestUriNotSupported,
     /// Logged in full, shown as `server_error` with no detail.
     #[error("server_error")]
     Internal(#[from] anyhow::Error),
@@ -50,6 +56,8 @@ impl OAuthError {
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::AccessDenied(_) => "access_denied",
             OAuthError::LoginRequired => "login_required",
+            OAuthError::RequestNotSupported => "request_not_supported",
+            OAuthError::RequestUriNotSupported => "request_uri_not_supported",
             OAuthError::Internal(_) => "server_error",
         }
     }
@@ -65,6 +73,8 @@ impl OAuthError {
             OAuthError::UnsupportedGrantType => "only authorization_code is supported",
             OAuthError::UnsupportedResponseType => "only response_type=code is supported",
             OAuthError::LoginRequired => "the user is not logged in",
+            OAuthError::RequestNotSupported => "request objects are not supported",
+            OAuthError::RequestUriNotSupported => "request_uri is not supported",
             OAuthError::Internal(_) => "the server could not complete the request",
         }
     }

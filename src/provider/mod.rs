@@ -8,8 +8,8 @@
 //! - `GET|POST /authorize` (`authorize/checks/`): parameters readable (UTF-8, bounded) →
 //!   `client_is_registered` → `redirect_uri_exact_match` (these render an error page and
 //!   never redirect) → `parameters_are_single` → `response_type_is_code` →
-//!   `openid_scope_present` → `pkce_s256_present` → `prompt_and_max_age` →
-//!   `basket_open_in_store`; then a fresh store session gets a code at once
+//!   `no_request_objects` → `openid_scope_present` → `pkce_s256_present` →
+//!   `prompt_and_max_age` → `basket_open_in_store`; then a fresh store session gets a code at once
 //!   (`basket_belongs_to_customer`, then 303 to `redirect_uri?code&state&iss`),
 //!   `prompt=none` without one gets `login_required`, anyone else 303 `/login?request={id}`.
 //!   Every authorization response, errors included, carries `iss` (RFC 9207).

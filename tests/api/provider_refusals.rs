@@ -162,6 +162,30 @@ async fn only_the_code_flow_with_openid_scope_is_served(backend: Backend) {
     }
 }
 
+async fn request_objects_are_refused_with_their_own_error_codes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    for (parameter, value, expected) in [
+        (
+            "request",
+            "eyJhbGciOiJub25lIn0.e30.",
+            "request_not_supported",
+        ),
+        (
+            "request_uri",
+            "https://rp.example/request.jwt",
+            "request_uri_not_supported",
+        ),
+    ] {
+        let request = client.authorization().add(parameter, value);
+        let response = client.authorize(&app.browser(), &request).await;
+        let callback = client.callback(&response);
+        assert_eq!(callback.error.as_deref(), Some(expected), "{parameter}");
+        assert_eq!(callback.code, None, "{parameter}");
+        assert_eq!(callback.iss, Some(app.issuer("site1")), "{parameter}");
+    }
+}
+
 async fn a_wrong_or_missing_verifier_is_invalid_grant(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
@@ -639,6 +663,7 @@ crate::on_both_backends!(
     an_unregistered_redirect_uri_is_shown_never_redirected,
     an_authorization_without_s256_pkce_is_refused,
     only_the_code_flow_with_openid_scope_is_served,
+    request_objects_are_refused_with_their_own_error_codes,
     a_wrong_or_missing_verifier_is_invalid_grant,
     a_reused_code_fails_and_revokes_the_token_issued_from_it,
     a_code_redeemed_by_another_client_is_invalid_grant,

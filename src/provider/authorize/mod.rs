@@ -91,6 +91,7 @@ async fn validate(
     let to_client = |e: OAuthError| AuthorizeError::Redirect(back.clone(), e, client_state.clone());
     checks::parameters_are_single(params).map_err(to_client)?; // RFC 6749 §3.1
     checks::response_type_is_code(params).map_err(to_client)?; // RFC 6749 §4.1.1
+    checks::no_request_objects(params).map_err(to_client)?; // OIDC Core §6.1, §6.2
     let scope = checks::openid_scope_present(params).map_err(to_client)?; // OIDC Core §3.1.2.1
     let code_challenge = checks::pkce_s256_present(params).map_err(to_client)?; // RFC 7636 §4.4.1
     let session = checks::prompt_and_max_age(params).map_err(to_client)?; // OIDC Core §3.1.2.1

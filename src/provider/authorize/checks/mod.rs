@@ -4,6 +4,7 @@
 mod basket_belongs_to_customer;
 mod basket_open_in_store;
 mod client_is_registered;
+mod no_request_objects;
 mod openid_scope_present;
 mod parameters_are_single;
 mod pkce_s256_present;
@@ -14,6 +15,7 @@ mod response_type_is_code;
 pub use basket_belongs_to_customer::basket_belongs_to_customer;
 pub use basket_open_in_store::basket_open_in_store;
 pub use client_is_registered::client_is_registered;
+pub use no_request_objects::no_request_objects;
 pub use openid_scope_present::{SUPPORTED_SCOPES, openid_scope_present};
 pub use parameters_are_single::parameters_are_single;
 pub use pkce_s256_present::pkce_s256_present;
