@@ -236,6 +236,30 @@ impl PaymentContext<'_> {
             .ok_or_else(|| anyhow::anyhow!("gateway call without a payment id"))
     }
 
+    /// Records a built-in gateway's payment for this attempt, once per idempotency key:
+    /// a retried start gets the payment the first one stored.
+    pub async fn start_own_payment(
+        &self,
+        gateway: &str,
+        status: FlowStatus,
+    ) -> anyhow::Result<crate::db::payments::Payment> {
+        crate::db::payments::start_once(
+            &self.app.db,
+            &self.store.id,
+            &crate::db::payments::NewPayment {
+                basket_id: self.basket_id,
+                process_id: self.process_id,
+                gateway,
+                method: self.method,
+                idempotency_key: self.idempotency_key,
+                amount: self.amount,
+                status,
+                return_url: self.return_url,
+            },
+        )
+        .await
+    }
+
     /// The stored payment of a built-in gateway, refused unless it is this store's, this
     /// gateway's and this idempotency key's: a call for another attempt must not act on it.
     pub async fn own_payment(&self, gateway: &str) -> anyhow::Result<crate::db::payments::Payment> {

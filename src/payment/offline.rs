@@ -35,21 +35,7 @@ impl Gateway for Offline {
         ctx: &'a PaymentContext<'_>,
     ) -> BoxFuture<'a, anyhow::Result<FlowResult>> {
         Box::pin(async move {
-            let payment = db::payments::start_once(
-                &ctx.app.db,
-                &ctx.store.id,
-                &db::payments::NewPayment {
-                    basket_id: ctx.basket_id,
-                    process_id: ctx.process_id,
-                    gateway: CODE,
-                    method: ctx.method,
-                    idempotency_key: ctx.idempotency_key,
-                    amount: ctx.amount,
-                    status: FlowStatus::Completed,
-                    return_url: ctx.return_url,
-                },
-            )
-            .await?;
+            let payment = ctx.start_own_payment(CODE, FlowStatus::Completed).await?;
             Ok(FlowResult {
                 payment_id: payment.id,
                 state: FlowState::new(payment.status),

@@ -71,21 +71,7 @@ impl Gateway for TestGateway {
         ctx: &'a PaymentContext<'_>,
     ) -> BoxFuture<'a, anyhow::Result<FlowResult>> {
         Box::pin(async move {
-            let payment = db::payments::start_once(
-                &ctx.app.db,
-                &ctx.store.id,
-                &db::payments::NewPayment {
-                    basket_id: ctx.basket_id,
-                    process_id: ctx.process_id,
-                    gateway: CODE,
-                    method: ctx.method,
-                    idempotency_key: ctx.idempotency_key,
-                    amount: ctx.amount,
-                    status: FlowStatus::Unapproved,
-                    return_url: ctx.return_url,
-                },
-            )
-            .await?;
+            let payment = ctx.start_own_payment(CODE, FlowStatus::Unapproved).await?;
             Ok(FlowResult {
                 payment_id: payment.id,
                 state: state_of(ctx.app, payment.id, payment.status),
