@@ -284,6 +284,11 @@ impl StoreConfig {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer())
     }
+
+    /// Cookies set by the store's own host are `Secure` (and `__Host-` named) on https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
 }
 
 impl Config {
@@ -332,7 +337,7 @@ impl Config {
         self.stores.iter().find(|s| s.host == host)
     }
 
-    /// Cookies get `Secure` whenever the public URLs are https.
+    /// Cookies set by the checkout host are `Secure` (and `__Host-` named) on https.
     pub fn secure_cookies(&self) -> bool {
         self.checkout.base_url.scheme() == "https"
     }

@@ -19,7 +19,7 @@ use openidconnect::{
 use serde::Deserialize;
 
 use super::client::{BasketClaim, Registration, RpClient, TokenResponse};
-use super::login::BROWSER_COOKIE;
+use super::login::browser_cookie;
 use super::pages::Refusal;
 use super::registry::Discovered;
 use super::{VerifiedIdentity, session};
@@ -100,7 +100,7 @@ async fn complete(
         .into());
     };
     // Login CSRF: the answer counts only in the browser that started the login (step 2).
-    let Some(browser) = jar.get(BROWSER_COOKIE).map(|c| c.value().to_owned()) else {
+    let Some(browser) = browser_cookie(state).value(&jar).map(str::to_owned) else {
         return Err(no_login_in_progress("no_transaction_cookie").into());
     };
     let Some(state_param) = params.state.as_deref() else {

@@ -6,7 +6,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{CsrfToken as State_, Nonce, PkceCodeChallenge, Scope};
 use serde::Deserialize;
@@ -19,10 +19,13 @@ use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{BasketId, BasketStatus, StoreId};
 use crate::secrets::{OpaqueSecret, hash_secret};
-use crate::web::{WebError, render};
+use crate::web::{CookieName, WebError, render};
 
 /// The cookie that binds login transactions to this browser (defeats login CSRF).
-pub(crate) const BROWSER_COOKIE: &str = "checkout_login";
+/// The cookie that binds a login transaction to the browser that started it.
+pub(crate) fn browser_cookie(state: &AppState) -> CookieName {
+    CookieName::new("checkout_login", state.config.secure_cookies())
+}
 
 /// Long enough to type a password, short enough that a stale tab's login is refused.
 const TRANSACTION_LIFETIME_SECS: i64 = 10 * 60;
@@ -162,10 +165,10 @@ async fn begin(
     let basket_bound = provider.basket_binding();
 
     // One binding value per browser, reused, so that logins in two tabs both complete.
-    let browser = jar
-        .get(BROWSER_COOKIE)
-        .map(|c| c.value().to_owned())
+    let browser = browser_cookie(state)
+        .value(&jar)
         .filter(|v| v.len() == 43)
+        .map(str::to_owned)
         .unwrap_or_else(|| OpaqueSecret::generate().secret().to_owned());
 
     // The guest session of this basket, if any, hands its draft to the logged-in one.
@@ -210,11 +213,6 @@ async fn begin(
     }
     let (url, _, _) = request.url();
 
-    let cookie = Cookie::build((BROWSER_COOKIE, browser))
-        .path("/")
-        .http_only(true)
-        .secure(state.config.secure_cookies())
-        .same_site(SameSite::Lax)
-        .build();
+    let cookie = browser_cookie(state).with_value(browser);
     Ok((jar.add(cookie), url.to_string()))
 }

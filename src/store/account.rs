@@ -336,14 +336,14 @@ async fn log_in(
                 db::baskets::set_line(&state.db, store, own, line.product_id, line.quantity, true)
                     .await?;
             }
-            Ok(with_basket_cookie(state, jar, own))
+            Ok(with_basket_cookie(state, store, jar, own))
         }
-        (Some(own), _) => Ok(with_basket_cookie(state, jar, own)),
+        (Some(own), _) => Ok(with_basket_cookie(state, store, jar, own)),
         (None, Some(guest)) => {
             if db::baskets::claim(&state.db, store, guest.id, customer.id).await? {
-                Ok(with_basket_cookie(state, jar, guest.id))
+                Ok(with_basket_cookie(state, store, jar, guest.id))
             } else {
-                Ok(without_basket_cookie(jar))
+                Ok(without_basket_cookie(state, store, jar))
             }
         }
         (None, None) => Ok(jar),
@@ -365,7 +365,8 @@ pub async fn logout(
 ) -> Result<Response, WebError> {
     verify_csrf(&shop.csrf, &form.authenticity_token)?;
     let jar = accounts::end_session(&state, &shop.store.id, shop.jar).await?;
-    Ok((without_basket_cookie(jar), Redirect::to("/")).into_response())
+    let jar = without_basket_cookie(&state, &shop.store.id, jar);
+    Ok((jar, Redirect::to("/")).into_response())
 }
 
 // ----- account page ---------------------------------------------------------------------

@@ -10,9 +10,17 @@ use axum_extra::extract::CookieJar;
 use crate::app::AppState;
 use crate::db::{self, sessions::StoreSession};
 use crate::domain::{Customer, Email, Password, StoreId};
+use crate::web::CookieName;
 
-/// The store-host cookie that carries the session token.
-pub const SESSION_COOKIE: &str = "store_session";
+/// The store session cookie as this store's host names it.
+fn session_cookie(state: &AppState, store: &StoreId) -> CookieName {
+    let secure = state
+        .config
+        .store(store)
+        .is_some_and(|s| s.secure_cookies());
+    CookieName::new("store_session", secure)
+}
+
 /// How long a store login lasts.
 pub const SESSION_LIFETIME_SECS: i64 = 8 * 3600;
 
@@ -105,11 +113,7 @@ pub async fn start_session(
     jar: CookieJar,
 ) -> anyhow::Result<CookieJar> {
     let token = db::sessions::create(&state.db, store, customer.id, SESSION_LIFETIME_SECS).await?;
-    let cookie = crate::web::cookie(
-        SESSION_COOKIE,
-        token.secret().to_owned(),
-        state.config.secure_cookies(),
-    );
+    let cookie = session_cookie(state, store).with_value(token.secret().to_owned());
     Ok(jar.add(cookie))
 }
 
@@ -119,10 +123,10 @@ pub async fn current_customer(
     store: &StoreId,
     jar: &CookieJar,
 ) -> anyhow::Result<Option<(Customer, StoreSession)>> {
-    let Some(token) = jar.get(SESSION_COOKIE) else {
+    let Some(token) = session_cookie(state, store).value(jar) else {
         return Ok(None);
     };
-    let Some(session) = db::sessions::find(&state.db, store, token.value()).await? else {
+    let Some(session) = db::sessions::find(&state.db, store, token).await? else {
         return Ok(None);
     };
     let customer = db::customers::find(&state.db, store, session.customer_id).await?;
@@ -135,8 +139,9 @@ pub async fn end_session(
     store: &StoreId,
     jar: CookieJar,
 ) -> anyhow::Result<CookieJar> {
-    if let Some(token) = jar.get(SESSION_COOKIE) {
-        db::sessions::delete(&state.db, store, token.value()).await?;
+    let cookie = session_cookie(state, store);
+    if let Some(token) = cookie.value(&jar) {
+        db::sessions::delete(&state.db, store, token).await?;
     }
-    Ok(jar.remove(axum_extra::extract::cookie::Cookie::build(SESSION_COOKIE).path("/")))
+    Ok(jar.remove(cookie.removal()))
 }

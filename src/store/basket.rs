@@ -146,7 +146,7 @@ pub async fn add(
             let customer = shop.customer.as_ref().map(|c| c.id);
             let id = db::baskets::create(&state.db, &shop.store.id, customer, shop.store.currency)
                 .await?;
-            (id, with_basket_cookie(&state, shop.jar, id))
+            (id, with_basket_cookie(&state, &shop.store.id, shop.jar, id))
         }
     };
     if !db::baskets::set_line(

@@ -5,7 +5,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_csrf::CsrfToken;
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::Cookie;
 
 use super::accounts;
 use super::forms::authenticity_token;
@@ -13,11 +12,18 @@ use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{Basket, BasketId, BasketStatus, Customer, CustomerId, StoreId};
-use crate::web::{StoreTenant, WebError};
+use crate::web::{CookieName, StoreTenant, WebError};
 
 /// The store-host cookie holding the current basket's id. Host-only (no `Domain`), so a
 /// basket never follows the shopper to another store.
-pub const BASKET_COOKIE: &str = "basket";
+/// The basket cookie as this store's host names it.
+fn basket_cookie(state: &AppState, store: &StoreId) -> CookieName {
+    let secure = state
+        .config
+        .store(store)
+        .is_some_and(|s| s.secure_cookies());
+    CookieName::new("basket", secure)
+}
 /// A basket outlives the browser session: a shopper who comes back next week finds it.
 const BASKET_COOKIE_DAYS: i64 = 30;
 
@@ -132,9 +138,9 @@ pub async fn current_basket(
     jar: CookieJar,
 ) -> Result<(Option<Basket>, CookieJar), WebError> {
     let visitor = customer.map(|c| c.id);
-    let cookie_id = jar
-        .get(BASKET_COOKIE)
-        .and_then(|c| BasketId::parse(c.value()).ok());
+    let cookie_id = basket_cookie(state, store)
+        .value(&jar)
+        .and_then(|v| BasketId::parse(v).ok());
     if let Some(id) = cookie_id
         && let Some(mut basket) = db::baskets::find(&state.db, store, id).await?
     {
@@ -157,29 +163,30 @@ pub async fn current_basket(
         && let Some(id) = db::baskets::find_open_for_customer(&state.db, store, customer).await?
         && let Some(basket) = db::baskets::find(&state.db, store, id).await?
     {
-        let jar = with_basket_cookie(state, jar, basket.id);
+        let jar = with_basket_cookie(state, store, jar, basket.id);
         return Ok((Some(basket), jar));
     }
-    let jar = if jar.get(BASKET_COOKIE).is_some() {
-        without_basket_cookie(jar)
+    let jar = if basket_cookie(state, store).value(&jar).is_some() {
+        without_basket_cookie(state, store, jar)
     } else {
         jar
     };
     Ok((None, jar))
 }
 
-pub fn with_basket_cookie(state: &AppState, jar: CookieJar, basket: BasketId) -> CookieJar {
-    let mut cookie = crate::web::cookie(
-        BASKET_COOKIE,
-        basket.to_string(),
-        state.config.secure_cookies(),
-    );
+pub fn with_basket_cookie(
+    state: &AppState,
+    store: &StoreId,
+    jar: CookieJar,
+    basket: BasketId,
+) -> CookieJar {
+    let mut cookie = basket_cookie(state, store).with_value(basket.to_string());
     cookie.set_max_age(time::Duration::days(BASKET_COOKIE_DAYS));
     jar.add(cookie)
 }
 
-pub fn without_basket_cookie(jar: CookieJar) -> CookieJar {
-    jar.remove(Cookie::build(BASKET_COOKIE).path("/"))
+pub fn without_basket_cookie(state: &AppState, store: &StoreId, jar: CookieJar) -> CookieJar {
+    jar.remove(basket_cookie(state, store).removal())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod bare_errors;
 mod client_address;
+pub mod cookies;
 mod error;
 pub mod headers;
 mod limits;
@@ -16,6 +17,7 @@ use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 pub use client_address::ClientAddress;
+pub use cookies::CookieName;
 pub use error::{ErrorPage, WebError};
 pub use limits::RateLimits;
 pub use resolver::LocalhostResolver;
@@ -90,18 +92,4 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     WebError::Internal(anyhow::anyhow!("handler panicked")).into_response()
-}
-
-/// Builds a cookie the way every cookie of ours is built: HttpOnly, Lax, host-only.
-pub fn cookie(
-    name: &'static str,
-    value: String,
-    secure: bool,
-) -> axum_extra::extract::cookie::Cookie<'static> {
-    axum_extra::extract::cookie::Cookie::build((name, value))
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(axum_extra::extract::cookie::SameSite::Lax)
-        .build()
 }
