@@ -26,7 +26,7 @@ use super::{VerifiedIdentity, session};
 use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::{self, login_transactions::LoginTransaction};
-use crate::domain::{Address, AddressInput, BasketStatus, CustomerId, Email};
+use crate::domain::{Address, AddressInput, CustomerId, Email};
 use crate::secrets::{constant_time_eq, hash_secret};
 use crate::web::WebError;
 
@@ -200,33 +200,8 @@ async fn complete(
         }
     };
 
-    // A guest basket becomes the customer's at our own provider (DESIGN.md: the basket the
-    // shopper is checking out is the one that becomes theirs).
-    if let Some(customer) = identity.customer_id
-        && !db::baskets::claim(&state.db, &store.id, tx.basket_id, customer).await?
-    {
-        let basket = db::baskets::find(&state.db, &store.id, tx.basket_id).await?;
-        let (reason, title, message) = match basket {
-            Some(b) if b.status == BasketStatus::Open => (
-                "basket_of_another_customer",
-                "This basket belongs to another account",
-                "You logged in, but this basket was started by another account at the store.",
-            ),
-            _ => (
-                "basket_closed",
-                "This basket can no longer be changed",
-                "This basket is already being ordered, so logging in cannot change it.",
-            ),
-        };
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            reason,
-            title.to_owned(),
-            message.to_owned(),
-        )
-        .into());
-    }
-
+    // The basket is not claimed here: our provider hands a guest basket to the customer
+    // when it redeems the basket-bound code at /token, before this point.
     let cookie = session::start_verified(
         state,
         &store.id,

@@ -1,5 +1,6 @@
 //! HTTP tests against the real application: real router, real port, real databases.
 
+mod basket_ownership;
 mod checkout_api;
 mod checkout_flags;
 mod checkout_helpers;
