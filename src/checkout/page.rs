@@ -62,6 +62,8 @@ pub struct Chrome {
     pub csrf_token: String,
     /// The shopper's name or email once logged in through the store.
     pub signed_in_as: Option<String>,
+    /// Where the "Log out" form posts; empty on pages without a basket.
+    pub logout_action: String,
 }
 
 impl Chrome {
@@ -80,6 +82,7 @@ impl Chrome {
             steps: Vec::new(),
             csrf_token: String::new(),
             signed_in_as: None,
+            logout_action: String::new(),
         }
     }
 
@@ -113,6 +116,7 @@ impl Chrome {
             .collect();
         Self {
             steps,
+            logout_action: target.path("/logout"),
             ..Self::for_store(&target.store)
         }
     }

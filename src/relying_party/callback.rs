@@ -18,11 +18,12 @@ use openidconnect::{
 };
 use serde::Deserialize;
 
+use super::VerifiedIdentity;
 use super::client::{BasketClaim, Registration, RpClient, TokenResponse};
 use super::login::browser_cookie;
 use super::pages::Refusal;
 use super::registry::Discovered;
-use super::{VerifiedIdentity, session};
+use super::session::{self, ProviderSession};
 use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::{self, login_transactions::LoginTransaction};
@@ -182,8 +183,8 @@ async fn complete(
         .into());
     };
 
-    let identity = match verify(state, &store, &tx, code).await {
-        Ok(identity) => identity,
+    let (identity, provider_session) = match verify(state, &store, &tx, code).await {
+        Ok(verified) => verified,
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "login answer failed verification");
             return Err(refuse(
@@ -207,6 +208,7 @@ async fn complete(
         &store.id,
         tx.basket_id,
         &identity,
+        &provider_session,
         tx.previous_session_hash.as_deref(),
     )
     .await?;
@@ -231,7 +233,7 @@ async fn verify(
     store: &StoreConfig,
     tx: &LoginTransaction,
     code: String,
-) -> anyhow::Result<VerifiedIdentity> {
+) -> anyhow::Result<(VerifiedIdentity, ProviderSession)> {
     let registration = Registration::for_store(state, store);
     let mut provider = state.relying_party.discover(state, store).await?;
     // The transaction's issuer is the one the shopper was sent to; the provider we talk
@@ -274,13 +276,21 @@ async fn verify(
     } else {
         None
     };
-    Ok(identity_from(
+    let provider_session = ProviderSession {
+        sid: claims.additional_claims().sid.clone(),
+        id_token: tokens
+            .id_token()
+            .context("the token response has no ID token")?
+            .to_string(),
+    };
+    let identity = identity_from(
         provider.issuer().to_owned(),
         subject,
         customer_id,
         &claims,
         &userinfo,
-    ))
+    );
+    Ok((identity, provider_session))
 }
 
 /// The back-channel token request (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5) and client

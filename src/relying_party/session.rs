@@ -127,6 +127,14 @@ pub async fn log_out(
     ))
 }
 
+/// The provider's session a verified login belongs to: what a logout needs.
+pub(crate) struct ProviderSession {
+    /// `sid` from the ID token, when the provider sends one (Back-Channel Logout §2.1).
+    pub sid: Option<String>,
+    /// The raw ID token, sent back as `id_token_hint` (RP-Initiated Logout §2).
+    pub id_token: String,
+}
+
 /// Starts the logged-in session after a verified login: a new token (never the guest's,
 /// so a planted cookie cannot become a logged-in session), inheriting the guest's draft.
 pub(crate) async fn start_verified(
@@ -134,6 +142,7 @@ pub(crate) async fn start_verified(
     store: &StoreId,
     basket: BasketId,
     identity: &VerifiedIdentity,
+    provider_session: &ProviderSession,
     previous_session_hash: Option<&str>,
 ) -> anyhow::Result<Cookie<'static>> {
     let mut draft = None;
@@ -152,6 +161,15 @@ pub(crate) async fn start_verified(
         Some(identity),
         draft.as_ref(),
         LIFETIME_SECS,
+    )
+    .await?;
+    db::checkout_sessions::attach_provider_session(
+        &state.db,
+        store,
+        basket,
+        &token.hash(),
+        provider_session.sid.as_deref(),
+        &provider_session.id_token,
     )
     .await?;
     Ok(session_cookie(

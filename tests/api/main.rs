@@ -7,6 +7,7 @@ mod checkout_helpers;
 mod checkout_journey;
 mod checkout_pages;
 mod helpers;
+mod logout;
 mod operations;
 mod provider_concurrency;
 mod provider_discovery;
