@@ -91,7 +91,8 @@ pub async fn show(
         payment_problem,
         authenticity_token(&csrf)?,
     );
-    Ok((csrf, render(&page)).into_response())
+    let response = (csrf, render(&page)).into_response();
+    Ok(page::allowing_logout(&state, &target.store, response))
 }
 
 #[derive(Deserialize)]
@@ -152,7 +153,9 @@ pub async fn submit(
                 None,
                 authenticity_token(&csrf)?,
             );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, csrf, render(&page)).into_response())
+            let response =
+                (StatusCode::UNPROCESSABLE_ENTITY, jar, csrf, render(&page)).into_response();
+            Ok(page::allowing_logout(&state, &target.store, response))
         }
     }
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::target::{Target, Unresolved};
+use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::store::view;
 use crate::web::{WebError, render};
@@ -311,4 +312,17 @@ impl Summary {
             total: total.map(view::price).unwrap_or_default(),
         }
     }
+}
+
+/// For pages with the "Log out" form: its POST ends in a redirect to the store's
+/// end_session_endpoint, and CSP `form-action` applies to redirects too, so the store's
+/// login origin is allowed (the same policy as the "Log in with {store}" form's).
+pub fn allowing_logout(state: &AppState, store: &StoreConfig, mut response: Response) -> Response {
+    let csp = crate::relying_party::login_form_csp(state, store);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }

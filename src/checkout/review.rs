@@ -67,7 +67,8 @@ pub async fn show(
         None,
         authenticity_token(&csrf)?,
     );
-    Ok((csrf, render(&page)).into_response())
+    let response = (csrf, render(&page)).into_response();
+    Ok(page::allowing_logout(&state, &target.store, response))
 }
 
 /// The session's draft, when it parses; the details form is where anything else goes.

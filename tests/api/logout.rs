@@ -99,6 +99,13 @@ async fn the_checkout_logout_ends_both_sessions_and_lands_on_the_checkout(backen
         "a Log out form on the page"
     );
     let sessions_before = store_sessions(&app).await;
+    // The form's POST ends at the store: CSP form-action must allow it (it covers redirects).
+    let shown = browser.get(&format!("{checkout}/details")).await;
+    let csp = header(shown.headers(), "content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains(&format!("form-action 'self' {}", app.issuer("site1"))),
+        "{csp}"
+    );
 
     let pressed = browser
         .post_form(
