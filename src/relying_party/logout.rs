@@ -55,9 +55,19 @@ pub(crate) fn post_logout_redirect_uri(state: &AppState) -> String {
 
 // ----- back-channel logout ------------------------------------------------------------
 
-/// A logout token the checkout refuses; answered 400 `invalid_request` (§2.8).
+/// Why a logout token ends nothing.
 #[derive(Debug)]
-struct Invalid(&'static str);
+enum NoLogout {
+    /// Refused: answered 400 `invalid_request` with this description (§2.8).
+    Invalid(&'static str),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for NoLogout {
+    fn from(e: anyhow::Error) -> Self {
+        NoLogout::Internal(e)
+    }
+}
 
 /// `POST /backchannel-logout` with the form field `logout_token`.
 #[tracing::instrument(skip_all)]
@@ -73,11 +83,11 @@ pub(crate) async fn backchannel(State(state): State<AppState>, body: Bytes) -> R
             tracing::info!(ended, "back-channel logout");
             ([(header::CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()
         }
-        Err(Ok(Invalid(why))) => {
+        Err(NoLogout::Invalid(why)) => {
             tracing::warn!(why, "logout token refused");
             invalid_request(why)
         }
-        Err(Err(e)) => WebError::Internal(e).into_response(),
+        Err(NoLogout::Internal(e)) => WebError::Internal(e).into_response(),
     }
 }
 
@@ -112,16 +122,14 @@ struct LogoutClaims {
     nonce: Option<serde_json::Value>,
 }
 
-type Outcome<T> = Result<T, Result<Invalid, anyhow::Error>>;
-
-fn invalid<T>(why: &'static str) -> Outcome<T> {
-    Err(Ok(Invalid(why)))
+fn invalid<T>(why: &'static str) -> Result<T, NoLogout> {
+    Err(NoLogout::Invalid(why))
 }
 
 /// §2.6, in order: the issuer is one of our stores' providers, the signature is its key's
 /// (the registered algorithm only), `iss`, `aud` (our client id there), `iat`, `exp`,
 /// `events`, `sid` or `sub`, no `nonce`, and `jti` not seen before.
-async fn end_sessions(state: &AppState, token: &str) -> Outcome<u64> {
+async fn end_sessions(state: &AppState, token: &str) -> Result<u64, NoLogout> {
     let Some(issuer) = unverified_issuer(token) else {
         return invalid("the logout token is not a JWT with an issuer");
     };
@@ -133,23 +141,18 @@ async fn end_sessions(state: &AppState, token: &str) -> Outcome<u64> {
     else {
         return invalid("the logout token's issuer is none of our stores' providers");
     };
-    let provider = state
-        .relying_party
-        .discover(state, store)
-        .await
-        .map_err(Err)?;
+    let provider = state.relying_party.discover(state, store).await?;
     if provider.issuer() != issuer {
         return invalid("the logout token's issuer is not the provider's");
     }
     let registration = Registration::for_store(state, store);
     let claims = match verify(&registration, &provider, token) {
-        Err(Ok(Invalid(why))) if why == UNKNOWN_KEY => {
+        Err(NoLogout::Invalid(UNKNOWN_KEY)) => {
             // The provider may have rotated its keys: refetch once.
             let fresh = state
                 .relying_party
                 .refresh_keys(state, store, &provider)
-                .await
-                .map_err(Err)?;
+                .await?;
             verify(&registration, &fresh, token)?
         }
         other => other?,
@@ -171,21 +174,17 @@ async fn end_sessions(state: &AppState, token: &str) -> Outcome<u64> {
     if claims.iat > jsonwebtoken::get_current_timestamp() + CLOCK_SKEW_SECS {
         return invalid("the logout token was issued in the future");
     }
-    if !db::logout_tokens::first_use(&state.db, &claims.iss, &claims.jti, claims.exp)
-        .await
-        .map_err(Err)?
-    {
+    if !db::logout_tokens::first_use(&state.db, &claims.iss, &claims.jti, claims.exp).await? {
         return invalid("the logout token was already used");
     }
-    db::checkout_sessions::delete_for_provider_session(
+    Ok(db::checkout_sessions::delete_for_provider_session(
         &state.db,
         &store.id,
         &claims.iss,
         claims.sid.as_deref(),
         claims.sub.as_deref(),
     )
-    .await
-    .map_err(Err)
+    .await?)
 }
 
 /// The `iss` of a token before its signature is checked: only to choose whose keys check it.
@@ -201,7 +200,7 @@ fn verify(
     registration: &Registration,
     provider: &Discovered,
     token: &str,
-) -> Outcome<LogoutClaims> {
+) -> Result<LogoutClaims, NoLogout> {
     let Ok(header) = decode_header(token) else {
         return invalid("the logout token's header is unreadable");
     };
