@@ -376,6 +376,37 @@ async fn without_a_valid_hint_the_shopper_confirms_the_logout(backend: Backend) 
     );
 }
 
+async fn a_hint_for_another_customer_logs_nobody_out_unasked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    // Bob's ID token, as an attacker who is bob would hold it.
+    let bob = app.browser();
+    bob.register(&app, "site1", "bob@example.com", "bob's long password")
+        .await;
+    let request = client.authorization();
+    let code = client
+        .code_for(&bob, &request, "bob@example.com", "bob's long password")
+        .await;
+    let tokens = client.tokens(&code, &request.pkce.verifier).await;
+    let bobs_hint = tokens["id_token"].as_str().unwrap().to_owned();
+
+    // Alice, logged in, follows a link carrying bob's hint.
+    let alice = app.browser();
+    let login = alice
+        .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
+    assert_redirect(&login);
+    let mut url = url::Url::parse(&app.store_url("site1", "/end-session")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", &bobs_hint);
+    let response = alice.get(url.as_str()).await;
+    assert_eq!(response.status(), 200, "asked to confirm");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("action=\"/end-session/confirm\""), "{html}");
+    let account = alice.get(&app.store_url("site1", "/account")).await;
+    assert_eq!(account.status(), 200, "alice is still logged in");
+}
+
 async fn discovery_advertises_logout(backend: Backend) {
     let app = spawn_app(backend).await;
     let metadata: serde_json::Value = back_channel()
@@ -428,6 +459,7 @@ crate::on_both_backends!(
     bad_logout_tokens_are_refused_and_end_nothing,
     an_unregistered_post_logout_redirect_uri_is_shown_not_redirected,
     without_a_valid_hint_the_shopper_confirms_the_logout,
+    a_hint_for_another_customer_logs_nobody_out_unasked,
     discovery_advertises_logout,
     id_tokens_carry_the_store_sessions_sid,
 );
