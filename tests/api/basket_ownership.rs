@@ -93,7 +93,41 @@ async fn a_code_for_a_basket_claimed_meanwhile_is_invalid_grant(backend: Backend
     );
 }
 
+async fn two_customers_redeeming_at_once_leave_one_owner(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let basket = basket_of(&fill_basket(&app, &app.browser(), "site1").await);
+    let alice = app.browser();
+    let alices = client.authorization().set("basket_id", &basket.to_string());
+    let alices_code = client
+        .code_for(&alice, &alices, ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
+    let bob = app.browser();
+    bob.register(&app, "site1", "bob@example.com", "bob's long password")
+        .await;
+    let bobs = client.authorization().set("basket_id", &basket.to_string());
+    let bobs_code = client
+        .code_for(&bob, &bobs, "bob@example.com", "bob's long password")
+        .await;
+
+    let (a, b) = tokio::join!(
+        client.redeem(&alices_code, &alices.pkce.verifier),
+        client.redeem(&bobs_code, &bobs.pkce.verifier),
+    );
+    let (a, b) = (a.status(), b.status());
+    assert!(
+        (a == 200) != (b == 200),
+        "exactly one redemption wins: {a} and {b}"
+    );
+    let owner = owner_of(&app, basket)
+        .await
+        .expect("the winner owns the basket");
+    let winner_is_alice = a == 200;
+    assert_eq!(owner == alice_profile(&app).await.id, winner_is_alice);
+}
+
 crate::on_both_backends!(
+    two_customers_redeeming_at_once_leave_one_owner,
     a_get_of_authorize_with_a_guest_basket_claims_nothing,
     after_a_checkout_login_the_basket_is_the_customers,
     a_code_for_a_basket_claimed_meanwhile_is_invalid_grant,
