@@ -2,7 +2,7 @@
 //! then a 303 to the store's authorization endpoint.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
@@ -12,12 +12,13 @@ use openidconnect::{CsrfToken as State_, Nonce, PkceCodeChallenge, Scope};
 use serde::Deserialize;
 
 use super::client::{Registration, redirect_uri};
+use super::login_form_csp;
 use super::pages::{LoginPage, Refusal};
-use super::{login_form_csp, session};
 use crate::app::AppState;
+use crate::checkout::BoundBasket;
 use crate::config::StoreConfig;
 use crate::db;
-use crate::domain::{BasketId, BasketStatus, StoreId};
+use crate::domain::{BasketId, BasketStatus};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::web::{CookieName, WebError, render};
 
@@ -39,23 +40,12 @@ pub(crate) struct LoginForm {
     authenticity_token: String,
 }
 
-/// The store and basket of the URL, if the basket exists in that store and is open.
-async fn open_basket(
-    state: &AppState,
-    store: &str,
-    basket: &str,
-) -> Result<(StoreConfig, BasketId), Response> {
-    let not_found = || WebError::NotFound("basket").into_response();
-    let store = StoreId::parse(store)
-        .ok()
-        .and_then(|id| state.config.store(&id).cloned())
-        .ok_or_else(not_found)?;
-    let basket = BasketId::parse(basket).map_err(|_| not_found())?;
-    match db::baskets::find(&state.db, &store.id, basket).await {
-        Ok(Some(found)) if found.status == BasketStatus::Open => Ok((store, basket)),
-        Ok(_) => Err(not_found()),
-        Err(e) => Err(WebError::Internal(e).into_response()),
+/// The store and basket of a checkout handed to this browser, if the basket is open.
+fn open_basket(bound: &BoundBasket) -> Result<(StoreConfig, BasketId), Response> {
+    if bound.target.basket.status != BasketStatus::Open {
+        return Err(WebError::NotFound("basket").into_response());
     }
+    Ok((bound.target.store.clone(), bound.target.basket.id))
 }
 
 fn login_page(
@@ -93,25 +83,25 @@ fn login_page(
 /// `GET /{store_id}/{basket_id}/login`: the login button on a page of its own.
 pub(crate) async fn show(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    bound: BoundBasket,
     csrf: CsrfToken,
 ) -> Response {
-    match open_basket(&state, &store, &basket).await {
+    match open_basket(&bound) {
         Ok((store, basket)) => login_page(&state, &store, basket, csrf, StatusCode::OK, None),
         Err(response) => response,
     }
 }
 
 /// `POST /{store_id}/{basket_id}/login`.
-#[tracing::instrument(skip_all, fields(store = %store, basket = %basket))]
+#[tracing::instrument(skip_all, fields(store = %bound.target.store.id, basket = %bound.target.basket.id))]
 pub(crate) async fn start(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    bound: BoundBasket,
     csrf: CsrfToken,
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let (store, basket) = match open_basket(&state, &store, &basket).await {
+    let (store, basket) = match open_basket(&bound) {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -128,7 +118,7 @@ pub(crate) async fn start(
             Some(notice),
         );
     }
-    match begin(&state, &store, basket, jar).await {
+    match begin(&state, &store, basket, bound.session_key(), jar).await {
         Ok((jar, location)) => (csrf, jar, Redirect::to(&location)).into_response(),
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "could not start a login");
@@ -152,6 +142,7 @@ async fn begin(
     state: &AppState,
     store: &StoreConfig,
     basket: BasketId,
+    session_key: &str,
     jar: CookieJar,
 ) -> anyhow::Result<(CookieJar, String)> {
     let registration = Registration::for_store(state, store);
@@ -171,13 +162,8 @@ async fn begin(
         .map(str::to_owned)
         .unwrap_or_else(|| OpaqueSecret::generate().secret().to_owned());
 
-    // The guest session of this basket, if any, hands its draft to the logged-in one.
-    let previous_session_hash = match session::token_hash(&jar) {
-        Some(hash) => db::checkout_sessions::find_by_hash(&state.db, &store.id, basket, &hash)
-            .await?
-            .map(|_| hash),
-        None => None,
-    };
+    // The basket's session in this browser hands its draft to the logged-in one.
+    let previous_session_hash = Some(session_key.to_owned());
 
     db::login_transactions::create(
         &state.db,
