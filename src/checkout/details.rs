@@ -103,7 +103,7 @@ pub async fn submit(
     csrf: CsrfToken,
     PageForm(form): PageForm<DetailsForm>,
 ) -> Result<Response, WebError> {
-    if let Err(refusal) = guard::verify_form(&csrf, &form.authenticity_token) {
+    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
         return Ok(refusal);
     }
     let target = &bound.target;

@@ -10,9 +10,11 @@ use super::target::Target;
 use crate::domain::BasketStatus;
 use crate::store::forms::verify_csrf;
 
-/// Every checkout form's CSRF token; `Err` is the page to answer instead.
-pub fn verify_form(csrf: &CsrfToken, authenticity_token: &str) -> Result<(), Response> {
-    verify_csrf(csrf, authenticity_token).map_err(|_| page::csrf_refused())
+/// Every checkout form's CSRF token; `Some` is the page to answer instead.
+pub fn csrf_refusal(csrf: &CsrfToken, authenticity_token: &str) -> Option<Response> {
+    verify_csrf(csrf, authenticity_token)
+        .is_err()
+        .then(page::csrf_refused)
 }
 
 /// Start, details and review need an open basket with items; otherwise the answer to

@@ -33,7 +33,7 @@ pub async fn submit(
     csrf: CsrfToken,
     PageForm(form): PageForm<PlaceOrderForm>,
 ) -> Result<Response, WebError> {
-    if let Err(refusal) = guard::verify_form(&csrf, &form.authenticity_token) {
+    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
         return Ok(refusal);
     }
     let BoundBasket {

@@ -115,7 +115,7 @@ pub async fn guest(
     csrf: CsrfToken,
     PageForm(form): PageForm<GuestForm>,
 ) -> Result<Response, WebError> {
-    if let Err(refusal) = guard::verify_form(&csrf, &form.authenticity_token) {
+    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
         return Ok(refusal);
     }
     if let Some(refusal) = guard::not_editable(&bound.target) {

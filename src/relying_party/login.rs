@@ -40,12 +40,10 @@ pub(crate) struct LoginForm {
     authenticity_token: String,
 }
 
-/// The store and basket of a checkout handed to this browser, if the basket is open.
-fn open_basket(bound: &BoundBasket) -> Result<(StoreConfig, BasketId), Response> {
-    if bound.target.basket.status != BasketStatus::Open {
-        return Err(WebError::NotFound("basket").into_response());
-    }
-    Ok((bound.target.store.clone(), bound.target.basket.id))
+/// A login is for an open basket only; `Some` is the page to answer instead.
+fn not_open(bound: &BoundBasket) -> Option<Response> {
+    (bound.target.basket.status != BasketStatus::Open)
+        .then(|| WebError::NotFound("basket").into_response())
 }
 
 fn login_page(
@@ -86,10 +84,11 @@ pub(crate) async fn show(
     bound: BoundBasket,
     csrf: CsrfToken,
 ) -> Response {
-    match open_basket(&bound) {
-        Ok((store, basket)) => login_page(&state, &store, basket, csrf, StatusCode::OK, None),
-        Err(response) => response,
+    if let Some(refusal) = not_open(&bound) {
+        return refusal;
     }
+    let (store, basket) = (&bound.target.store, bound.target.basket.id);
+    login_page(&state, store, basket, csrf, StatusCode::OK, None)
 }
 
 /// `POST /{store_id}/{basket_id}/login`.
@@ -101,24 +100,24 @@ pub(crate) async fn start(
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let (store, basket) = match open_basket(&bound) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    if let Some(refusal) = not_open(&bound) {
+        return refusal;
+    }
+    let (store, basket) = (&bound.target.store, bound.target.basket.id);
     let token = form.map(|f| f.0.authenticity_token).unwrap_or_default();
     if csrf.verify(&token).is_err() {
         // An expired or missing form token: say so and offer a fresh button, not a dead end.
         let notice = "That page had expired. Press the button again to log in.".to_owned();
         return login_page(
             &state,
-            &store,
+            store,
             basket,
             csrf,
             StatusCode::FORBIDDEN,
             Some(notice),
         );
     }
-    match begin(&state, &store, basket, bound.session_key(), jar).await {
+    match begin(&state, store, basket, bound.session_key(), jar).await {
         Ok((jar, location)) => (csrf, jar, Redirect::to(&location)).into_response(),
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "could not start a login");
