@@ -240,7 +240,49 @@ async fn twenty_concurrent_redemptions_of_one_ticket_make_exactly_one_session(ba
     assert_eq!(sessions_for_basket(&app, &basket).await, 1);
 }
 
+async fn on_https_the_session_cookie_is_host_prefixed_secure_and_for_the_whole_host(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |s| {
+        s.checkout.base_url = Some(url::Url::parse("https://checkout.localhost").unwrap());
+    })
+    .await;
+    // The store's forms need the (now Secure) CSRF cookie back, which this plain-http test
+    // client cannot send; the ticket is issued by the store's code directly instead.
+    let basket = empty_basket(&app, "site1").await;
+    let ticket = shared_checkout::db::checkout_tickets::issue(
+        &app.state.db,
+        &StoreId::parse("site1").unwrap(),
+        basket,
+        60,
+    )
+    .await
+    .unwrap();
+    let redeemed = app
+        .browser()
+        .get(&app.checkout_url(&format!("/site1/{basket}?ticket={}", ticket.secret())))
+        .await;
+    assert_redirect(&redeemed);
+    let set_cookie = redeemed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("checkout_session="))
+        .expect("the handoff sets the session cookie")
+        .to_owned();
+    assert!(
+        set_cookie.starts_with("__Host-checkout_session="),
+        "{set_cookie}"
+    );
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{attribute}: {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+}
+
 crate::on_both_backends!(
+    on_https_the_session_cookie_is_host_prefixed_secure_and_for_the_whole_host,
     a_second_browser_that_knows_the_basket_id_gets_the_403_page_on_every_step,
     a_ticket_is_single_use,
     an_expired_ticket_is_refused,
