@@ -82,7 +82,9 @@ pub async fn show(
 
 /// The store's handoff: a ticket that is live and made for this store and basket gives
 /// this browser the basket's checkout session. A browser that already has one keeps it
-/// (draft and login included). The ticket is consumed whatever the outcome.
+/// (draft and login included), and may come back with a used ticket (a reload, the back
+/// button): its session, not the ticket, is what lets it in. The ticket is consumed
+/// whatever the outcome.
 async fn redeem(
     state: &AppState,
     store: &str,
@@ -96,6 +98,12 @@ async fn redeem(
     };
     let (store, basket) = (&target.store.id, target.basket.id);
     if !db::checkout_tickets::redeem(&state.db, store, basket, ticket).await? {
+        if relying_party::session::load(state, &jar, store, basket)
+            .await?
+            .is_some()
+        {
+            return Ok(Redirect::to(&target.path("")).into_response());
+        }
         return Ok(page::ticket_refused(&target));
     }
     let jar = relying_party::session::begin(state, jar, store, basket).await?;

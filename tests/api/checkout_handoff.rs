@@ -82,6 +82,17 @@ async fn a_ticket_is_single_use(backend: Backend) {
     let ticket_url = shopper.checkout_ticket_url(&app, "site1").await.unwrap();
     let first = app.browser();
     assert_redirect(&first.get(&ticket_url).await);
+    // The browser that redeemed it may come back to it (a reload): its session lets it in.
+    let again = first.get(&ticket_url).await;
+    assert_redirect(&again);
+    assert_eq!(
+        location(&again),
+        ticket_url
+            .split('?')
+            .next()
+            .unwrap()
+            .replace(&app.checkout_url(""), "")
+    );
 
     let second = app.browser();
     let (status, html) = page(&second, &ticket_url).await;
