@@ -269,8 +269,8 @@ pub(crate) async fn start(
         .ok_or(WebError::NotFound("store"))?;
     let basket = BasketId::parse(&basket).map_err(|_| WebError::NotFound("basket"))?;
     verify_csrf(&csrf, &form.authenticity_token)?;
-    let id_token = match session::token_hash(&jar) {
-        Some(hash) => db::checkout_sessions::id_token(&state.db, &store.id, basket, &hash).await?,
+    let id_token = match session::key(&state, &jar, &store.id, basket) {
+        Some(key) => db::checkout_sessions::id_token(&state.db, &store.id, basket, &key).await?,
         None => None,
     };
     let jar = session::log_out(&state, jar, &store.id, basket).await?;

@@ -3,6 +3,7 @@
 mod basket_ownership;
 mod checkout_api;
 mod checkout_flags;
+mod checkout_handoff;
 mod checkout_helpers;
 mod checkout_journey;
 mod checkout_pages;
