@@ -74,4 +74,214 @@ async fn behind_a_proxy_the_rightmost_forwarded_address_is_throttled(backend: Ba
     );
 }
 
-crate::on_both_backends!(behind_a_proxy_the_rightmost_forwarded_address_is_throttled);
+/// Application settings for the tests below: every request names its client address in
+/// the rightmost `X-Forwarded-For`, as the deployment's proxy would.
+async fn behind_a_proxy(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |s| {
+        s.client_ip_source = ClientIpSource::RightmostXForwardedFor
+    })
+    .await
+}
+
+/// One storefront login at site1 by `browser` from `address`; returns the status.
+async fn login_from(
+    app: &TestApp,
+    browser: &Browser,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> u16 {
+    let url = app.store_url("site1", "/account/login");
+    let page = browser
+        .client
+        .get(&url)
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the login page is shown");
+    let token = csrf_token(&page.text().await.unwrap());
+    browser
+        .client
+        .post(&url)
+        .header("x-forwarded-for", address)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("authenticity_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Logs the browser out at site1's storefront (the device cookie stays).
+async fn log_out(app: &TestApp, browser: &Browser, address: &str) {
+    let account = browser
+        .client
+        .get(app.store_url("site1", "/account"))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap();
+    let token = csrf_token(&account.text().await.unwrap());
+    let response = browser
+        .client
+        .post(app.store_url("site1", "/account/logout"))
+        .header("x-forwarded-for", address)
+        .form(&[("authenticity_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect(&response);
+}
+
+/// Fifty wrong guesses at alice's password from ten addresses, five each (under the
+/// per-address limit), each from a fresh browser.
+async fn fifty_guesses_at_alice(app: &TestApp) {
+    for n in 0..50 {
+        let status = login_from(
+            app,
+            &app.browser(),
+            &format!("198.51.100.{}", 10 + n / 5),
+            ALICE_EMAIL,
+            "a wrong guess",
+        )
+        .await;
+        assert!(
+            status == 401 || status == 429,
+            "guess {n} is refused, got {status}"
+        );
+    }
+}
+
+async fn alice_logs_in_from_her_known_browser_after_fifty_failed_guesses_from_elsewhere(
+    backend: Backend,
+) {
+    let app = behind_a_proxy(backend).await;
+    let alice = app.browser();
+    let home = "192.0.2.1";
+    assert_eq!(
+        login_from(&app, &alice, home, ALICE_EMAIL, ALICE_PASSWORD).await,
+        303,
+        "alice logs in once from her browser"
+    );
+    log_out(&app, &alice, home).await;
+    fifty_guesses_at_alice(&app).await;
+    assert_eq!(
+        login_from(&app, &alice, home, ALICE_EMAIL, ALICE_PASSWORD).await,
+        303,
+        "her browser, known from the earlier login, is not locked out"
+    );
+}
+
+async fn a_browser_without_the_device_cookie_is_throttled_after_the_failures(backend: Backend) {
+    let app = behind_a_proxy(backend).await;
+    fifty_guesses_at_alice(&app).await;
+    let response_status = login_from(
+        &app,
+        &app.browser(),
+        "192.0.2.2",
+        ALICE_EMAIL,
+        ALICE_PASSWORD,
+    )
+    .await;
+    assert_eq!(
+        response_status, 429,
+        "an unknown browser waits, even with the right password"
+    );
+}
+
+async fn successful_logins_do_not_consume_the_budget(backend: Backend) {
+    let app = behind_a_proxy(backend).await;
+    for n in 0..8 {
+        let status = login_from(
+            &app,
+            &app.browser(),
+            "192.0.2.3",
+            ALICE_EMAIL,
+            ALICE_PASSWORD,
+        )
+        .await;
+        assert_eq!(status, 303, "login {n} from a new browser succeeds");
+    }
+    for n in 0..4 {
+        let status = login_from(&app, &app.browser(), "192.0.2.3", ALICE_EMAIL, "typo").await;
+        assert_eq!(status, 401, "typo {n} is still answered, not throttled");
+    }
+}
+
+/// One registration at site1 from `address`; returns the status.
+async fn register_from(
+    app: &TestApp,
+    browser: &Browser,
+    token: &str,
+    address: &str,
+    n: usize,
+) -> u16 {
+    browser
+        .client
+        .post(app.store_url("site1", "/account/register"))
+        .header("x-forwarded-for", address)
+        .form(&[
+            ("email", format!("shopper{n}@example.com").as_str()),
+            ("name", "Shopper"),
+            ("password", "a long enough password"),
+            ("authenticity_token", token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn sixty_registrations_from_one_address_are_limited_while_another_address_still_registers(
+    backend: Backend,
+) {
+    let app = behind_a_proxy(backend).await;
+    let browser = app.browser();
+    let page = browser
+        .client
+        .get(app.store_url("site1", "/account/register"))
+        .header("x-forwarded-for", "203.0.113.50")
+        .send()
+        .await
+        .unwrap();
+    let token = csrf_token(&page.text().await.unwrap());
+    let mut statuses = Vec::new();
+    for n in 0..60 {
+        statuses.push(register_from(&app, &browser, &token, "203.0.113.50", n).await);
+    }
+    let created = statuses.iter().filter(|s| **s == 303).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        created <= 10,
+        "at most ten accounts from one address, got {created}"
+    );
+    assert_eq!(created + limited, 60, "the rest are refused: {statuses:?}");
+    let other = app.browser();
+    let page = other
+        .client
+        .get(app.store_url("site1", "/account/register"))
+        .header("x-forwarded-for", "203.0.113.51")
+        .send()
+        .await
+        .unwrap();
+    let token = csrf_token(&page.text().await.unwrap());
+    assert_eq!(
+        register_from(&app, &other, &token, "203.0.113.51", 1000).await,
+        303,
+        "another address still registers"
+    );
+}
+
+crate::on_both_backends!(
+    behind_a_proxy_the_rightmost_forwarded_address_is_throttled,
+    alice_logs_in_from_her_known_browser_after_fifty_failed_guesses_from_elsewhere,
+    a_browser_without_the_device_cookie_is_throttled_after_the_failures,
+    successful_logins_do_not_consume_the_budget,
+    sixty_registrations_from_one_address_are_limited_while_another_address_still_registers,
+);
