@@ -114,7 +114,67 @@ async fn a_login_binding_cookie_the_server_did_not_issue_is_replaced(backend: Ba
     );
 }
 
+/// The `Set-Cookie` headers of a response.
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+fn assert_host_prefixed_and_secure(cookies: &[String], name: &str) {
+    let cookie = cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("__Host-{name}=")))
+        .unwrap_or_else(|| panic!("a __Host-{name} cookie among {cookies:?}"));
+    assert!(cookie.contains("Secure"), "{cookie} is Secure");
+    assert!(cookie.contains("Path=/"), "{cookie} has Path=/");
+    assert!(!cookie.contains("Domain"), "{cookie} is host-only");
+}
+
+async fn on_an_https_store_the_csrf_and_device_cookies_are_host_prefixed_and_secure(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |s| {
+        for store in &mut s.stores {
+            store.base_url = Some(url::Url::parse(&format!("https://{}", store.host)).unwrap());
+        }
+    })
+    .await;
+    // Plain HTTP to the test server; the cookies follow the configured https origin.
+    let client = back_channel();
+    let login = app.store_url("site1", "/account/login");
+    let page = client.get(&login).send().await.unwrap();
+    let cookies = set_cookies(&page);
+    assert_host_prefixed_and_secure(&cookies, "csrf");
+    let csrf_pair = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-csrf="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let token = csrf_token(&page.text().await.unwrap());
+    let response = client
+        .post(&login)
+        .header("cookie", csrf_pair)
+        .form(&[
+            ("email", ALICE_EMAIL),
+            ("password", ALICE_PASSWORD),
+            ("authenticity_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect(&response);
+    let cookies = set_cookies(&response);
+    assert_host_prefixed_and_secure(&cookies, "store_session");
+    assert_host_prefixed_and_secure(&cookies, "device");
+}
+
 crate::on_both_backends!(
     a_form_token_from_site1_does_not_verify_at_site2_or_at_the_checkout,
     a_login_binding_cookie_the_server_did_not_issue_is_replaced,
+    on_an_https_store_the_csrf_and_device_cookies_are_host_prefixed_and_secure,
 );

@@ -278,10 +278,79 @@ async fn sixty_registrations_from_one_address_are_limited_while_another_address_
     );
 }
 
+/// More concurrent logins than the hashing queue admits on this machine (cores × 9).
+fn more_than_the_hashing_queue() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 9 + 40
+}
+
+async fn a_burst_at_the_provider_login_page_gets_a_readable_503_with_retry_after(backend: Backend) {
+    let app = behind_a_proxy(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let browser = app.browser();
+    let response = browser
+        .client
+        .get(client.authorization().url())
+        .header("x-forwarded-for", "192.0.2.9")
+        .send()
+        .await
+        .unwrap();
+    let response = if response.status().is_redirection() {
+        let next = absolute(&client.authorization().url(), &location(&response));
+        browser
+            .client
+            .get(next)
+            .header("x-forwarded-for", "192.0.2.9")
+            .send()
+            .await
+            .unwrap()
+    } else {
+        response
+    };
+    assert_eq!(response.status(), 200, "the provider's login page");
+    let page_url = response.url().to_string();
+    let html = response.text().await.unwrap();
+    let request = hidden_input(&html, "request").expect("the parked request");
+    let token = csrf_token(&html);
+    let url = absolute(&page_url, "/login");
+    let attempts = (0..more_than_the_hashing_queue()).map(|n| {
+        let request = browser
+            .client
+            .post(&url)
+            .header("x-forwarded-for", format!("10.{}.{}.1", n / 250, n % 250))
+            .form(&[
+                ("request", request.as_str()),
+                ("email", format!("nobody{n}@example.com").as_str()),
+                ("password", "a wrong guess"),
+                ("authenticity_token", token.as_str()),
+            ]);
+        async move { request.send().await.unwrap() }
+    });
+    let responses = futures::future::join_all(attempts).await;
+    let busy: Vec<_> = responses.iter().filter(|r| r.status() == 503).collect();
+    assert!(!busy.is_empty(), "the excess is turned away");
+    for response in busy {
+        assert!(
+            header(response.headers(), "retry-after").is_some(),
+            "a 503 says when to retry"
+        );
+        assert!(
+            header(response.headers(), "content-type").is_some_and(|t| t.starts_with("text/html")),
+            "as a page"
+        );
+    }
+    assert!(
+        responses
+            .iter()
+            .all(|r| r.status() == 200 || r.status() == 503),
+        "the others see the form again"
+    );
+}
+
 crate::on_both_backends!(
     behind_a_proxy_the_rightmost_forwarded_address_is_throttled,
     alice_logs_in_from_her_known_browser_after_fifty_failed_guesses_from_elsewhere,
     a_browser_without_the_device_cookie_is_throttled_after_the_failures,
     successful_logins_do_not_consume_the_budget,
     sixty_registrations_from_one_address_are_limited_while_another_address_still_registers,
+    a_burst_at_the_provider_login_page_gets_a_readable_503_with_retry_after,
 );
