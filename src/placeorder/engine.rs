@@ -69,7 +69,7 @@ pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<()> {
                 return Ok(());
             }
             Err(EngineError::Step(error)) => {
-                tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), error = ?error, "place-order step failed");
+                tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order step failed");
                 if !record_retry(app, lease).await? {
                     return Ok(());
                 }
@@ -535,7 +535,7 @@ async fn roll_back(
         // A gateway that cannot be reached must not keep the basket frozen: the reconciler
         // voids any payment of a failed process that still shows as successful.
         if let Err(error) = gateway.cancel(&context(app, store, process)?).await {
-            tracing::warn!(process = %crate::telemetry::ShortIds(&process.id), error = ?error, "cancelling the payment failed");
+            tracing::warn!(process = %crate::telemetry::ShortIds(&process.id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "cancelling the payment failed");
         }
     }
     db::baskets::transition(

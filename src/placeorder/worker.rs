@@ -47,7 +47,7 @@ pub fn spawn_workers_with(app: AppState, settings: WorkerSettings) -> Vec<JoinHa
             loop {
                 tick.tick().await;
                 if let Err(error) = run_due(&app, &settings).await {
-                    tracing::warn!(error = ?error, "place-order runner pass failed");
+                    tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order runner pass failed");
                 }
             }
         })
@@ -58,7 +58,7 @@ pub fn spawn_workers_with(app: AppState, settings: WorkerSettings) -> Vec<JoinHa
         loop {
             tick.tick().await;
             if let Err(error) = reconcile_with(&app, &settings, settings.reconcile_after).await {
-                tracing::warn!(error = ?error, "place-order reconciler pass failed");
+                tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order reconciler pass failed");
             }
         }
     });
@@ -70,7 +70,7 @@ async fn run_due(app: &AppState, settings: &WorkerSettings) -> anyhow::Result<()
     for (store, id) in db::placeorder::due(&app.db, settings.batch).await? {
         // Another node may win the lease between the query and here; that is fine.
         if let Err(error) = drive(app, &store, id, settings.lease).await {
-            tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = ?error, "running a due process failed");
+            tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "running a due process failed");
         }
     }
     Ok(())
@@ -109,7 +109,7 @@ async fn reconcile_with(
             Ok(true) => report.resumed += 1,
             Ok(false) => {}
             Err(error) => {
-                tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = ?error, "reconciling a process failed")
+                tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "reconciling a process failed")
             }
         }
     }
@@ -139,7 +139,7 @@ async fn reconcile_with(
                 report.payments_voided += 1;
             }
             Err(error) => {
-                tracing::warn!(payment = %crate::telemetry::ShortIds(&payment.id), error = ?error, "voiding a payment failed")
+                tracing::warn!(payment = %crate::telemetry::ShortIds(&payment.id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "voiding a payment failed")
             }
         }
     }

@@ -101,7 +101,7 @@ impl IntoResponse for WebError {
                 ),
             ),
             WebError::Internal(error) => {
-                tracing::error!(error = ?error, "request failed");
+                tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorPage::new(
