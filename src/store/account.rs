@@ -19,7 +19,7 @@ use crate::db;
 use crate::domain::{
     Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, StoreId, bounded_text,
 };
-use crate::web::{ClientAddress, WebError, busy_page, render};
+use crate::web::{ClientAddress, ErrorPage, WebError, busy_page, render};
 
 /// Field errors of one form submission, by field name.
 #[derive(Debug, Default)]
@@ -180,7 +180,13 @@ pub async fn register(
     };
     // Counted per address once the form is complete: typos cost nothing, mass sign-ups do.
     if !state.limits.allow_registration(&client.to_string()) {
-        return Err(WebError::TooManyRequests);
+        return Ok(ErrorPage::new(
+            "Too many new accounts from here",
+            "Many accounts were opened from your network in the last few minutes. \
+             Wait ten minutes, then register again; if you already have an account, log in.",
+        )
+        .next("/account/login", "Log in")
+        .into_response_with(StatusCode::TOO_MANY_REQUESTS));
     }
     // The existing-email answer comes before the expensive hash, not after it.
     if db::customers::find_for_login(&state.db, &shop.store.id, &registration.email)

@@ -262,6 +262,25 @@ async fn sixty_registrations_from_one_address_are_limited_while_another_address_
         "at most ten accounts from one address, got {created}"
     );
     assert_eq!(created + limited, 60, "the rest are refused: {statuses:?}");
+    let refused = browser
+        .client
+        .post(app.store_url("site1", "/account/register"))
+        .header("x-forwarded-for", "203.0.113.50")
+        .form(&[
+            ("email", "one-more@example.com"),
+            ("name", "Shopper"),
+            ("password", "a long enough password"),
+            ("authenticity_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Wait ten minutes") && page.contains(">Log in</a>"),
+        "a readable refusal with a next step"
+    );
     let other = app.browser();
     let page = other
         .client
