@@ -264,6 +264,29 @@ mod tests {
     }
 
     #[test]
+    fn failures_of_a_known_device_and_of_the_account_are_counted_apart() {
+        let limits = RateLimits::new(&[7u8; 96]);
+        let site1 = StoreId::parse("site1").unwrap();
+        let alice = CustomerId::new_random();
+        let cookie = limits.issue_device(&site1, alice);
+        let device = limits.known_device(&site1, alice, &cookie).unwrap();
+        let account = LoginSubject::account(&site1, "alice@example.com");
+        for n in 0..5 {
+            let _failed = limits
+                .begin_login(account, &format!("guesser {n}"))
+                .unwrap();
+        }
+        assert!(limits.begin_login(account, "guesser 9").is_none());
+        for _ in 0..5 {
+            let _failed = limits.begin_login(device, "home").unwrap();
+        }
+        assert!(
+            limits.begin_login(device, "home").is_none(),
+            "a device that guesses is locked out by itself"
+        );
+    }
+
+    #[test]
     fn a_spent_quota_refuses_and_a_given_back_attempt_is_free() {
         let limits = RateLimits::new(&[7u8; 96]);
         let site1 = StoreId::parse("site1").unwrap();
