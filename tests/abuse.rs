@@ -285,10 +285,28 @@ async fn no_whole_basket_id_is_written_to_the_logs() {
         .text()
         .await
         .unwrap();
-    let prefix = format!("href=\"{}", demo.url("checkout", "/site1/"));
-    let at = basket_page.find(&prefix).expect("a checkout link") + prefix.len();
-    let basket = basket_page[at..at + 36].to_owned();
+    let token = hidden_input(&basket_page, "authenticity_token").expect("a token");
+    // The basket page's Checkout button: a one-time ticket to the basket's checkout.
+    let handoff = client
+        .post(demo.url("site1", "/basket/checkout"))
+        .form(&[("authenticity_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let ticket_url = handoff
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("the Checkout button redirects to the checkout")
+        .to_owned();
+    let prefix = demo.url("checkout", "/site1/");
+    let basket = ticket_url
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.get(..36))
+        .expect("a basket id in the checkout URL")
+        .to_owned();
     uuid::Uuid::parse_str(&basket).expect("a basket id");
+    client.get(&ticket_url).send().await.unwrap();
     for path in ["", "/details", "/login"] {
         client
             .get(demo.url(

@@ -17,6 +17,8 @@ mod start;
 mod success;
 mod target;
 
+pub use session::BoundBasket;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};

@@ -3,15 +3,15 @@
 //! on the same process: the process is unique per basket, and a basket that is already
 //! frozen or ordered is simply followed to its payment or success step.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::review::{review_page, valid_draft};
-use super::{flow, guard, page, session};
+use super::session::BoundBasket;
+use super::{flow, guard, page};
 use crate::app::AppState;
 use crate::domain::BasketStatus;
 use crate::store::forms::{PageForm, authenticity_token};
@@ -29,35 +29,24 @@ pub struct PlaceOrderForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
+    bound: BoundBasket,
     csrf: CsrfToken,
     PageForm(form): PageForm<PlaceOrderForm>,
 ) -> Result<Response, WebError> {
-    let target = match guard::posted_target(
-        &state,
-        &store,
-        &basket,
-        &csrf,
-        &form.authenticity_token,
-    )
-    .await
-    {
-        Ok(target) => target,
-        Err(refusal) => return Ok(refusal),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    if session.is_none() {
-        return Ok(page::no_session(&target));
+    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
+        return Ok(refusal);
     }
+    let BoundBasket {
+        target, session, ..
+    } = &bound;
     match target.status() {
         // Another click or tab got here first: follow that process.
         BasketStatus::Frozen => return Ok(Redirect::to(&target.path("/payment")).into_response()),
         BasketStatus::Ordered => return Ok(Redirect::to(&target.path("/success")).into_response()),
-        BasketStatus::Open if target.is_empty() => return Ok(page::empty_basket(&target)),
+        BasketStatus::Open if target.is_empty() => return Ok(page::empty_basket(target)),
         BasketStatus::Open => {}
     }
-    let Some((session, details)) = valid_draft(&state, &target, session) else {
+    let Some(details) = valid_draft(&state, target, session) else {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     };
     let total = target
@@ -89,8 +78,8 @@ pub async fn submit(
             ),
         };
         let page = review_page(
-            &target,
-            &session,
+            target,
+            session,
             &details,
             None,
             Some(notice),
@@ -98,5 +87,5 @@ pub async fn submit(
         );
         return Ok(page.respond(status, csrf));
     }
-    flow::place_order(&state, &target, &session, &details).await
+    flow::place_order(&state, target, session, &details).await
 }

@@ -1,16 +1,13 @@
 //! `GET /{store_id}/{basket_id}/success` (Flamingo's success action): the order number and
-//! what was ordered, for the browser that placed it.
+//! what was ordered, for a browser the basket was handed to.
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
 
 use super::flow::{self, Progress};
-use super::page::{self, Chrome, LineView, NoticePage, Step};
-use super::session;
-use super::target;
+use super::page::{Chrome, LineView, Step};
+use super::session::BoundBasket;
 use crate::app::AppState;
 use crate::domain::DeliveryMethod;
 use crate::store::view;
@@ -33,35 +30,17 @@ struct SuccessPage {
     account_href: Option<String>,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
-) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
-        Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    let Progress::Placed { order_number } = flow::progress(&state, &target, false).await? else {
+pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
+    let BoundBasket {
+        target, session, ..
+    } = &bound;
+    if !matches!(
+        flow::progress(&state, target, false).await?,
+        Progress::Placed { .. }
+    ) {
         return Ok(Redirect::to(&target.path("/payment")).into_response());
-    };
-    let Some(session) = session else {
-        // Another browser (or a headless storefront's shopper back from a payment page):
-        // the order number only, none of the shopper's details.
-        return Ok(NoticePage {
-            chrome: Chrome::new(&target, Step::Done),
-            title: "Your order has been placed".into(),
-            message: format!(
-                "The order number is {order_number}. Keep it for any questions about \
-                 the order."
-            ),
-            next_href: target.store.url("/"),
-            next_label: format!("Continue shopping at {}", target.store.name),
-        }
-        .respond(StatusCode::OK));
-    };
-    let Some(order) = flow::placed_order(&state, &target).await? else {
+    }
+    let Some(order) = flow::placed_order(&state, target).await? else {
         return Ok(Redirect::to(&target.path("/payment")).into_response());
     };
     let currency = target.store.currency;
@@ -73,7 +52,7 @@ pub async fn show(
         delivery_price: delivery
             .map(|m| view::price(m.price(currency)))
             .unwrap_or_default(),
-        chrome: Chrome::new(&target, Step::Done).signed_in_as(session.signed_in_as()),
+        chrome: Chrome::new(target, Step::Done).signed_in_as(session.signed_in_as()),
         order_number: order.number,
         email: order.email,
         delivery_method: delivery
