@@ -1,5 +1,6 @@
 //! Builds the application for the configured roles and serves it.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +37,11 @@ pub struct AppState {
     /// Back-channel client; resolves `*.localhost` to loopback (RFC 6761).
     pub http: reqwest::Client,
     pub limits: Arc<web::RateLimits>,
+    /// Argon2 behind a bounded queue: one hash per core, a few waiting, the rest 503.
+    pub hashing: Arc<crate::store::hashing::HashingQueue>,
     pub csrf: axum_csrf::CsrfConfig,
+    /// Recognises values this deployment issued (the checkout's login binding).
+    pub signed: Arc<web::SignedValues>,
 }
 
 impl FromRef<AppState> for axum_csrf::CsrfConfig {
@@ -69,8 +74,14 @@ impl Application {
         let cookie_secret = web::load_or_create_cookie_secret(&settings.cookie_secret_file)?;
         let state = AppState {
             http: back_channel_client()?,
-            csrf: web::csrf_config(&cookie_secret, config.secure_cookies()),
-            limits: Arc::new(web::RateLimits::default()),
+            csrf: web::csrf_config(
+                &cookie_secret,
+                &config.checkout.host,
+                config.secure_cookies(),
+            ),
+            limits: Arc::new(web::RateLimits::new(&cookie_secret)),
+            signed: Arc::new(web::SignedValues::new(&cookie_secret)),
+            hashing: Arc::new(crate::store::hashing::HashingQueue::sized_to_the_machine()),
             relying_party: Arc::default(),
             payments: Arc::default(),
             db,
@@ -78,7 +89,7 @@ impl Application {
             keys,
             checkout_keys,
         };
-        let router = router(state.clone());
+        let router = router(state.clone(), &cookie_secret);
         Ok(Self {
             listener,
             router,
@@ -147,23 +158,32 @@ fn back_channel_client() -> anyhow::Result<reqwest::Client> {
         .context("building the back-channel HTTP client")
 }
 
-/// One router per role; requests go to the one that owns their `Host`.
-fn router(state: AppState) -> Router {
-    let store_routes = state.config.role.serves_stores().then(|| {
-        crate::store::router()
-            .merge(crate::provider::router())
-            .with_state(state.clone())
-    });
-    let checkout_routes = state.config.role.serves_checkout().then(|| {
-        crate::checkout::router()
+/// One router per host; requests go to the one that owns their `Host`. Each host has its
+/// own CSRF key, so a form token issued at one host verifies at no other.
+fn router(state: AppState, cookie_secret: &[u8]) -> Router {
+    let with_csrf = |host: &str, secure: bool| AppState {
+        csrf: web::csrf_config(cookie_secret, host, secure),
+        ..state.clone()
+    };
+    let mut routes = HashMap::new();
+    if state.config.role.serves_stores() {
+        for store in &state.config.stores {
+            let router = crate::store::router()
+                .merge(crate::provider::router())
+                .with_state(with_csrf(&store.host, store.secure_cookies()));
+            routes.insert(store.host.clone(), router);
+        }
+    }
+    if state.config.role.serves_checkout() {
+        let checkout = &state.config.checkout.host;
+        let router = crate::checkout::router()
             .merge(crate::relying_party::router())
-            .with_state(state.clone())
-    });
+            .with_state(with_csrf(checkout, state.config.secure_cookies()));
+        routes.insert(checkout.clone(), router);
+    }
     let hosts = HostRouters {
         db: state.db.clone(),
-        config: state.config.clone(),
-        store: store_routes,
-        checkout: checkout_routes,
+        routes,
     };
     Router::new()
         .route("/healthz", get(healthz))
@@ -188,18 +208,13 @@ fn router(state: AppState) -> Router {
 
 struct HostRouters {
     db: Db,
-    config: Arc<Config>,
-    store: Option<Router>,
-    checkout: Option<Router>,
+    /// By lowercased host name: each store's and the checkout's, for the roles served.
+    routes: HashMap<String, Router>,
 }
 
 async fn dispatch_by_host(State(hosts): State<Arc<HostRouters>>, request: Request) -> Response {
     let host = host_of(request.headers(), request.uri());
-    let target = match host.as_deref() {
-        Some(host) if host == hosts.config.checkout.host => hosts.checkout.clone(),
-        Some(host) if hosts.config.store_by_host(host).is_some() => hosts.store.clone(),
-        _ => None,
-    };
+    let target = host.and_then(|host| hosts.routes.get(&host).cloned());
     match target {
         Some(router) => match router.oneshot(request).await {
             Ok(response) => response,

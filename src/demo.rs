@@ -91,7 +91,7 @@ async fn seed_customer(state: &AppState) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    let hash = accounts::hash_password(Password::parse(DEMO_PASSWORD.to_owned())?).await?;
+    let hash = accounts::hash_password(state, Password::parse(DEMO_PASSWORD.to_owned())?).await?;
     let Some(id) = db::customers::create(&state.db, &store, &email, &hash, "Alice Example").await?
     else {
         // Another node seeded her between our check and our insert.

@@ -75,7 +75,7 @@ impl IntoResponse for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(error: anyhow::Error) -> Self {
-        tracing::error!(error = ?error, "API request failed");
+        tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "API request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

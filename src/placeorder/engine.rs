@@ -65,11 +65,11 @@ pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<()> {
             Ok(Rest::Continue) => {}
             Ok(Rest::Released) => return Ok(()),
             Err(EngineError::LostLease) => {
-                tracing::warn!(process = %lease.process_id, "place-order lease lost; stopping");
+                tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), "place-order lease lost; stopping");
                 return Ok(());
             }
             Err(EngineError::Step(error)) => {
-                tracing::warn!(process = %lease.process_id, error = ?error, "place-order step failed");
+                tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order step failed");
                 if !record_retry(app, lease).await? {
                     return Ok(());
                 }
@@ -136,7 +136,7 @@ pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
     };
     if process.cancel_requested && process.state.is_cancellable() {
         if cancel_is_too_late(app, store, &process).await? {
-            tracing::info!(process = %process.id, "cancel requested after payment succeeded; placing the order");
+            tracing::info!(process = %crate::telemetry::ShortIds(&process.id), "cancel requested after payment succeeded; placing the order");
         } else {
             begin_rollback(
                 &mut process,
@@ -516,7 +516,7 @@ async fn place_order(
     };
     match store_db::complete_with_order(&app.db, lease, &order).await? {
         Some(placed) => {
-            tracing::info!(process = %process.id, order = %placed.id, created = placed.created, "order placed");
+            tracing::info!(process = %crate::telemetry::ShortIds(&process.id), order = %crate::telemetry::ShortIds(&placed.id), created = placed.created, "order placed");
             Ok(Rest::Released)
         }
         None => Err(EngineError::LostLease),
@@ -535,7 +535,7 @@ async fn roll_back(
         // A gateway that cannot be reached must not keep the basket frozen: the reconciler
         // voids any payment of a failed process that still shows as successful.
         if let Err(error) = gateway.cancel(&context(app, store, process)?).await {
-            tracing::warn!(process = %process.id, error = ?error, "cancelling the payment failed");
+            tracing::warn!(process = %crate::telemetry::ShortIds(&process.id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "cancelling the payment failed");
         }
     }
     db::baskets::transition(

@@ -125,7 +125,7 @@ impl From<PlaceOrderError> for WebError {
 }
 
 /// Starts (or finds) the basket's place-order process and runs it as far as it goes.
-#[tracing::instrument(skip_all, fields(store = %store, basket = %basket))]
+#[tracing::instrument(skip_all, fields(store = %store, basket = %crate::telemetry::ShortIds(&basket)))]
 pub async fn start(
     app: &AppState,
     store: &StoreId,
@@ -160,7 +160,7 @@ pub async fn status(
 
 /// Runs the process now if its lease is free (the shopper is back from the gateway),
 /// then returns it.
-#[tracing::instrument(skip_all, fields(store = %store, basket = %basket))]
+#[tracing::instrument(skip_all, fields(store = %store, basket = %crate::telemetry::ShortIds(&basket)))]
 pub async fn refresh(
     app: &AppState,
     store: &StoreId,
@@ -175,7 +175,7 @@ pub async fn refresh(
 }
 
 /// Asks the process to stop and runs it if its lease is free, then returns it.
-#[tracing::instrument(skip_all, fields(store = %store, basket = %basket))]
+#[tracing::instrument(skip_all, fields(store = %store, basket = %crate::telemetry::ShortIds(&basket)))]
 pub async fn cancel(
     app: &AppState,
     store: &StoreId,

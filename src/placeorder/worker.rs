@@ -47,7 +47,7 @@ pub fn spawn_workers_with(app: AppState, settings: WorkerSettings) -> Vec<JoinHa
             loop {
                 tick.tick().await;
                 if let Err(error) = run_due(&app, &settings).await {
-                    tracing::warn!(error = ?error, "place-order runner pass failed");
+                    tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order runner pass failed");
                 }
             }
         })
@@ -58,7 +58,7 @@ pub fn spawn_workers_with(app: AppState, settings: WorkerSettings) -> Vec<JoinHa
         loop {
             tick.tick().await;
             if let Err(error) = reconcile_with(&app, &settings, settings.reconcile_after).await {
-                tracing::warn!(error = ?error, "place-order reconciler pass failed");
+                tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order reconciler pass failed");
             }
         }
     });
@@ -70,7 +70,7 @@ async fn run_due(app: &AppState, settings: &WorkerSettings) -> anyhow::Result<()
     for (store, id) in db::placeorder::due(&app.db, settings.batch).await? {
         // Another node may win the lease between the query and here; that is fine.
         if let Err(error) = drive(app, &store, id, settings.lease).await {
-            tracing::warn!(process = %id, error = ?error, "running a due process failed");
+            tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "running a due process failed");
         }
     }
     Ok(())
@@ -109,7 +109,7 @@ async fn reconcile_with(
             Ok(true) => report.resumed += 1,
             Ok(false) => {}
             Err(error) => {
-                tracing::warn!(process = %id, error = ?error, "reconciling a process failed")
+                tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "reconciling a process failed")
             }
         }
     }
@@ -119,7 +119,7 @@ async fn reconcile_with(
             app.config.store(&payment.store_id),
             app.payments.by_code(&payment.gateway),
         ) else {
-            tracing::warn!(payment = %payment.id, "orphaned payment of an unknown store or gateway");
+            tracing::warn!(payment = %crate::telemetry::ShortIds(&payment.id), "orphaned payment of an unknown store or gateway");
             continue;
         };
         let ctx = PaymentContext {
@@ -135,11 +135,11 @@ async fn reconcile_with(
         };
         match gateway.cancel(&ctx).await {
             Ok(_) => {
-                tracing::info!(payment = %payment.id, "voided a successful payment without an order");
+                tracing::info!(payment = %crate::telemetry::ShortIds(&payment.id), "voided a successful payment without an order");
                 report.payments_voided += 1;
             }
             Err(error) => {
-                tracing::warn!(payment = %payment.id, error = ?error, "voiding a payment failed")
+                tracing::warn!(payment = %crate::telemetry::ShortIds(&payment.id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "voiding a payment failed")
             }
         }
     }

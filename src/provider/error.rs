@@ -91,7 +91,7 @@ impl OAuthError {
     pub(crate) fn log(&self) {
         match self {
             OAuthError::Internal(error) => {
-                tracing::error!(error = ?error, "provider request failed")
+                tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "provider request failed")
             }
             other => tracing::info!(
                 error = other.code(),

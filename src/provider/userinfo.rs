@@ -48,7 +48,7 @@ impl IntoResponse for BearerError {
                 Some("invalid_request"),
             ),
             BearerError::Internal(error) => {
-                tracing::error!(error = ?error, "userinfo failed");
+                tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "userinfo failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "", Some("server_error"))
             }
         };

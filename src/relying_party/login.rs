@@ -22,11 +22,14 @@ use crate::domain::{BasketId, BasketStatus};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::web::{CookieName, WebError, render};
 
-/// The cookie that binds login transactions to this browser (defeats login CSRF).
-/// The cookie that binds a login transaction to the browser that started it.
+/// The cookie that binds a login transaction to the browser that started it (defeats
+/// login CSRF).
 pub(crate) fn browser_cookie(state: &AppState) -> CookieName {
     CookieName::new("checkout_login", state.config.secure_cookies())
 }
+
+/// The purpose the login binding values are signed for.
+const LOGIN_BINDING: &str = "checkout login binding";
 
 /// Long enough to type a password, short enough that a stale tab's login is refused.
 const TRANSACTION_LIFETIME_SECS: i64 = 10 * 60;
@@ -92,7 +95,7 @@ pub(crate) async fn show(
 }
 
 /// `POST /{store_id}/{basket_id}/login`.
-#[tracing::instrument(skip_all, fields(store = %bound.target.store.id, basket = %bound.target.basket.id))]
+#[tracing::instrument(skip_all, fields(store = %bound.target.store.id, basket = %crate::telemetry::ShortIds(&bound.target.basket.id)))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     bound: BoundBasket,
@@ -154,12 +157,13 @@ async fn begin(
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let basket_bound = provider.basket_binding();
 
-    // One binding value per browser, reused, so that logins in two tabs both complete.
+    // One binding value per browser, reused so that logins in two tabs both complete; but
+    // only a value this deployment issued: one planted by someone else is replaced.
     let browser = browser_cookie(state)
         .value(&jar)
-        .filter(|v| v.len() == 43)
+        .filter(|v| state.signed.verify(LOGIN_BINDING, &[], v))
         .map(str::to_owned)
-        .unwrap_or_else(|| OpaqueSecret::generate().secret().to_owned());
+        .unwrap_or_else(|| state.signed.issue(LOGIN_BINDING, &[]));
 
     // The basket's session in this browser hands its draft to the logged-in one.
     let previous_session_hash = Some(session_key.to_owned());

@@ -42,9 +42,11 @@
 //!
 //! # Cookies and rows of the handoff
 //!
-//! - `checkout_login` (Path=/, HttpOnly, Lax): a random per-browser value; each login
-//!   transaction stores its hash, and the callback only finds a transaction by `state`
-//!   *and* this browser (login CSRF). One value per browser, so two tabs can log in at once.
+//! - `checkout_login` (Path=/, HttpOnly, Lax): a random per-browser value signed by the
+//!   deployment (`web::SignedValues`); each login transaction stores its hash, and the
+//!   callback only finds a transaction by `state` *and* this browser (login CSRF). One
+//!   value per browser, so two tabs can log in at once; a value the server did not issue
+//!   is replaced, never adopted.
 //! - `login_transactions`: hashes of `state` and `nonce`, the PKCE verifier, the expected
 //!   issuer, the redirect URI, whether the provider binds baskets; 10 minutes; deleted by
 //!   the callback with `DELETE … RETURNING` before any check (single use).

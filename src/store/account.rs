@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::accounts::{self, LoginError};
 use super::forms::{Field, PageForm, Problem, problems, sentence, verify_csrf};
+use super::hashing::HashError;
 use super::shop::{Chrome, Section, Shop, with_basket_cookie, without_basket_cookie};
 use super::view;
 use crate::app::AppState;
@@ -18,7 +19,7 @@ use crate::db;
 use crate::domain::{
     Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, StoreId, bounded_text,
 };
-use crate::web::{ClientAddress, WebError, render};
+use crate::web::{ClientAddress, ErrorPage, WebError, busy_page, render};
 
 /// Field errors of one form submission, by field name.
 #[derive(Debug, Default)]
@@ -168,6 +169,7 @@ fn parse_name(raw: &str, errors: &mut Errors) -> Option<String> {
 
 pub async fn register(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     shop: Shop,
     PageForm(form): PageForm<RegisterForm>,
 ) -> Result<Response, WebError> {
@@ -176,7 +178,32 @@ pub async fn register(
         Ok(r) => r,
         Err(errors) => return form_error(register_page(&shop, &form, &errors)?, shop),
     };
-    let hash = accounts::hash_password(registration.password).await?;
+    // Counted per address once the form is complete: typos cost nothing, mass sign-ups do.
+    if !state.limits.allow_registration(&client.to_string()) {
+        return Ok(ErrorPage::new(
+            "Too many new accounts from here",
+            "Many accounts were opened from your network in the last few minutes. \
+             Wait ten minutes, then register again; if you already have an account, log in.",
+        )
+        .next("/account/login", "Log in")
+        .into_response_with(StatusCode::TOO_MANY_REQUESTS));
+    }
+    // The existing-email answer comes before the expensive hash, not after it.
+    if db::customers::find_for_login(&state.db, &shop.store.id, &registration.email)
+        .await?
+        .is_some()
+    {
+        return email_taken(shop, &form);
+    }
+    let hash = match accounts::hash_password(&state, registration.password).await {
+        Ok(hash) => hash,
+        Err(HashError::Busy) => {
+            return Ok(busy_page()
+                .next("/account/register", "Back to registration")
+                .into_response_with_retry_after());
+        }
+        Err(HashError::Internal(e)) => return Err(WebError::Internal(e)),
+    };
     let created = db::customers::create(
         &state.db,
         &shop.store.id,
@@ -186,13 +213,7 @@ pub async fn register(
     )
     .await?;
     let Some(customer_id) = created else {
-        // Says no more than the form needs: this email cannot register here, log in instead.
-        let mut errors = Errors::default();
-        errors.add(
-            "email",
-            "This email address already has an account at this store. Log in instead.",
-        );
-        return form_error(register_page(&shop, &form, &errors)?, shop);
+        return email_taken(shop, &form);
     };
     let customer = db::customers::find(&state.db, &shop.store.id, customer_id)
         .await?
@@ -206,6 +227,16 @@ pub async fn register(
     )
     .await?;
     Ok((jar, Redirect::to("/account")).into_response())
+}
+
+/// Says no more than the form needs: this email cannot register here, log in instead.
+fn email_taken(shop: Shop, form: &RegisterForm) -> Result<Response, WebError> {
+    let mut errors = Errors::default();
+    errors.add(
+        "email",
+        "This email address already has an account at this store. Log in instead.",
+    );
+    form_error(register_page(&shop, form, &errors)?, shop)
 }
 
 /// A form shown again with its errors: 422, the typed values kept.
@@ -290,6 +321,7 @@ pub async fn login(
         &form.email,
         form.password.clone(),
         &address,
+        &shop.jar,
     )
     .await;
     let customer = match result {
@@ -306,6 +338,11 @@ pub async fn login(
             );
         }
         Err(LoginError::Throttled) => return Err(WebError::TooManyRequests),
+        Err(LoginError::Busy) => {
+            return Ok(busy_page()
+                .next("/account/login", "Back to log in")
+                .into_response_with_retry_after());
+        }
         Err(LoginError::Internal(e)) => return Err(WebError::Internal(e)),
     };
     let jar = accounts::end_session(&state, &shop.store.id, shop.jar).await?;

@@ -1,68 +1,42 @@
 //! Customer accounts at a store: password hashing, login with throttling, the session
-//! cookie. The storefront and the provider's login page share this one path.
+//! and device cookies. The storefront and the provider's login page share this one path.
 
-use anyhow::Context;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use axum_extra::extract::CookieJar;
 
 use crate::app::AppState;
 use crate::db::{self, sessions::StoreSession};
 use crate::domain::{Customer, Email, Password, StoreId};
-use crate::web::CookieName;
+use crate::store::hashing::HashError;
+use crate::web::{CookieName, LoginSubject};
 
 /// The store session cookie as this store's host names it.
 fn session_cookie(state: &AppState, store: &StoreId) -> CookieName {
-    let secure = state
+    CookieName::new("store_session", secure(state, store))
+}
+
+/// The device cookie: marks a browser that logged in to an account before, so that its
+/// attempts are not counted against the account (see `web::limits`).
+fn device_cookie(state: &AppState, store: &StoreId) -> CookieName {
+    CookieName::new("device", secure(state, store))
+}
+
+fn secure(state: &AppState, store: &StoreId) -> bool {
+    state
         .config
         .store(store)
-        .is_some_and(|s| s.secure_cookies());
-    CookieName::new("store_session", secure)
+        .is_some_and(|s| s.secure_cookies())
 }
 
 /// How long a store login lasts.
 pub const SESSION_LIFETIME_SECS: i64 = 8 * 3600;
 
-/// OWASP's argon2id setting: 19 MiB, 2 iterations, 1 lane.
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
+/// How long a browser stays known to an account without logging in again.
+const DEVICE_LIFETIME: time::Duration = time::Duration::days(180);
 
-/// Hashes on the blocking pool: argon2 takes tens of milliseconds by design.
-pub async fn hash_password(password: Password) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.secret().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-    })
-    .await
-    .context("password hashing task")?
+/// Hashes a new password in the bounded hashing queue.
+pub async fn hash_password(state: &AppState, password: Password) -> Result<String, HashError> {
+    state.hashing.hash(password).await
 }
-
-async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-        Ok(argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .context("password verification task")?
-}
-
-/// A hash of a random password, verified against when the account does not exist, so
-/// that a wrong email takes as long as a wrong password.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(b"no account has this password", &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
-});
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -70,37 +44,72 @@ pub enum LoginError {
     BadCredentials,
     #[error("too many attempts")]
     Throttled,
+    #[error("every password hashing slot is taken")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-/// Checks an email and password at one store. Throttled per account and per address.
+impl From<HashError> for LoginError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Busy,
+            HashError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+/// Checks an email and password at one store. Failures are throttled per address and per
+/// account, or per device for a browser that logged in to the account before.
 pub async fn authenticate(
     state: &AppState,
     store: &StoreId,
     email: &str,
     password: String,
     client_address: &str,
+    jar: &CookieJar,
 ) -> Result<Customer, LoginError> {
-    let account_key = format!("{store}:{}", email.trim().to_lowercase());
-    if !state.limits.allow_login(&account_key, client_address) {
-        return Err(LoginError::Throttled);
-    }
-    let found = match Email::parse(email) {
-        Ok(email) => db::customers::find_for_login(&state.db, store, &email).await?,
-        Err(_) => None,
+    // Something that is not an email address cannot be an account: refused without a
+    // lookup or a hash, which reveals nothing about which accounts exist.
+    let Ok(email) = Email::parse(email) else {
+        let counted = state
+            .limits
+            .begin_login(LoginSubject::account(store, email), client_address)
+            .is_some();
+        return Err(if counted {
+            LoginError::BadCredentials
+        } else {
+            LoginError::Throttled
+        });
     };
-    match found {
-        Some((customer, hash)) => {
-            if verify_password(password, hash).await? {
-                Ok(customer)
-            } else {
-                Err(LoginError::BadCredentials)
-            }
+    let found = db::customers::find_for_login(&state.db, store, &email).await?;
+    let device = found.as_ref().and_then(|(customer, _)| {
+        let cookie = device_cookie(state, store).value(jar)?;
+        state.limits.known_device(store, customer.id, cookie)
+    });
+    let subject = device.unwrap_or_else(|| LoginSubject::account(store, email.as_str()));
+    let attempt = state
+        .limits
+        .begin_login(subject, client_address)
+        .ok_or(LoginError::Throttled)?;
+    let verified = match found {
+        Some((customer, hash)) => state
+            .hashing
+            .verify(password, hash)
+            .await
+            .map(|ok| ok.then_some(customer)),
+        None => state.hashing.verify_nothing(password).await.map(|()| None),
+    };
+    match verified {
+        Ok(Some(customer)) => {
+            attempt.give_back();
+            Ok(customer)
         }
-        None => {
-            verify_password(password, DUMMY_HASH.clone()).await?;
-            Err(LoginError::BadCredentials)
+        Ok(None) => Err(LoginError::BadCredentials),
+        // No password was checked: the attempt costs the shopper nothing.
+        Err(e) => {
+            attempt.give_back();
+            Err(e.into())
         }
     }
 }
@@ -115,12 +124,16 @@ pub async fn start_session(
 ) -> anyhow::Result<(CookieJar, StoreSession)> {
     let new = db::sessions::create(&state.db, store, customer.id, SESSION_LIFETIME_SECS).await?;
     let cookie = session_cookie(state, store).with_value(new.token.secret().to_owned());
+    // A fresh device cookie on every login (OWASP device cookies, "issue new device cookie").
+    let mut device =
+        device_cookie(state, store).with_value(state.limits.issue_device(store, customer.id));
+    device.set_max_age(DEVICE_LIFETIME);
     let session = StoreSession {
         customer_id: customer.id,
         auth_time: new.auth_time,
         sid: new.sid,
     };
-    Ok((jar.add(cookie), session))
+    Ok((jar.add(cookie).add(device), session))
 }
 
 /// The logged-in customer at this store, if the session cookie is valid here.

@@ -6,6 +6,7 @@ pub mod accounts;
 mod basket;
 mod catalog;
 pub mod forms;
+pub mod hashing;
 pub mod shop;
 pub mod theme;
 pub mod view;

@@ -1,7 +1,7 @@
 //! The one place where page errors become HTTP responses.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Errors of the HTML pages. What the shopper can fix says so in plain words; everything
@@ -49,6 +49,30 @@ impl ErrorPage {
     pub fn into_response_with(self, status: StatusCode) -> Response {
         (status, super::render(&self)).into_response()
     }
+
+    /// 503 with `Retry-After` (RFC 9110 §10.2.3): the refusal is temporary.
+    pub fn into_response_with_retry_after(self) -> Response {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())],
+            super::render(&self),
+        )
+            .into_response()
+    }
+}
+
+/// Seconds a shopper turned away by a full hashing queue is asked to wait.
+const RETRY_AFTER_SECS: u64 = 5;
+
+/// The page for a sign-in or registration that found every hashing slot taken.
+pub fn busy_page() -> ErrorPage {
+    ErrorPage::new(
+        "We are very busy right now",
+        format!(
+            "Too many people are signing in at this moment. Nothing was changed; \
+             wait {RETRY_AFTER_SECS} seconds, then send the form again."
+        ),
+    )
 }
 
 impl IntoResponse for WebError {
@@ -77,7 +101,7 @@ impl IntoResponse for WebError {
                 ),
             ),
             WebError::Internal(error) => {
-                tracing::error!(error = ?error, "request failed");
+                tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorPage::new(

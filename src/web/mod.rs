@@ -8,6 +8,7 @@ mod error;
 pub mod headers;
 mod limits;
 mod resolver;
+mod signed;
 mod tenant;
 
 use std::path::Path;
@@ -18,9 +19,10 @@ use axum::response::{IntoResponse, Response};
 
 pub use client_address::ClientAddress;
 pub use cookies::CookieName;
-pub use error::{ErrorPage, WebError};
-pub use limits::RateLimits;
+pub use error::{ErrorPage, WebError, busy_page};
+pub use limits::{LoginSubject, RateLimits};
 pub use resolver::LocalhostResolver;
+pub use signed::SignedValues;
 pub use tenant::StoreTenant;
 
 /// The request's host, lowercased, without port: from `Host`, or the URI for HTTP/2.
@@ -45,14 +47,25 @@ pub fn render<T: askama::Template>(template: &T) -> Response {
     }
 }
 
-/// The CSRF cookie is encrypted and its form token keyed with the deployment's cookie
-/// secret, so any node can verify a token another node issued.
-pub fn csrf_config(secret: &[u8], secure: bool) -> axum_csrf::CsrfConfig {
-    let salt = crate::secrets::hash_secret(&String::from_utf8_lossy(&secret[64..]));
+/// The CSRF cookie of one host. Its encryption key and the key of its form tokens are
+/// derived from the deployment's cookie secret and the host name (HMAC-SHA256), so any
+/// node verifies a token another node issued for the same host, while a cookie and token
+/// pair from one store verifies neither at another store nor at the checkout.
+pub fn csrf_config(secret: &[u8], host: &str, secure: bool) -> axum_csrf::CsrfConfig {
+    use aws_lc_rs::hmac;
+    let master = hmac::Key::new(hmac::HMAC_SHA256, secret);
+    let derive = |purpose: &str| hmac::sign(&master, format!("{purpose}\0{host}").as_bytes());
+    let mut cookie_key = derive("csrf cookie key 1").as_ref().to_vec();
+    cookie_key.extend_from_slice(derive("csrf cookie key 2").as_ref());
+    let token_key = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        derive("csrf form token key"),
+    );
     axum_csrf::CsrfConfig::default()
-        .with_key(Some(axum_csrf::Key::from(&secret[..64])))
-        .with_salt(salt)
-        .with_cookie_name("csrf")
+        .with_key(Some(axum_csrf::Key::from(&cookie_key)))
+        .with_salt(token_key)
+        .with_cookie_name(&CookieName::new("csrf", secure).as_str())
+        .with_cookie_path("/")
         .with_cookie_same_site(axum_csrf::SameSite::Lax)
         .with_http_only(true)
         .with_secure(secure)

@@ -21,6 +21,7 @@ pub async fn ensure_alice(app: &TestApp) {
         Some((customer, _)) => customer.id,
         None => {
             let hash = shared_checkout::store::accounts::hash_password(
+                &app.state,
                 Password::parse(ALICE_PASSWORD.to_owned()).unwrap(),
             )
             .await

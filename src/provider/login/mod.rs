@@ -21,7 +21,7 @@ use crate::config::StoreConfig;
 use crate::db;
 use crate::store::accounts::{self, LoginError};
 use crate::web::headers::csp_with_form_targets;
-use crate::web::{ClientAddress, ErrorPage, StoreTenant, WebError, render};
+use crate::web::{ClientAddress, ErrorPage, StoreTenant, WebError, busy_page, render};
 
 /// `GET /login?request={id}`
 #[tracing::instrument(skip_all, fields(store = %store.id))]
@@ -107,6 +107,7 @@ pub async fn submit(
         &form.email,
         form.password,
         &client.to_string(),
+        &jar,
     )
     .await
     {
@@ -139,6 +140,11 @@ pub async fn submit(
             )
             .next(back_to_login(&form.request), "Back to sign in")
             .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+        }
+        Err(LoginError::Busy) => {
+            return busy_page()
+                .next(back_to_login(&form.request), "Back to sign in")
+                .into_response_with_retry_after();
         }
         Err(LoginError::Internal(e)) => return WebError::Internal(e).into_response(),
     };
