@@ -67,12 +67,18 @@ impl Application {
             &settings.key_dir.join("checkout"),
         )?);
         let cookie_secret = web::load_or_create_cookie_secret(&settings.cookie_secret_file)?;
+        if config.payments.test_gateway && config.role.serves_checkout() {
+            tracing::warn!(
+                "test payment gateway enabled: shoppers can approve their own payments; \
+                 never take real orders with payments.test_gateway"
+            );
+        }
         let state = AppState {
             http: back_channel_client()?,
             csrf: web::csrf_config(&cookie_secret, config.secure_cookies()),
             limits: Arc::new(web::RateLimits::default()),
             relying_party: Arc::default(),
-            payments: Arc::default(),
+            payments: Arc::new(crate::payment::Gateways::configured(&config.payments)),
             db,
             config,
             keys,
@@ -155,7 +161,7 @@ fn router(state: AppState) -> Router {
             .with_state(state.clone())
     });
     let checkout_routes = state.config.role.serves_checkout().then(|| {
-        crate::checkout::router()
+        crate::checkout::router(&state.config.payments)
             .merge(crate::relying_party::router())
             .with_state(state.clone())
     });

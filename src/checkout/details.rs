@@ -81,7 +81,7 @@ pub async fn show(
     }
     let session = session.unwrap_or_default();
     let options = flow::payment_options(&state, &target.store);
-    let payment_problem = flow::payment_problem(&state, &target).await?;
+    let payment_problem = flow::payment_problem(&state, &target, &jar).await?;
     let page = details_page(
         &target,
         &session,
@@ -137,7 +137,7 @@ pub async fn submit(
             if target.flags().skip_review_action {
                 // No review step: the form is the shopper's confirmation (Flamingo starts
                 // the place order right from the checkout action then).
-                let response = flow::place_order(&state, &target, &session, &details).await?;
+                let response = flow::place_order(&state, &target, &jar, &session, &details).await?;
                 return Ok((jar, response).into_response());
             }
             Ok((jar, Redirect::to(&target.path("/review"))).into_response())

@@ -38,13 +38,13 @@ pub async fn show(
         Ok(target) => target,
         Err(e) => return Ok(page::unresolved(e)),
     };
-    // No session needed: this page shows no personal data, and a shopper of a headless
-    // storefront (JSON API) comes back here from the payment page without one.
     let session = session::load(&state, &jar, &target).await?;
     let chrome =
         Chrome::new(&target, Step::Payment).signed_in_as(session.and_then(|s| s.signed_in_as()));
-    // The shopper may be back from a payment page: let the process look now.
-    let progress = flow::progress(&state, &target, true).await?;
+    // The shopper may be back from a payment page: let the process look now. Only the
+    // browser that started it may; a headless storefront's shopper, back from paying,
+    // is sent on to the store, which follows the order through the API.
+    let progress = flow::progress(&state, &target, &jar, true).await?;
     Ok(respond(&state, &target, chrome, progress))
 }
 
@@ -65,6 +65,7 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
             Redirect::to(&target.path("/details")).into_response()
         }
         Progress::Placed { .. } => Redirect::to(&target.path("/success")).into_response(),
+        Progress::Elsewhere { storefront } => page::started_elsewhere(target, storefront),
         Progress::PaymentFailed(_) => {
             // Flamingo's `showReviewStepAfterPaymentError`; the page shows the failure.
             let step = if target.flags().show_review_step_after_payment_error

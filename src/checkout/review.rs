@@ -58,7 +58,7 @@ pub async fn show(
     let Some((session, details)) = valid_draft(&state, &target, session) else {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     };
-    let payment_problem = flow::payment_problem(&state, &target).await?;
+    let payment_problem = flow::payment_problem(&state, &target, &jar).await?;
     let page = review_page(
         &target,
         &session,

@@ -7,6 +7,7 @@ use axum_extra::extract::CookieJar;
 use super::form::DetailsInput;
 use super::target::Target;
 use crate::app::AppState;
+use crate::placeorder::Starter;
 use crate::relying_party::{self, CheckoutSession, VerifiedIdentity};
 
 #[derive(Debug, Clone, Default)]
@@ -59,6 +60,12 @@ impl Session {
             .or_else(|| identity.email.clone())
             .or_else(|| Some("your store account".to_owned()))
     }
+}
+
+/// This browser as the starter of a place-order attempt: the hash of its checkout session
+/// token, the one thing that tells browsers apart. The one place that decides it.
+pub fn browser_starter(jar: &CookieJar) -> Option<Starter> {
+    relying_party::session::token_hash(jar).map(|session_hash| Starter::Browser { session_hash })
 }
 
 /// This browser's session for this basket, if it has one.

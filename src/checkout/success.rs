@@ -1,5 +1,6 @@
 //! `GET /{store_id}/{basket_id}/success` (Flamingo's success action): the order number and
-//! what was ordered, for the browser that placed it.
+//! what was ordered, for the browser that placed it; any other gets a page that shows
+//! nothing of the order.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -43,12 +44,15 @@ pub async fn show(
         Err(e) => return Ok(page::unresolved(e)),
     };
     let session = session::load(&state, &jar, &target).await?;
-    let Progress::Placed { order_number } = flow::progress(&state, &target, false).await? else {
-        return Ok(Redirect::to(&target.path("/payment")).into_response());
+    let order_number = match flow::progress(&state, &target, &jar, false).await? {
+        Progress::Placed { order_number } => order_number,
+        Progress::Elsewhere { storefront } => {
+            return Ok(page::started_elsewhere(&target, storefront));
+        }
+        _ => return Ok(Redirect::to(&target.path("/payment")).into_response()),
     };
     let Some(session) = session else {
-        // Another browser (or a headless storefront's shopper back from a payment page):
-        // the order number only, none of the shopper's details.
+        // The browser that ordered, after its session ran out: the order number only.
         return Ok(NoticePage {
             chrome: Chrome::new(&target, Step::Done),
             title: "Your order has been placed".into(),

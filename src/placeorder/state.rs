@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Address, CustomerId, Email};
+use crate::domain::{Address, CustomerId, Email, Money};
 use crate::payment::random_id;
 
 random_id!(
@@ -173,9 +173,28 @@ pub struct PaymentSelection {
     pub method: String,
 }
 
+/// Who started a place-order attempt; only they may follow, read or stop it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Starter {
+    /// A browser, by the SHA-256 of its checkout session token.
+    Browser { session_hash: String },
+    /// A headless storefront, by the id of its API key.
+    ApiKey { key_id: String },
+}
+
+impl Starter {
+    /// Whether `caller` is who started the attempt (hashes and ids, not secrets, so a
+    /// plain comparison is enough).
+    pub fn is(&self, caller: Option<&Starter>) -> bool {
+        caller == Some(self)
+    }
+}
+
 /// What the checkout hands over when the shopper places the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceOrderRequest {
+    pub starter: Starter,
     /// `None` for a guest.
     pub customer: Option<CustomerRef>,
     #[serde(with = "email_text")]
@@ -191,6 +210,46 @@ pub struct PlaceOrderRequest {
     /// The checkout's payment step (`{checkout}/{store}/{basket}/payment`), where a hosted
     /// payment page returns the shopper. Must be on the checkout's origin.
     pub return_url: String,
+}
+
+impl PlaceOrderRequest {
+    /// SHA-256 of the canonical form of what this attempt was started with: the details,
+    /// the total they come to (none for an empty basket) and who started it. A repeated start is the same attempt
+    /// only when it matches, as with an idempotency key that is reused for another
+    /// request (draft-ietf-httpapi-idempotency-key-header §2.6: refused, never merged).
+    pub fn fingerprint(&self, total: Option<Money>) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            version: u8,
+            starter: &'a Starter,
+            customer: Option<(&'a str, &'a str)>,
+            email: &'a str,
+            billing: &'a Address,
+            phone: Option<&'a str>,
+            delivery: Option<&'a Address>,
+            delivery_method: &'a str,
+            payment: (&'a str, &'a str),
+            total: Option<(i64, &'a str)>,
+        }
+        // Struct fields serialize in declaration order, so the JSON text is canonical.
+        let canonical = Canonical {
+            version: 1,
+            starter: &self.starter,
+            customer: self
+                .customer
+                .as_ref()
+                .map(|c| (c.issuer.as_str(), c.subject.as_str())),
+            email: self.email.as_str(),
+            billing: &self.billing,
+            phone: self.phone.as_deref(),
+            delivery: self.delivery.as_ref(),
+            delivery_method: &self.delivery_method,
+            payment: (&self.payment.gateway, &self.payment.method),
+            total: total.as_ref().map(|t| (t.minor, t.currency.as_str())),
+        };
+        let json = serde_json::to_string(&canonical).expect("plain data always serializes");
+        crate::secrets::hash_secret(&json)
+    }
 }
 
 mod email_text {
@@ -229,6 +288,7 @@ mod tests {
     #[test]
     fn a_request_with_a_bad_email_does_not_deserialize() {
         let json = serde_json::json!({
+            "starter": {"kind": "api_key", "key_id": "k"},
             "customer": null, "email": "not-an-email",
             "billing": {"name": "A", "street": "S", "postal_code": "1", "city": "C", "country": "DE"},
             "delivery": null, "delivery_method": "standard",

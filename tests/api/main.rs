@@ -5,6 +5,7 @@ mod checkout_flags;
 mod checkout_helpers;
 mod checkout_journey;
 mod checkout_pages;
+mod checkout_trust;
 mod helpers;
 mod operations;
 mod provider_concurrency;
