@@ -285,6 +285,69 @@ mod tests {
         }
     }
 
+    fn request() -> PlaceOrderRequest {
+        PlaceOrderRequest {
+            starter: Starter::Browser {
+                session_hash: "a".repeat(64),
+            },
+            customer: None,
+            email: Email::parse("shopper@example.org").unwrap(),
+            billing: Address {
+                name: "Shopper".into(),
+                street: "1 Road".into(),
+                postal_code: "10115".into(),
+                city: "Berlin".into(),
+                country: "DE".into(),
+            },
+            phone: None,
+            delivery: None,
+            delivery_method: "standard".into(),
+            payment: PaymentSelection {
+                gateway: "offline".into(),
+                method: "cash_on_delivery".into(),
+            },
+            return_url: "http://checkout.localhost/site1/x/payment".into(),
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_every_detail_the_total_and_the_starter() {
+        let eur = crate::domain::Currency::parse("EUR").unwrap();
+        let total = Some(Money::new(2990, eur));
+        let base = request().fingerprint(total);
+        assert_eq!(base, request().fingerprint(total), "stable");
+        assert_eq!(base.len(), 64);
+        let mut changes: Vec<PlaceOrderRequest> = Vec::new();
+        let mut other = request();
+        other.starter = Starter::ApiKey {
+            key_id: "a".repeat(64),
+        };
+        changes.push(other);
+        let mut other = request();
+        other.email = Email::parse("mallory@evil.example").unwrap();
+        changes.push(other);
+        let mut other = request();
+        other.billing.street = "1 Drop Street".into();
+        changes.push(other);
+        let mut other = request();
+        other.delivery = Some(other.billing.clone());
+        changes.push(other);
+        let mut other = request();
+        other.delivery_method = "express".into();
+        changes.push(other);
+        let mut other = request();
+        other.payment.method = "cash_in_advance".into();
+        changes.push(other);
+        let mut other = request();
+        other.phone = Some("+49 30 1234".into());
+        changes.push(other);
+        for changed in &changes {
+            assert_ne!(changed.fingerprint(total), base, "{changed:?}");
+        }
+        assert_ne!(request().fingerprint(Some(Money::new(4090, eur))), base);
+        assert_ne!(request().fingerprint(None), base);
+    }
+
     #[test]
     fn a_request_with_a_bad_email_does_not_deserialize() {
         let json = serde_json::json!({
