@@ -414,3 +414,50 @@ async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revo
     assert_eq!(call(status_url("site1"), Some(key.to_owned())).await, 401);
     demo.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_on() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().display();
+    for test_gateway in [false, true] {
+        let config = data.path().join(format!("payments-{test_gateway}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "role = \"all\"\nlisten = \"127.0.0.1:0\"\n\
+                 database_url = \"sqlite://{dir}/db-{test_gateway}.sqlite?mode=rwc\"\n\
+                 key_dir = \"{dir}/keys\"\ncookie_secret_file = \"{dir}/cookie-secret\"\n\
+                 log_format = \"json\"\n\
+                 [payments]\ntest_gateway = {test_gateway}\n\
+                 [checkout]\nhost = \"checkout.localhost\"\nclient_id = \"shared-checkout\"\n\
+                 [[stores]]\nid = \"shop\"\nname = \"Config Shop\"\nhost = \"shop.localhost\"\n"
+            ),
+        )
+        .unwrap();
+        let mut serve = Command::new(BIN)
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("serve starts");
+        let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+        let warned = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut warned = false;
+            while let Some(line) = lines.next_line().await.expect("serve output") {
+                let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+                let message = json["fields"]["message"].as_str().unwrap_or_default();
+                warned |= json["level"] == "WARN" && message.contains("test payment gateway");
+                if message == "listening" {
+                    return warned;
+                }
+            }
+            panic!("serve ended without listening");
+        })
+        .await
+        .expect("serve listens within a minute");
+        assert_eq!(warned, test_gateway, "test_gateway = {test_gateway}");
+        serve.kill().await.unwrap();
+    }
+}
