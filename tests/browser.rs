@@ -193,7 +193,8 @@ async fn journey(
         .set_window_size(1280, 1000)
         .await
         .expect("a desktop-sized window");
-    // The store: add the first product, then follow the basket's "Checkout" link.
+    // The store: add the first product, then press the basket's "Checkout" button, which
+    // hands the basket to the checkout with a one-time ticket.
     browser
         .goto(&app.store_url("site1", "/"))
         .await
@@ -207,11 +208,14 @@ async fn journey(
     .await
     .expect("add to basket");
     wait_for_path(browser, "/basket").await;
-    find(browser, Locator::LinkText("Checkout"))
-        .await
-        .click()
-        .await
-        .expect("go to the checkout");
+    find(
+        browser,
+        Locator::Css("form[action='/basket/checkout'] button[type=submit]"),
+    )
+    .await
+    .click()
+    .await
+    .expect("go to the checkout");
     wait_for_path(browser, "checkout.localhost").await;
 
     // The checkout's start page: log in with the store.
@@ -221,6 +225,12 @@ async fn journey(
         Locator::XPath("//button[contains(., 'Log in with Harbour Goods')]"),
     )
     .await;
+    let landed = browser.current_url().await.expect("the checkout's URL");
+    assert_eq!(
+        landed.query(),
+        None,
+        "the ticket is gone from the address bar"
+    );
     login.click().await.expect("log in with the store");
 
     // The store's own login page.

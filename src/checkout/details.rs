@@ -3,17 +3,16 @@
 //! kept; the draft lives in the checkout session, never in the URL.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::form::{self, DetailsInput, FieldErrors, FormRules, PaymentOption};
-use super::page::{self, Chrome, Step, Summary};
-use super::session::{self, Session};
-use super::target::{self, Target};
+use super::page::{Chrome, Step, Summary};
+use super::session::{BoundBasket, Session};
+use super::target::Target;
 use super::{flow, guard};
 use crate::app::AppState;
 use crate::domain::DeliveryMethod;
@@ -67,24 +66,20 @@ struct PaymentChoice {
 
 pub async fn show(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
+    bound: BoundBasket,
     csrf: CsrfToken,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
-        Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    if let Some(refusal) = guard::not_editable(&target, session.is_some()) {
+    let BoundBasket {
+        target, session, ..
+    } = &bound;
+    if let Some(refusal) = guard::not_editable(target) {
         return Ok(refusal);
     }
-    let session = session.unwrap_or_default();
     let options = flow::payment_options(&state, &target.store);
-    let payment_problem = flow::payment_problem(&state, &target, &jar).await?;
+    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
     let page = details_page(
-        &target,
-        &session,
+        target,
+        session,
         &session.form(),
         &FieldErrors::default(),
         &options,
@@ -104,31 +99,21 @@ pub struct DetailsForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
+    bound: BoundBasket,
     csrf: CsrfToken,
     PageForm(form): PageForm<DetailsForm>,
 ) -> Result<Response, WebError> {
-    let target = match guard::posted_target(
-        &state,
-        &store,
-        &basket,
-        &csrf,
-        &form.authenticity_token,
-    )
-    .await
-    {
-        Ok(target) => target,
-        Err(refusal) => return Ok(refusal),
-    };
-    let existing = session::load(&state, &jar, &target).await?;
-    if let Some(refusal) = guard::not_editable(&target, existing.is_some()) {
+    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
         return Ok(refusal);
     }
-    let (jar, mut session) = session::ensure(&state, jar, &target).await?;
+    let target = &bound.target;
+    if let Some(refusal) = guard::not_editable(target) {
+        return Ok(refusal);
+    }
+    let mut session = bound.session.clone();
     // Absurdly long input is refused and not kept: a draft is what a shopper could type.
     if !form.input.is_oversized() {
-        session::save_draft(&state, &jar, &target, &form.input).await?;
+        bound.save_draft(&state, &form.input).await?;
         session.draft = Some(form.input.clone());
     }
     let options = flow::payment_options(&state, &target.store);
@@ -137,14 +122,14 @@ pub async fn submit(
             if target.flags().skip_review_action {
                 // No review step: the form is the shopper's confirmation (Flamingo starts
                 // the place order right from the checkout action then).
-                let response = flow::place_order(&state, &target, &jar, &session, &details).await?;
-                return Ok((jar, response).into_response());
+                return flow::place_order(&state, target, bound.starter(), &session, &details)
+                    .await;
             }
-            Ok((jar, Redirect::to(&target.path("/review"))).into_response())
+            Ok(Redirect::to(&target.path("/review")).into_response())
         }
         Err(errors) => {
             let page = details_page(
-                &target,
+                target,
                 &session,
                 &form.input,
                 &errors,
@@ -152,7 +137,7 @@ pub async fn submit(
                 None,
                 authenticity_token(&csrf)?,
             );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, csrf, render(&page)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, render(&page)).into_response())
         }
     }
 }

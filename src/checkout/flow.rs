@@ -2,11 +2,10 @@
 //! (Flamingo's payment action reads the process; it never runs a payment itself).
 
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
 
 use super::form::{Details, PaymentOption};
 use super::page;
-use super::session::{Session, browser_starter};
+use super::session::Session;
 use super::target::Target;
 use crate::app::AppState;
 use crate::config::StoreConfig;
@@ -86,7 +85,7 @@ pub enum Progress {
 pub async fn progress(
     state: &AppState,
     target: &Target,
-    jar: &CookieJar,
+    caller: &Starter,
     run: bool,
 ) -> anyhow::Result<Progress> {
     let (store, basket) = (&target.store.id, target.basket.id);
@@ -101,7 +100,7 @@ pub async fn progress(
         return Ok(Progress::NotStarted);
     };
     match &view.started_by {
-        Some(starter) if starter.is(browser_starter(jar).as_ref()) => {}
+        Some(starter) if starter.is(Some(caller)) => {}
         other => {
             return Ok(Progress::Elsewhere {
                 storefront: matches!(other, Some(Starter::ApiKey { .. })),
@@ -158,9 +157,9 @@ fn progress_of(view: ProcessView) -> Progress {
 pub async fn payment_problem(
     state: &AppState,
     target: &Target,
-    jar: &CookieJar,
+    caller: &Starter,
 ) -> anyhow::Result<Option<String>> {
-    match progress(state, target, jar, false).await? {
+    match progress(state, target, caller, false).await? {
         Progress::PaymentFailed(message) => Ok(Some(message)),
         _ => Ok(None),
     }
@@ -201,13 +200,10 @@ pub fn request(
 pub async fn place_order(
     state: &AppState,
     target: &Target,
-    jar: &CookieJar,
+    starter: Starter,
     session: &Session,
     details: &Details,
 ) -> Result<Response, WebError> {
-    let Some(starter) = browser_starter(jar) else {
-        return Ok(page::no_session(target));
-    };
     let request = request(state, target, starter, session.identity.as_ref(), details);
     match placeorder::start(state, &target.store.id, target.basket.id, request).await {
         Ok(_) => Ok(Redirect::to(&target.path("/payment")).into_response()),

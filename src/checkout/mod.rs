@@ -17,6 +17,7 @@ mod start;
 mod success;
 mod target;
 
+pub use session::BoundBasket;
 pub(crate) use session::browser_starter;
 
 use axum::Router;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::target::{Target, Unresolved};
 use crate::config::StoreConfig;
+use crate::domain::BasketStatus;
 use crate::store::view;
 use crate::web::{WebError, render};
 
@@ -232,37 +233,51 @@ pub fn empty_basket(target: &Target) -> Response {
     .respond(status)
 }
 
-/// A basket that was ordered already, seen from a browser that did not order it.
-pub fn already_ordered(target: &Target) -> Response {
+/// A browser without a live checkout session for this basket. The checkout URL names a
+/// basket, it does not grant it: the store hands the checkout over with a one-time ticket
+/// from its basket page. An ordered basket still follows the store's
+/// `redirect_to_basket_on_invalid_basket`.
+pub fn not_handed_off(target: &Target) -> Response {
     let store = &target.store;
-    if target.flags().redirect_to_basket_on_invalid_basket {
+    if target.status() == BasketStatus::Ordered
+        && target.flags().redirect_to_basket_on_invalid_basket
+    {
         return Redirect::to(&target.store_basket_url()).into_response();
     }
-    NoticePage {
-        chrome: Chrome::for_store(store),
-        title: "This basket has been ordered".into(),
-        message: "An order was already placed for this basket, so it cannot be checked out \
-                  again. Your order confirmation has the details."
-            .into(),
-        next_href: store.url("/"),
-        next_label: format!("Continue shopping at {}", store.name),
-    }
-    .respond(StatusCode::CONFLICT)
+    back_to_the_store(
+        target,
+        "Open the checkout from your basket",
+        format!(
+            "This checkout was not opened from your basket in this browser, so it cannot be \
+             shown here. Go to your basket at {} and press Checkout.",
+            store.name
+        ),
+    )
 }
 
-/// A basket whose order is being placed, seen from a browser that did not start it.
-pub fn in_progress_elsewhere(target: &Target) -> Response {
+/// A checkout ticket that is unknown, used, expired, or made for another basket.
+pub fn ticket_refused(target: &Target) -> Response {
+    back_to_the_store(
+        target,
+        "This checkout link has expired",
+        format!(
+            "Checkout links from {} work once and only for a minute. Go back to your basket \
+             and press Checkout again.",
+            target.store.name
+        ),
+    )
+}
+
+fn back_to_the_store(target: &Target, title: &str, message: String) -> Response {
     let store = &target.store;
     NoticePage {
         chrome: Chrome::for_store(store),
-        title: "This basket is being ordered".into(),
-        message: "An order for this basket is being placed right now, in another browser or \
-                  tab. Finish it there, or wait a few minutes and try again."
-            .into(),
-        next_href: store.url("/basket"),
+        title: title.into(),
+        message,
+        next_href: target.store_basket_url(),
         next_label: format!("Go to your basket at {}", store.name),
     }
-    .respond(StatusCode::CONFLICT)
+    .respond(StatusCode::FORBIDDEN)
 }
 
 /// "Place order" for a basket whose order another browser, tab or storefront is already
@@ -309,11 +324,6 @@ pub fn started_elsewhere(target: &Target, storefront: bool) -> Response {
         next_label: format!("Go to {}", store.name),
     }
     .respond(status)
-}
-
-/// A page that needs a checkout started in this browser (review, payment, success).
-pub fn no_session(target: &Target) -> Response {
-    Redirect::to(&target.path("")).into_response()
 }
 
 pub fn csrf_refused() -> Response {

@@ -3,15 +3,14 @@
 //! payment to retry, a placed order to confirm, or a moment to wait.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
 
 use super::flow::{self, PaymentAction, Progress};
 use super::page::{self, Chrome, NoticePage, Step};
-use super::session;
-use super::target::{self, Target};
+use super::session::BoundBasket;
+use super::target::Target;
 use crate::app::AppState;
 use crate::web::{WebError, render};
 
@@ -29,23 +28,13 @@ struct PaymentPage {
     gateway_html: Option<String>,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
-) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
-        Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    let chrome =
-        Chrome::new(&target, Step::Payment).signed_in_as(session.and_then(|s| s.signed_in_as()));
+pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
+    let target = &bound.target;
+    let chrome = Chrome::new(target, Step::Payment).signed_in_as(bound.session.signed_in_as());
     // The shopper may be back from a payment page: let the process look now. Only the
-    // browser that started it may; a headless storefront's shopper, back from paying,
-    // is sent on to the store, which follows the order through the API.
-    let progress = flow::progress(&state, &target, &jar, true).await?;
-    Ok(respond(&state, &target, chrome, progress))
+    // browser that started it may; another gets a page that shows nothing of it.
+    let progress = flow::progress(&state, target, &bound.starter(), true).await?;
+    Ok(respond(&state, target, chrome, progress))
 }
 
 fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress) -> Response {

@@ -4,16 +4,16 @@
 //! start follows it. A start from another browser (or with other details while the
 //! basket is still open) is a 409 page: the order being placed is not this shopper's.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
-use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::flow::{self, Progress};
 use super::review::{review_page, valid_draft};
-use super::{guard, page, session};
+use super::session::BoundBasket;
+use super::{guard, page};
 use crate::app::AppState;
 use crate::domain::BasketStatus;
 use crate::store::forms::{PageForm, authenticity_token};
@@ -31,27 +31,16 @@ pub struct PlaceOrderForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
+    bound: BoundBasket,
     csrf: CsrfToken,
     PageForm(form): PageForm<PlaceOrderForm>,
 ) -> Result<Response, WebError> {
-    let target = match guard::posted_target(
-        &state,
-        &store,
-        &basket,
-        &csrf,
-        &form.authenticity_token,
-    )
-    .await
-    {
-        Ok(target) => target,
-        Err(refusal) => return Ok(refusal),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    if session.is_none() {
-        return Ok(page::no_session(&target));
+    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
+        return Ok(refusal);
     }
+    let BoundBasket {
+        target, session, ..
+    } = &bound;
     match target.status() {
         // Another click or tab of this browser got here first: follow its process (its
         // draft cannot change once the basket is frozen). Anyone else's is not handed over.
@@ -61,15 +50,17 @@ pub async fn submit(
             } else {
                 "/payment"
             };
-            return Ok(match flow::progress(&state, &target, &jar, false).await? {
-                Progress::Elsewhere { .. } => page::placed_with_other_details(&target),
-                _ => Redirect::to(&target.path(next)).into_response(),
-            });
+            return Ok(
+                match flow::progress(&state, target, &bound.starter(), false).await? {
+                    Progress::Elsewhere { .. } => page::placed_with_other_details(target),
+                    _ => Redirect::to(&target.path(next)).into_response(),
+                },
+            );
         }
-        BasketStatus::Open if target.is_empty() => return Ok(page::empty_basket(&target)),
+        BasketStatus::Open if target.is_empty() => return Ok(page::empty_basket(target)),
         BasketStatus::Open => {}
     }
-    let Some((session, details)) = valid_draft(&state, &target, session) else {
+    let Some(details) = valid_draft(&state, target, session) else {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     };
     let total = target
@@ -101,8 +92,8 @@ pub async fn submit(
             ),
         };
         let page = review_page(
-            &target,
-            &session,
+            target,
+            session,
             &details,
             None,
             Some(notice),
@@ -110,5 +101,5 @@ pub async fn submit(
         );
         return Ok(page.respond(status, csrf));
     }
-    flow::place_order(&state, &target, &jar, &session, &details).await
+    flow::place_order(&state, target, bound.starter(), session, &details).await
 }

@@ -2,16 +2,15 @@
 //! will be, and the "Place order" button. Skipped when the store sets `skip_review_action`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
-use axum_extra::extract::CookieJar;
 
 use super::form::{self, Details, FormRules};
-use super::page::{self, Chrome, Step, Summary};
-use super::session::{self, Session};
-use super::target::{self, Target};
+use super::page::{Chrome, Step, Summary};
+use super::session::{BoundBasket, Session};
+use super::target::Target;
 use super::{flow, guard};
 use crate::app::AppState;
 use crate::domain::Address;
@@ -40,28 +39,25 @@ pub struct ReviewPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
+    bound: BoundBasket,
     csrf: CsrfToken,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
-        Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    if let Some(refusal) = guard::not_editable(&target, session.is_some()) {
+    let BoundBasket {
+        target, session, ..
+    } = &bound;
+    if let Some(refusal) = guard::not_editable(target) {
         return Ok(refusal);
     }
     if target.flags().skip_review_action {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     }
-    let Some((session, details)) = valid_draft(&state, &target, session) else {
+    let Some(details) = valid_draft(&state, target, session) else {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     };
-    let payment_problem = flow::payment_problem(&state, &target, &jar).await?;
+    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
     let page = review_page(
-        &target,
-        &session,
+        target,
+        session,
         &details,
         payment_problem,
         None,
@@ -71,19 +67,13 @@ pub async fn show(
 }
 
 /// The session's draft, when it parses; the details form is where anything else goes.
-pub fn valid_draft(
-    state: &AppState,
-    target: &Target,
-    session: Option<Session>,
-) -> Option<(Session, Details)> {
-    let session = session?;
+pub fn valid_draft(state: &AppState, target: &Target, session: &Session) -> Option<Details> {
     let options = flow::payment_options(state, &target.store);
-    let details = form::parse(
+    form::parse(
         session.draft.as_ref()?,
         &FormRules::new(target.flags(), &options),
     )
-    .ok()?;
-    Some((session, details))
+    .ok()
 }
 
 pub fn review_page(

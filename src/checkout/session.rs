@@ -1,14 +1,22 @@
 //! The checkout session as the pages use it: who the shopper is (the identity verified at
 //! the store's provider) and the form draft, both server-side (`relying_party::session`),
 //! bound to this browser by a cookie on the checkout host and to one store and basket.
+//! Every step takes a [`BoundBasket`]: no live session for the basket in this browser, no
+//! checkout page.
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
 use super::form::DetailsInput;
-use super::target::Target;
+use super::page;
+use super::target::{self, Target};
 use crate::app::AppState;
+use crate::domain::{BasketId, StoreId};
 use crate::placeorder::Starter;
 use crate::relying_party::{self, CheckoutSession, VerifiedIdentity};
+use crate::web::WebError;
 
 #[derive(Debug, Clone, Default)]
 pub struct Session {
@@ -62,43 +70,92 @@ impl Session {
     }
 }
 
-/// This browser as the starter of a place-order attempt: the hash of its checkout session
-/// token, the one thing that tells browsers apart. The one place that decides it.
-pub fn browser_starter(jar: &CookieJar) -> Option<Starter> {
-    relying_party::session::token_hash(jar).map(|session_hash| Starter::Browser { session_hash })
+/// A basket of a known store whose checkout was handed to this browser: the store's
+/// ticket made a live checkout session for it here (`relying_party::session`). Only
+/// [`BoundBasket::check`] makes one, so a handler that takes it cannot forget the check;
+/// as an extractor its rejection is the page to answer instead (an unknown basket's page,
+/// or the 403 page that sends the shopper back to the store's basket).
+pub struct BoundBasket {
+    pub target: Target,
+    pub session: Session,
+    /// The key of the session's row, for saving the draft into that row only.
+    key: String,
 }
 
-/// This browser's session for this basket, if it has one.
-pub async fn load(
+impl BoundBasket {
+    pub async fn check(
+        state: &AppState,
+        store: &str,
+        basket: &str,
+        jar: &CookieJar,
+    ) -> Result<Self, Response> {
+        let target = target::resolve(state, store, basket)
+            .await
+            .map_err(page::unresolved)?;
+        let loaded =
+            relying_party::session::load_keyed(state, jar, &target.store.id, target.basket.id)
+                .await
+                .map_err(|e| WebError::Internal(e).into_response())?;
+        match loaded {
+            Some((key, session)) => Ok(Self {
+                target,
+                session: Session::from(session),
+                key,
+            }),
+            None => Err(page::not_handed_off(&target)),
+        }
+    }
+
+    /// The key of this browser's session row (a login carries the draft over from it).
+    pub fn session_key(&self) -> &str {
+        &self.key
+    }
+
+    /// This browser as the starter of the basket's place-order attempt.
+    pub fn starter(&self) -> Starter {
+        Starter::Browser {
+            session_hash: self.key.clone(),
+        }
+    }
+
+    /// Keeps the form as typed in the session, server-side.
+    pub async fn save_draft(&self, state: &AppState, draft: &DetailsInput) -> anyhow::Result<()> {
+        let json = serde_json::to_value(draft)?;
+        relying_party::session::save_draft(
+            state,
+            &self.key,
+            &self.target.store.id,
+            self.target.basket.id,
+            &json,
+        )
+        .await
+    }
+}
+
+/// This browser as the starter of a place-order attempt for this basket: the key of its
+/// session row (a hash of its session token with the store and basket), the one thing
+/// that tells browsers apart. The one place that decides it; [`BoundBasket::starter`] is
+/// the same value for a bound basket.
+pub fn browser_starter(
     state: &AppState,
     jar: &CookieJar,
-    target: &Target,
-) -> anyhow::Result<Option<Session>> {
-    let session =
-        relying_party::session::load(state, jar, &target.store.id, target.basket.id).await?;
-    Ok(session.map(Session::from))
+    store: &StoreId,
+    basket: BasketId,
+) -> Option<Starter> {
+    relying_party::session::key(state, jar, store, basket)
+        .map(|session_hash| Starter::Browser { session_hash })
 }
 
-/// This browser's session for this basket, created (with its cookie) when missing.
-pub async fn ensure(
-    state: &AppState,
-    jar: CookieJar,
-    target: &Target,
-) -> anyhow::Result<(CookieJar, Session)> {
-    let (jar, session) =
-        relying_party::session::ensure(state, jar, &target.store.id, target.basket.id).await?;
-    Ok((jar, Session::from(session)))
-}
+impl FromRequestParts<AppState> for BoundBasket {
+    type Rejection = Response;
 
-/// Keeps the form as typed in the session, server-side.
-pub async fn save_draft(
-    state: &AppState,
-    jar: &CookieJar,
-    target: &Target,
-    draft: &DetailsInput,
-) -> anyhow::Result<()> {
-    let json = serde_json::to_value(draft)?;
-    relying_party::session::save_draft(state, jar, &target.store.id, target.basket.id, &json).await
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path((store, basket)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| WebError::NotFound("basket").into_response())?;
+        let Ok(jar) = CookieJar::from_request_parts(parts, state).await;
+        Self::check(state, &store, &basket, &jar).await
+    }
 }
 
 impl From<CheckoutSession> for Session {

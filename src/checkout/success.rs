@@ -1,17 +1,14 @@
 //! `GET /{store_id}/{basket_id}/success` (Flamingo's success action): the order number and
-//! what was ordered, for the browser that placed it; any other gets a page that shows
-//! nothing of the order.
+//! what was ordered, for the browser the basket was handed to that placed it; any other
+//! gets a page that shows nothing of the order.
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
 
 use super::flow::{self, Progress};
-use super::page::{self, Chrome, LineView, NoticePage, Step};
-use super::session;
-use super::target;
+use super::page::{self, Chrome, LineView, Step};
+use super::session::BoundBasket;
 use crate::app::AppState;
 use crate::domain::DeliveryMethod;
 use crate::store::view;
@@ -34,38 +31,18 @@ struct SuccessPage {
     account_href: Option<String>,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
-    jar: CookieJar,
-) -> Result<Response, WebError> {
-    let target = match target::resolve(&state, &store, &basket).await {
-        Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
-    };
-    let session = session::load(&state, &jar, &target).await?;
-    let order_number = match flow::progress(&state, &target, &jar, false).await? {
-        Progress::Placed { order_number } => order_number,
+pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
+    let BoundBasket {
+        target, session, ..
+    } = &bound;
+    match flow::progress(&state, target, &bound.starter(), false).await? {
+        Progress::Placed { .. } => {}
         Progress::Elsewhere { storefront } => {
-            return Ok(page::started_elsewhere(&target, storefront));
+            return Ok(page::started_elsewhere(target, storefront));
         }
         _ => return Ok(Redirect::to(&target.path("/payment")).into_response()),
-    };
-    let Some(session) = session else {
-        // The browser that ordered, after its session ran out: the order number only.
-        return Ok(NoticePage {
-            chrome: Chrome::new(&target, Step::Done),
-            title: "Your order has been placed".into(),
-            message: format!(
-                "The order number is {order_number}. Keep it for any questions about \
-                 the order."
-            ),
-            next_href: target.store.url("/"),
-            next_label: format!("Continue shopping at {}", target.store.name),
-        }
-        .respond(StatusCode::OK));
-    };
-    let Some(order) = flow::placed_order(&state, &target).await? else {
+    }
+    let Some(order) = flow::placed_order(&state, target).await? else {
         return Ok(Redirect::to(&target.path("/payment")).into_response());
     };
     let currency = target.store.currency;
@@ -77,7 +54,7 @@ pub async fn show(
         delivery_price: delivery
             .map(|m| view::price(m.price(currency)))
             .unwrap_or_default(),
-        chrome: Chrome::new(&target, Step::Done).signed_in_as(session.signed_in_as()),
+        chrome: Chrome::new(target, Step::Done).signed_in_as(session.signed_in_as()),
         order_number: order.number,
         email: order.email,
         delivery_method: delivery

@@ -1,13 +1,13 @@
 //! Checkout sessions: one per browser and basket, holding the verified identity (if the
-//! shopper logged in through the store) and the checkout form's draft. Only the hash of the
-//! cookie value is stored.
+//! shopper logged in through the store) and the checkout form's draft. A row is found by
+//! its key (`token_hash`), a hash of the browser's cookie value together with the store
+//! and basket (`relying_party::session::row_key`), and always within its store and basket.
 
 use anyhow::Context;
 
 use super::{Db, now};
 use crate::domain::{Address, BasketId, CustomerId, StoreId};
 use crate::relying_party::VerifiedIdentity;
-use crate::secrets::{OpaqueSecret, hash_secret};
 
 /// A session row as stored; the identity columns are all set or all empty.
 pub struct StoredSession {
@@ -15,16 +15,18 @@ pub struct StoredSession {
     pub draft: Option<serde_json::Value>,
 }
 
-/// Creates a session for this basket and returns its token (for the cookie only).
+/// Creates the session with this key for this basket; a live session with the key is
+/// kept as it is (`ON CONFLICT DO NOTHING`), so a second handoff to the same browser
+/// neither fails nor forgets the draft.
 pub async fn create(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
+    key: &str,
     identity: Option<&VerifiedIdentity>,
     draft: Option<&serde_json::Value>,
     lifetime_secs: i64,
-) -> anyhow::Result<OpaqueSecret> {
-    let token = OpaqueSecret::generate();
+) -> anyhow::Result<()> {
     let now = now();
     // Sweep expired sessions as new ones come in; no job needed, any node may do it.
     sqlx::query("DELETE FROM checkout_sessions WHERE expires_at < $1")
@@ -40,9 +42,10 @@ pub async fn create(
         "INSERT INTO checkout_sessions
            (token_hash, store_id, basket_id, issuer, subject, customer_id, email, name, phone,
             address, draft, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (token_hash) DO NOTHING",
     )
-    .bind(token.hash())
+    .bind(key)
     .bind(store.as_str())
     .bind(basket.to_string())
     .bind(identity.map(|i| i.issuer.as_str()))
@@ -58,7 +61,7 @@ pub async fn create(
     .execute(&db.pool)
     .await
     .context("creating a checkout session")?;
-    Ok(token)
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -73,16 +76,7 @@ struct Row {
     draft: Option<String>,
 }
 
-/// The live session with this token, only if it was made for this store and basket.
-pub async fn find(
-    db: &Db,
-    store: &StoreId,
-    basket: BasketId,
-    token: &str,
-) -> anyhow::Result<Option<StoredSession>> {
-    find_by_hash(db, store, basket, &hash_secret(token)).await
-}
-
+/// The live session with this key, only if it was made for this store and basket.
 pub async fn find_by_hash(
     db: &Db,
     store: &StoreId,
@@ -132,12 +126,12 @@ pub async fn find_by_hash(
     Ok(Some(StoredSession { identity, draft }))
 }
 
-/// Replaces the draft; false when no live session has this token for this basket.
+/// Replaces the draft; false when no live session has this key for this basket.
 pub async fn save_draft(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    token: &str,
+    key: &str,
     draft: &serde_json::Value,
 ) -> anyhow::Result<bool> {
     let changed = sqlx::query(
@@ -146,7 +140,7 @@ pub async fn save_draft(
     )
     .bind(store.as_str())
     .bind(basket.to_string())
-    .bind(hash_secret(token))
+    .bind(key)
     .bind(draft.to_string())
     .bind(now())
     .execute(&db.pool)

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod auth_requests;
 pub mod baskets;
 pub mod checkout_sessions;
+pub mod checkout_tickets;
 pub mod clients;
 pub mod codes;
 pub mod customers;

@@ -191,7 +191,10 @@ async fn load(
         .await?
         .ok_or_else(not_found)?;
     if let Starter::Browser { .. } = &process.request.starter
-        && !process.request.starter.is(browser_starter(jar).as_ref())
+        && !process
+            .request
+            .starter
+            .is(browser_starter(app, jar, &store, basket).as_ref())
     {
         return Err(WebError::Forbidden(
             "This payment belongs to a checkout in another browser. Go back to your own \

@@ -177,7 +177,8 @@ pub struct PaymentSelection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Starter {
-    /// A browser, by the SHA-256 of its checkout session token.
+    /// A browser, by its checkout session's row key (a SHA-256 of its session token with
+    /// the store and basket).
     Browser { session_hash: String },
     /// A headless storefront, by the id of its API key.
     ApiKey { key_id: String },

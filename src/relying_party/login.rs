@@ -2,7 +2,7 @@
 //! then a 303 to the store's authorization endpoint.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
@@ -12,12 +12,13 @@ use openidconnect::{CsrfToken as State_, Nonce, PkceCodeChallenge, Scope};
 use serde::Deserialize;
 
 use super::client::{Registration, redirect_uri};
+use super::login_form_csp;
 use super::pages::{LoginPage, Refusal};
-use super::{login_form_csp, session};
 use crate::app::AppState;
+use crate::checkout::BoundBasket;
 use crate::config::StoreConfig;
 use crate::db;
-use crate::domain::{BasketId, BasketStatus, StoreId};
+use crate::domain::{BasketId, BasketStatus};
 use crate::secrets::{OpaqueSecret, hash_secret};
 use crate::web::{CookieName, WebError, render};
 
@@ -39,23 +40,10 @@ pub(crate) struct LoginForm {
     authenticity_token: String,
 }
 
-/// The store and basket of the URL, if the basket exists in that store and is open.
-async fn open_basket(
-    state: &AppState,
-    store: &str,
-    basket: &str,
-) -> Result<(StoreConfig, BasketId), Response> {
-    let not_found = || WebError::NotFound("basket").into_response();
-    let store = StoreId::parse(store)
-        .ok()
-        .and_then(|id| state.config.store(&id).cloned())
-        .ok_or_else(not_found)?;
-    let basket = BasketId::parse(basket).map_err(|_| not_found())?;
-    match db::baskets::find(&state.db, &store.id, basket).await {
-        Ok(Some(found)) if found.status == BasketStatus::Open => Ok((store, basket)),
-        Ok(_) => Err(not_found()),
-        Err(e) => Err(WebError::Internal(e).into_response()),
-    }
+/// A login is for an open basket only; `Some` is the page to answer instead.
+fn not_open(bound: &BoundBasket) -> Option<Response> {
+    (bound.target.basket.status != BasketStatus::Open)
+        .then(|| WebError::NotFound("basket").into_response())
 }
 
 fn login_page(
@@ -93,42 +81,43 @@ fn login_page(
 /// `GET /{store_id}/{basket_id}/login`: the login button on a page of its own.
 pub(crate) async fn show(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    bound: BoundBasket,
     csrf: CsrfToken,
 ) -> Response {
-    match open_basket(&state, &store, &basket).await {
-        Ok((store, basket)) => login_page(&state, &store, basket, csrf, StatusCode::OK, None),
-        Err(response) => response,
+    if let Some(refusal) = not_open(&bound) {
+        return refusal;
     }
+    let (store, basket) = (&bound.target.store, bound.target.basket.id);
+    login_page(&state, store, basket, csrf, StatusCode::OK, None)
 }
 
 /// `POST /{store_id}/{basket_id}/login`.
-#[tracing::instrument(skip_all, fields(store = %store, basket = %basket))]
+#[tracing::instrument(skip_all, fields(store = %bound.target.store.id, basket = %bound.target.basket.id))]
 pub(crate) async fn start(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    bound: BoundBasket,
     csrf: CsrfToken,
     jar: CookieJar,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let (store, basket) = match open_basket(&state, &store, &basket).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    if let Some(refusal) = not_open(&bound) {
+        return refusal;
+    }
+    let (store, basket) = (&bound.target.store, bound.target.basket.id);
     let token = form.map(|f| f.0.authenticity_token).unwrap_or_default();
     if csrf.verify(&token).is_err() {
         // An expired or missing form token: say so and offer a fresh button, not a dead end.
         let notice = "That page had expired. Press the button again to log in.".to_owned();
         return login_page(
             &state,
-            &store,
+            store,
             basket,
             csrf,
             StatusCode::FORBIDDEN,
             Some(notice),
         );
     }
-    match begin(&state, &store, basket, jar).await {
+    match begin(&state, store, basket, bound.session_key(), jar).await {
         Ok((jar, location)) => (csrf, jar, Redirect::to(&location)).into_response(),
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "could not start a login");
@@ -152,6 +141,7 @@ async fn begin(
     state: &AppState,
     store: &StoreConfig,
     basket: BasketId,
+    session_key: &str,
     jar: CookieJar,
 ) -> anyhow::Result<(CookieJar, String)> {
     let registration = Registration::for_store(state, store);
@@ -171,13 +161,8 @@ async fn begin(
         .map(str::to_owned)
         .unwrap_or_else(|| OpaqueSecret::generate().secret().to_owned());
 
-    // The guest session of this basket, if any, hands its draft to the logged-in one.
-    let previous_session_hash = match session::token_hash(&jar) {
-        Some(hash) => db::checkout_sessions::find_by_hash(&state.db, &store.id, basket, &hash)
-            .await?
-            .map(|_| hash),
-        None => None,
-    };
+    // The basket's session in this browser hands its draft to the logged-in one.
+    let previous_session_hash = Some(session_key.to_owned());
 
     db::login_transactions::create(
         &state.db,

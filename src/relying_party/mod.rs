@@ -17,11 +17,12 @@
 //!   `(issuer, subject)`, never by email. `identity.customer_id` is set only when the
 //!   issuer is this deployment's own provider for the store (then the basket was already
 //!   claimed for that customer).
-//! - [`session::load`]`(state, &jar, &store, basket)`: the browser's session for this basket.
-//! - [`session::ensure`]`(state, jar, &store, basket)`: the same, creating a guest session
-//!   (and its cookie, returned in the jar) when there is none. The caller has checked that
-//!   the basket exists in the store.
-//! - [`session::save_draft`]`(state, &jar, &store, basket, &json)`: keeps the form's draft;
+//! - [`session::load`]`(state, &jar, &store, basket)`: the browser's session for this basket
+//!   ([`session::load_keyed`] also returns the key of its row).
+//! - [`session::begin`]`(state, jar, &store, basket)`: a guest session after the store's
+//!   ticket was redeemed (its cookie is added to the returned jar). The only way a session
+//!   starts besides a verified login.
+//! - [`session::save_draft`]`(state, &key, &store, basket, &json)`: keeps the form's draft;
 //!   a login started from this session carries the draft over to the logged-in session.
 //! - [`session::log_out`]`(state, jar, &store, basket)`: forgets the session.
 //! - [`login_form_csp`]`(state, &store)`: the `Content-Security-Policy` for any page holding
@@ -29,10 +30,10 @@
 //!   the store; browsers apply `form-action` to that redirect too, so the page must allow
 //!   the store's origin. Set it as the response's `Content-Security-Policy` header.
 //!
-//! The session cookie (`checkout_session`) is host-only on the checkout host, HttpOnly,
-//! `SameSite=Lax`, with `Path=/{store_id}/{basket_id}`: each basket has its own session,
-//! and pages under that path see it. A login always starts a new session (new token), so a
-//! planted guest cookie never becomes a logged-in session.
+//! The session cookie (`checkout_session`, `__Host-` on https) is host-only on the checkout
+//! host, HttpOnly, `SameSite=Lax`, `Path=/`: one token per browser, and each basket's row
+//! is keyed by the hash of that token with the store and basket. A login always starts a
+//! new session (new token), so a planted guest cookie never becomes a logged-in session.
 //!
 //! # Cookies and rows of the handoff
 //!

@@ -1,134 +1,135 @@
-//! The checkout session: server-side, one per browser and basket, found by a cookie on the
-//! checkout host whose value is a random token (only its hash is stored).
+//! The checkout session: server-side, one per browser and basket. The browser holds one
+//! random token in the `checkout_session` cookie (built by `web::CookieName`: `Path=/`,
+//! `__Host-` on https, so neither a sibling host nor a plain-http page can plant it); each
+//! basket's row is keyed by a hash of that token with the store and basket, so one cookie
+//! serves every basket the browser checks out and the database holds nothing usable.
+//!
+//! A session comes only from a checkout ticket the store handed over ([`begin`]) or from a
+//! verified login ([`start_verified`], always a new token).
 
-use anyhow::Context;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 
 use super::{CheckoutSession, VerifiedIdentity};
 use crate::app::AppState;
 use crate::db;
 use crate::domain::{BasketId, StoreId};
-use crate::secrets::hash_secret;
-
-pub(crate) const COOKIE: &str = "checkout_session";
+use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::web::CookieName;
 
 /// A checkout is a matter of minutes; a session outliving a working day is a risk only.
 pub(crate) const LIFETIME_SECS: i64 = 4 * 60 * 60;
 
-/// The path that scopes a basket's session cookie: the basket's checkout pages.
-pub(crate) fn cookie_path(store: &StoreId, basket: BasketId) -> String {
-    format!("/{store}/{basket}")
+/// The length of an `OpaqueSecret` (256 bits, base64url); anything else is not our token.
+const TOKEN_LEN: usize = 43;
+
+pub(crate) fn cookie(state: &AppState) -> CookieName {
+    CookieName::new("checkout_session", state.config.secure_cookies())
 }
 
-pub(crate) fn session_cookie(
+/// The key of this token's session for this store and basket.
+fn row_key(token: &str, store: &StoreId, basket: BasketId) -> String {
+    hash_secret(&format!("{token} {store} {basket}"))
+}
+
+fn browser_token<'a>(state: &AppState, jar: &'a CookieJar) -> Option<&'a str> {
+    cookie(state).value(jar).filter(|v| v.len() == TOKEN_LEN)
+}
+
+/// The key of this browser's session row for this basket, if the browser has a token.
+pub(crate) fn key(
     state: &AppState,
+    jar: &CookieJar,
     store: &StoreId,
     basket: BasketId,
-    value: String,
-) -> Cookie<'static> {
-    Cookie::build((COOKIE, value))
-        .path(cookie_path(store, basket))
-        .http_only(true)
-        .secure(state.config.secure_cookies())
-        .same_site(SameSite::Lax)
-        .build()
+) -> Option<String> {
+    browser_token(state, jar).map(|token| row_key(token, store, basket))
 }
 
-/// The hash of the session token this browser sent, if any.
-pub(crate) fn token_hash(jar: &CookieJar) -> Option<String> {
-    jar.get(COOKIE)
-        .map(|c| c.value())
-        .filter(|v| !v.is_empty())
-        .map(hash_secret)
-}
-
-/// This browser's session for this basket, if it has a live one.
+/// This browser's live session for this basket.
 pub async fn load(
     state: &AppState,
     jar: &CookieJar,
     store: &StoreId,
     basket: BasketId,
 ) -> anyhow::Result<Option<CheckoutSession>> {
-    let Some(token) = jar.get(COOKIE).map(|c| c.value()).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let stored = db::checkout_sessions::find(&state.db, store, basket, token).await?;
-    Ok(stored.map(|s| CheckoutSession {
-        store_id: store.clone(),
-        basket_id: basket,
-        identity: s.identity,
-        draft: s.draft,
-    }))
+    Ok(load_keyed(state, jar, store, basket).await?.map(|(_, s)| s))
 }
 
-/// This browser's session for this basket, or a new guest session (its cookie is added to
-/// the returned jar, which must go into the response). The basket must exist in the store.
-pub async fn ensure(
-    state: &AppState,
-    jar: CookieJar,
-    store: &StoreId,
-    basket: BasketId,
-) -> anyhow::Result<(CookieJar, CheckoutSession)> {
-    if let Some(session) = load(state, &jar, store, basket).await? {
-        return Ok((jar, session));
-    }
-    let token =
-        db::checkout_sessions::create(&state.db, store, basket, None, None, LIFETIME_SECS).await?;
-    let jar = jar.add(session_cookie(
-        state,
-        store,
-        basket,
-        token.secret().to_owned(),
-    ));
-    Ok((
-        jar,
-        CheckoutSession {
-            store_id: store.clone(),
-            basket_id: basket,
-            identity: None,
-            draft: None,
-        },
-    ))
-}
-
-/// Saves the checkout form's draft in this browser's session for this basket.
-/// Fails when there is no live session (call [`ensure`] first).
-pub async fn save_draft(
+/// This browser's live session for this basket and the key of its row.
+pub async fn load_keyed(
     state: &AppState,
     jar: &CookieJar,
     store: &StoreId,
     basket: BasketId,
+) -> anyhow::Result<Option<(String, CheckoutSession)>> {
+    let Some(key) = key(state, jar, store, basket) else {
+        return Ok(None);
+    };
+    let stored = db::checkout_sessions::find_by_hash(&state.db, store, basket, &key).await?;
+    Ok(stored.map(|s| {
+        (
+            key,
+            CheckoutSession {
+                store_id: store.clone(),
+                basket_id: basket,
+                identity: s.identity,
+                draft: s.draft,
+            },
+        )
+    }))
+}
+
+/// A guest session for this basket after the store handed it over with a ticket. The
+/// browser's token is reused when it has one (its other baskets keep their sessions, and
+/// a live session for this basket is kept as it is); otherwise a new token is drawn. The
+/// returned jar carries the cookie and must go into the response.
+pub async fn begin(
+    state: &AppState,
+    jar: CookieJar,
+    store: &StoreId,
+    basket: BasketId,
+) -> anyhow::Result<CookieJar> {
+    let token = match browser_token(state, &jar) {
+        Some(token) => token.to_owned(),
+        None => OpaqueSecret::generate().secret().to_owned(),
+    };
+    let key = row_key(&token, store, basket);
+    db::checkout_sessions::create(&state.db, store, basket, &key, None, None, LIFETIME_SECS)
+        .await?;
+    Ok(jar.add(cookie(state).with_value(token)))
+}
+
+/// Saves the checkout form's draft in the session with this key.
+pub async fn save_draft(
+    state: &AppState,
+    key: &str,
+    store: &StoreId,
+    basket: BasketId,
     draft: &serde_json::Value,
 ) -> anyhow::Result<()> {
-    let token = jar
-        .get(COOKIE)
-        .map(|c| c.value())
-        .filter(|v| !v.is_empty())
-        .context("no checkout session cookie")?;
-    let saved = db::checkout_sessions::save_draft(&state.db, store, basket, token, draft).await?;
+    let saved = db::checkout_sessions::save_draft(&state.db, store, basket, key, draft).await?;
     anyhow::ensure!(saved, "no live checkout session for this basket");
     Ok(())
 }
 
-/// Forgets this browser's session for this basket (identity and draft) and its cookie.
+/// Forgets this browser's session for this basket (identity and draft). The cookie stays:
+/// it may still name the browser's sessions for other baskets.
 pub async fn log_out(
     state: &AppState,
     jar: CookieJar,
     store: &StoreId,
     basket: BasketId,
 ) -> anyhow::Result<CookieJar> {
-    if let Some(hash) = token_hash(&jar) {
-        db::checkout_sessions::delete_by_hash(&state.db, store, basket, &hash).await?;
+    if let Some(key) = key(state, &jar, store, basket) {
+        db::checkout_sessions::delete_by_hash(&state.db, store, basket, &key).await?;
     }
-    Ok(jar.remove(
-        Cookie::build(COOKIE)
-            .path(cookie_path(store, basket))
-            .build(),
-    ))
+    Ok(jar)
 }
 
 /// Starts the logged-in session after a verified login: a new token (never the guest's,
 /// so a planted cookie cannot become a logged-in session), inheriting the guest's draft.
+/// The browser's sessions for other baskets stay with the old token and so end here; the
+/// store's basket page hands those baskets over again.
 pub(crate) async fn start_verified(
     state: &AppState,
     store: &StoreId,
@@ -145,19 +146,16 @@ pub(crate) async fn start_verified(
         }
         db::checkout_sessions::delete_by_hash(&state.db, store, basket, hash).await?;
     }
-    let token = db::checkout_sessions::create(
+    let token = OpaqueSecret::generate();
+    db::checkout_sessions::create(
         &state.db,
         store,
         basket,
+        &row_key(token.secret(), store, basket),
         Some(identity),
         draft.as_ref(),
         LIFETIME_SECS,
     )
     .await?;
-    Ok(session_cookie(
-        state,
-        store,
-        basket,
-        token.secret().to_owned(),
-    ))
+    Ok(cookie(state).with_value(token.secret().to_owned()))
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use url::Url;
@@ -33,7 +33,6 @@ struct BasketPage {
     chrome: Chrome,
     lines: Vec<LineView>,
     total: String,
-    checkout_url: String,
     /// A place-order process holds the basket: shown, not editable.
     frozen: bool,
 }
@@ -68,12 +67,24 @@ pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response,
             .and_then(|b| b.total())
             .map(view::price)
             .unwrap_or_default(),
-        checkout_url: basket
-            .map(|b| checkout_url(&state.config.checkout.base_url, &shop.store.id, b.id))
-            .unwrap_or_default(),
         frozen: basket.is_some_and(|b| b.status == BasketStatus::Frozen),
     };
-    Ok((shop.jar, shop.csrf, render(&page)).into_response())
+    // The Checkout form posts here and ends in a redirect to the checkout, and browsers
+    // check CSP `form-action` against redirects too.
+    let checkout_origin = state
+        .config
+        .checkout
+        .base_url
+        .origin()
+        .ascii_serialization();
+    let csp = crate::web::headers::csp_with_form_targets(&[checkout_origin]);
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, csp)],
+        shop.jar,
+        shop.csrf,
+        render(&page),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -223,6 +234,43 @@ pub async fn remove(
         db::baskets::remove_line(&state.db, &shop.store.id, basket.id, product_id).await?;
     }
     Ok((shop.jar, Redirect::to("/basket")).into_response())
+}
+
+/// A checkout ticket lives long enough for one redirect, not for a link to be passed on.
+const TICKET_LIFETIME_SECS: i64 = 60;
+
+#[derive(Deserialize)]
+pub struct CheckoutForm {
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+/// `POST /basket/checkout`: hands the basket to the checkout with a one-time ticket. The
+/// basket is the one this visitor may use (`Shop`): a customer's only from that
+/// customer's session, a guest basket only in the browser whose cookie names it.
+pub async fn checkout(
+    State(state): State<AppState>,
+    shop: Shop,
+    PageForm(form): PageForm<CheckoutForm>,
+) -> Result<Response, WebError> {
+    verify_csrf(&shop.csrf, &form.authenticity_token)?;
+    let visitor = shop.customer.as_ref().map(|c| c.id);
+    let Some(basket) = shop
+        .basket
+        .as_ref()
+        .filter(|b| b.customer_id.is_none_or(|owner| Some(owner) == visitor))
+    else {
+        return Ok((shop.jar, Redirect::to("/basket")).into_response());
+    };
+    let ticket =
+        db::checkout_tickets::issue(&state.db, &shop.store.id, basket.id, TICKET_LIFETIME_SECS)
+            .await?;
+    let url = format!(
+        "{}?ticket={}",
+        checkout_url(&state.config.checkout.base_url, &shop.store.id, basket.id),
+        ticket.secret()
+    );
+    Ok((shop.jar, Redirect::to(&url)).into_response())
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/basket/add", post(basket::add))
         .route("/basket/update", post(basket::update))
         .route("/basket/remove", post(basket::remove))
+        .route("/basket/checkout", post(basket::checkout))
         .route(
             "/account/register",
             get(account::register_form).post(account::register),

@@ -84,12 +84,14 @@ async fn show_empty_basket_page_if_no_items_shows_a_friendly_page(backend: Backe
     let app = site1_with(backend, |f| f.show_empty_basket_page_if_no_items = true).await;
     let browser = app.browser();
     let site1 = empty_basket(&app, "site1").await;
+    browser.hand_over(&app, "site1", site1).await;
     let (status, html) = page(&browser, &app.checkout_url(&format!("/site1/{site1}"))).await;
     assert_eq!(status, 200);
     assert!(html.contains("Your basket is empty"), "{html}");
     assert!(html.contains(&app.store_url("site1", "/")), "{html}");
     // site2 keeps the default: a refusal page.
     let site2 = empty_basket(&app, "site2").await;
+    browser.hand_over(&app, "site2", site2).await;
     let (status, _) = page(&browser, &app.checkout_url(&format!("/site2/{site2}"))).await;
     assert_eq!(status, 409);
 }

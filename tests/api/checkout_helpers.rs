@@ -68,7 +68,8 @@ pub async fn alice_profile(app: &TestApp) -> shared_checkout::domain::Customer {
 }
 
 /// Adds the first product of the catalog to this browser's basket at `store` through the
-/// storefront, and returns the checkout URL the basket page links to.
+/// storefront, presses the basket page's Checkout button and follows the handoff; returns
+/// the clean checkout URL the browser lands on.
 pub async fn fill_basket(app: &TestApp, browser: &Browser, store: &str) -> String {
     ensure_alice(app).await;
     let catalog = browser.get(&app.store_url(store, "/")).await;
@@ -87,14 +88,7 @@ pub async fn fill_basket(app: &TestApp, browser: &Browser, store: &str) -> Strin
         )
         .await;
     assert_redirect(&added);
-    let basket = browser.get(&app.store_url(store, "/basket")).await;
-    let html = basket.text().await.unwrap();
-    let prefix = app.checkout_url(&format!("/{store}/"));
-    let at = html
-        .find(&prefix)
-        .expect("basket page links to the checkout");
-    let end = at + html[at..].find('"').expect("end of the link");
-    html[at..end].to_owned()
+    browser.open_checkout(app, store).await
 }
 
 /// The basket id in a checkout URL.

@@ -152,7 +152,8 @@ async fn a_guest_buys_with_offline_payment_and_the_order_belongs_to_no_account(b
     let again = confirm_again(&browser, &checkout, &token).await;
     assert!(again.ends_with("/success"), "{again}");
     assert_eq!(orders_for_basket(&app, basket).await, 1);
-    // Another browser with the link sees nothing of the order.
+    // Another browser with the link gets the page that sends it to the store's basket:
+    // neither the order number nor the shopper's details.
     let (status, other) = page(&app.browser(), &format!("{checkout}/success")).await;
     assert_eq!(status, 403);
     assert!(

@@ -114,6 +114,7 @@ async fn an_empty_basket_is_refused_with_a_way_back_to_the_store(backend: Backen
     let app = spawn_app(backend).await;
     let basket = empty_basket(&app, "site1").await;
     let browser = app.browser();
+    browser.hand_over(&app, "site1", basket).await;
     for step in ["", "/details", "/review"] {
         let (status, html) = page(
             &browser,

@@ -60,13 +60,11 @@ fn attacker_body() -> Value {
     body
 }
 
-/// Another browser walks the guest checkout of the same basket (it only needs the id)
-/// to the review page, with the attacker's details.
+/// Another browser the store also handed the basket to (a second device of the account,
+/// a copied basket cookie) walks the checkout to the review page with other details.
 async fn attacker_reviews(app: &TestApp, checkout: &str) -> (Browser, Reviewed) {
     let attacker = app.browser();
-    let token = token_from(&attacker, checkout).await;
-    let guest = post_with_token(&attacker, &format!("{checkout}/guest"), &token, &[]).await;
-    assert_redirect(&guest);
+    attacker.hand_over(app, "site1", basket_of(checkout)).await;
     let form = with(
         with(guest_details(), "email", "mallory@evil.example"),
         "delivery_method",
@@ -229,20 +227,21 @@ async fn another_browser_cannot_see_the_order_or_decide_its_payment(backend: Bac
     let app = spawn_app(backend).await;
     let shopper = app.browser();
     let reviewed = review(&app, &shopper, "testgateway:card").await;
+    // A second browser the basket was handed to as well (the account's other device, a
+    // copied basket cookie): it has a checkout session of its own for the basket.
+    let other = app.browser();
+    other.hand_over(&app, "site1", reviewed.basket).await;
+    let token = token_from(&other, &format!("{}/details", reviewed.checkout)).await;
     assert_redirect(&place(&shopper, &reviewed).await);
     let hosted = follow_payment(&app, &shopper, &reviewed.checkout).await;
     let process = process_json(&app, reviewed.basket, "site1").await;
     let payment = process["payment_id"].as_str().unwrap().to_owned();
 
-    let other = app.browser();
     let (status, html) = page(&other, &hosted).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     let total: i64 = reviewed.total.parse().unwrap();
     let amount = format!("{}.{:02}", total / 100, total % 100);
     assert!(!html.contains(&amount), "{html}");
-    // A form token of its own, from its own checkout.
-    let own = fill_basket(&app, &other, "site1").await;
-    let token = token_from(&other, &own).await;
     let approved = other
         .post_form(
             &hosted,

@@ -2,6 +2,7 @@
 
 mod checkout_api;
 mod checkout_flags;
+mod checkout_handoff;
 mod checkout_helpers;
 mod checkout_journey;
 mod checkout_pages;

@@ -27,15 +27,8 @@ async fn guest_fills_a_basket(app: &TestApp, browser: &Browser, store: &str) -> 
         )
         .await;
     assert_redirect(&added);
-    let basket = browser
-        .get(&app.store_url(store, "/basket"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let prefix = app.checkout_url(&format!("/{store}/"));
-    let at = basket.find(&prefix).expect("a checkout link") + prefix.len();
-    BasketId::parse(&basket[at..at + 36]).expect("a basket id in the checkout link")
+    let checkout = browser.open_checkout(app, store).await;
+    BasketId::parse(checkout.rsplit('/').next().unwrap()).expect("a basket id in the checkout URL")
 }
 
 /// At the store after the checkout's redirect: fill in the store's login form if it is

@@ -214,14 +214,16 @@ pub async fn guest_basket(app: &TestApp, store: &str) -> BasketId {
     .expect("create a basket")
 }
 
-/// Presses "Log in with {store}" at the checkout; returns the checkout's answer (a 303 to
-/// the store's authorization endpoint when all is well).
+/// Presses "Log in with {store}" at the checkout (after the store handed the basket to
+/// this browser); returns the checkout's answer (a 303 to the store's authorization
+/// endpoint when all is well).
 pub async fn press_login(
     app: &TestApp,
     browser: &Browser,
     store: &str,
     basket: BasketId,
 ) -> HttpResponse {
+    browser.hand_over(app, store, basket).await;
     let page = browser
         .get(&app.checkout_url(&format!("/{store}/{basket}/login")))
         .await;
