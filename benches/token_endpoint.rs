@@ -127,6 +127,7 @@ impl Provider {
             nonce: Some("n-0S6_WzA2Mj".to_owned()),
             scope: "openid email profile address".to_owned(),
             auth_time: db::now(),
+            sid: None,
         };
         self.rt
             .block_on(db::codes::insert(
@@ -218,6 +219,8 @@ async fn register(state: &AppState, store: &StoreId, client_id: &str, auth: Clie
         redirect_uris: vec![REDIRECT_URI.to_owned()],
         auth,
         id_token_alg: SigningAlg::Es256,
+        backchannel_logout_uri: None,
+        post_logout_redirect_uris: Vec::new(),
     };
     clients::register(&state.db, store, &client)
         .await

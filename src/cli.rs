@@ -147,6 +147,14 @@ pub struct ClientAddArgs {
     /// Algorithm for ID tokens issued to this client.
     #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256"])]
     pub id_token_alg: String,
+    /// Where logout tokens are POSTed when a customer's store session ends
+    /// (OpenID Connect Back-Channel Logout).
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Where the client may send customers after logging out (RP-Initiated Logout),
+    /// compared byte for byte; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -226,6 +234,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 redirect_uris: args.redirect_uris,
                 auth,
                 id_token_alg: SigningAlg::parse(&args.id_token_alg).context("id token alg")?,
+                backchannel_logout_uri: args.backchannel_logout_uri,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
             };
             clients::register(&db, &args.store, &client).await?;
             println!(

@@ -135,6 +135,8 @@ async fn register_checkout(state: &AppState, store: &StoreConfig) -> anyhow::Res
         redirect_uris: vec![checkout_url(&checkout.base_url, "/callback")],
         auth,
         id_token_alg: SigningAlg::Es256,
+        backchannel_logout_uri: Some(checkout_url(&checkout.base_url, "/backchannel-logout")),
+        post_logout_redirect_uris: vec![checkout_url(&checkout.base_url, "/logged-out")],
     };
     clients::register(&state.db, &store.id, &client)
         .await

@@ -91,6 +91,11 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
             redirect,
         ])
         .args(["--secret", secret])
+        .args([
+            "--backchannel-logout-uri",
+            "http://127.0.0.1:9/backchannel-logout",
+        ])
+        .args(["--post-logout-redirect-uri", "http://127.0.0.1:9/bye"])
         .env_remove("DATABASE_URL")
         .output()
         .await
@@ -203,6 +208,24 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
         Some("Berlin")
     );
     assert_eq!(address.country.as_ref().map(|c| c.as_str()), Some("DE"));
+
+    // RP-initiated logout to the post-logout URI the command registered.
+    let id_token = tokens.id_token().expect("ID token").to_string();
+    let logged_out = http
+        .get(format!("http://site1.localhost:{port}/end-session"))
+        .query(&[
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "http://127.0.0.1:9/bye"),
+            ("state", "bye-state"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged_out.status(), 303);
+    assert_eq!(
+        logged_out.headers()["location"].to_str().unwrap(),
+        "http://127.0.0.1:9/bye?state=bye-state"
+    );
 
     demo.kill().await.unwrap();
 }

@@ -10,7 +10,7 @@ use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
 use super::form::{self, DetailsInput, FieldErrors, FormRules, PaymentOption};
-use super::page::{Chrome, Step, Summary};
+use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
 use super::{flow, guard};
@@ -86,7 +86,8 @@ pub async fn show(
         payment_problem,
         authenticity_token(&csrf)?,
     );
-    Ok((csrf, render(&page)).into_response())
+    let response = (csrf, render(&page)).into_response();
+    Ok(page::allowing_logout(&state, &target.store, response))
 }
 
 #[derive(Deserialize)]
@@ -137,7 +138,8 @@ pub async fn submit(
                 None,
                 authenticity_token(&csrf)?,
             );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, render(&page)).into_response())
+            let response = (StatusCode::UNPROCESSABLE_ENTITY, csrf, render(&page)).into_response();
+            Ok(page::allowing_logout(&state, &target.store, response))
         }
     }
 }

@@ -8,7 +8,7 @@ mod details;
 mod flow;
 pub mod form;
 mod guard;
-mod page;
+pub mod page;
 mod payment;
 mod place_order;
 mod review;

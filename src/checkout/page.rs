@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::target::{Target, Unresolved};
+use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::domain::BasketStatus;
 use crate::store::view;
@@ -63,6 +64,8 @@ pub struct Chrome {
     pub csrf_token: String,
     /// The shopper's name or email once logged in through the store.
     pub signed_in_as: Option<String>,
+    /// Where the "Log out" form posts; empty on pages without a basket.
+    pub logout_action: String,
 }
 
 impl Chrome {
@@ -81,6 +84,7 @@ impl Chrome {
             steps: Vec::new(),
             csrf_token: String::new(),
             signed_in_as: None,
+            logout_action: String::new(),
         }
     }
 
@@ -114,6 +118,7 @@ impl Chrome {
             .collect();
         Self {
             steps,
+            logout_action: target.path("/logout"),
             ..Self::for_store(&target.store)
         }
     }
@@ -363,4 +368,17 @@ impl Summary {
             total: total.map(view::price).unwrap_or_default(),
         }
     }
+}
+
+/// For pages with the "Log out" form: its POST ends in a redirect to the store's
+/// end_session_endpoint, and CSP `form-action` applies to redirects too, so the store's
+/// login origin is allowed (the same policy as the "Log in with {store}" form's).
+pub fn allowing_logout(state: &AppState, store: &StoreConfig, mut response: Response) -> Response {
+    let csp = crate::relying_party::login_form_csp(state, store);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }

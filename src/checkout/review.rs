@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
 
 use super::form::{self, Details, FormRules};
-use super::page::{Chrome, Step, Summary};
+use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
 use super::{flow, guard};
@@ -63,7 +63,8 @@ pub async fn show(
         None,
         authenticity_token(&csrf)?,
     );
-    Ok((csrf, render(&page)).into_response())
+    let response = (csrf, render(&page)).into_response();
+    Ok(page::allowing_logout(&state, &target.store, response))
 }
 
 /// The session's draft, when it parses; the details form is where anything else goes.

@@ -167,3 +167,89 @@ pub async fn delete_by_hash(
     .context("deleting a checkout session")?;
     Ok(())
 }
+
+/// Records the provider's session behind a logged-in checkout session: its `sid` (for
+/// back-channel logout) and the ID token (the `id_token_hint` of an RP-initiated logout).
+pub async fn attach_provider_session(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    token_hash: &str,
+    sid: Option<&str>,
+    id_token: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE checkout_sessions SET sid = $4, id_token = $5
+         WHERE store_id = $1 AND basket_id = $2 AND token_hash = $3",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(token_hash)
+    .bind(sid)
+    .bind(id_token)
+    .execute(&db.pool)
+    .await
+    .context("recording a checkout session's provider session")?;
+    Ok(())
+}
+
+/// The ID token of this live session, if it is a logged-in one.
+pub async fn id_token(
+    db: &Db,
+    store: &StoreId,
+    basket: BasketId,
+    token_hash: &str,
+) -> anyhow::Result<Option<String>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT id_token FROM checkout_sessions
+         WHERE store_id = $1 AND basket_id = $2 AND token_hash = $3 AND expires_at > $4",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(token_hash)
+    .bind(now())
+    .fetch_optional(&db.pool)
+    .await
+    .context("finding a checkout session's ID token")?;
+    Ok(row.and_then(|(token,)| token))
+}
+
+/// Back-Channel Logout §2.7: ends every checkout session of this store logged in through
+/// `issuer` in the provider session `sid` (when given, else every session of `subject`).
+/// Returns how many ended.
+pub async fn delete_for_provider_session(
+    db: &Db,
+    store: &StoreId,
+    issuer: &str,
+    sid: Option<&str>,
+    subject: Option<&str>,
+) -> anyhow::Result<u64> {
+    let query = match (sid, subject) {
+        (Some(sid), Some(subject)) => sqlx::query(
+            "DELETE FROM checkout_sessions
+             WHERE store_id = $1 AND issuer = $2 AND sid = $3 AND subject = $4",
+        )
+        .bind(store.as_str())
+        .bind(issuer)
+        .bind(sid)
+        .bind(subject),
+        (Some(sid), None) => sqlx::query(
+            "DELETE FROM checkout_sessions WHERE store_id = $1 AND issuer = $2 AND sid = $3",
+        )
+        .bind(store.as_str())
+        .bind(issuer)
+        .bind(sid),
+        (None, Some(subject)) => sqlx::query(
+            "DELETE FROM checkout_sessions WHERE store_id = $1 AND issuer = $2 AND subject = $3",
+        )
+        .bind(store.as_str())
+        .bind(issuer)
+        .bind(subject),
+        (None, None) => return Ok(0),
+    };
+    Ok(query
+        .execute(&db.pool)
+        .await
+        .context("ending checkout sessions of a provider session")?
+        .rows_affected())
+}

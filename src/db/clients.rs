@@ -14,17 +14,23 @@ pub struct ClientRow {
     pub secret_hash: Option<String>,
     pub jwks_uri: Option<String>,
     pub id_token_alg: String,
+    pub backchannel_logout_uri: Option<String>,
+    /// JSON array, like `redirect_uris`.
+    pub post_logout_redirect_uris: Option<String>,
 }
 
 pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO oauth_clients
-            (store_id, client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            (store_id, client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
+             created_at, backchannel_logout_uri, post_logout_redirect_uris)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (store_id, client_id) DO UPDATE SET
             redirect_uris = excluded.redirect_uris, auth_method = excluded.auth_method,
             secret_hash = excluded.secret_hash, jwks_uri = excluded.jwks_uri,
-            id_token_alg = excluded.id_token_alg",
+            id_token_alg = excluded.id_token_alg,
+            backchannel_logout_uri = excluded.backchannel_logout_uri,
+            post_logout_redirect_uris = excluded.post_logout_redirect_uris",
     )
     .bind(store.as_str())
     .bind(&row.client_id)
@@ -34,6 +40,8 @@ pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result
     .bind(&row.jwks_uri)
     .bind(&row.id_token_alg)
     .bind(now())
+    .bind(&row.backchannel_logout_uri)
+    .bind(&row.post_logout_redirect_uris)
     .execute(&db.pool)
     .await
     .context("registering a client")?;
@@ -42,7 +50,8 @@ pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result
 
 pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<Option<ClientRow>> {
     sqlx::query_as::<_, ClientRow>(
-        "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg
+        "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
+                backchannel_logout_uri, post_logout_redirect_uris
          FROM oauth_clients WHERE store_id = $1 AND client_id = $2",
     )
     .bind(store.as_str())
@@ -50,4 +59,18 @@ pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<O
     .fetch_optional(&db.pool)
     .await
     .context("finding a client")
+}
+
+/// The store's clients that take logout tokens (Back-Channel Logout §2.2).
+pub async fn with_backchannel_logout(db: &Db, store: &StoreId) -> anyhow::Result<Vec<ClientRow>> {
+    sqlx::query_as::<_, ClientRow>(
+        "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
+                backchannel_logout_uri, post_logout_redirect_uris
+         FROM oauth_clients WHERE store_id = $1 AND backchannel_logout_uri IS NOT NULL
+         ORDER BY client_id",
+    )
+    .bind(store.as_str())
+    .fetch_all(&db.pool)
+    .await
+    .context("finding clients with a back-channel logout URI")
 }

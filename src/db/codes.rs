@@ -19,6 +19,8 @@ pub struct CodeGrant {
     /// Granted scopes, space-separated.
     pub scope: String,
     pub auth_time: i64,
+    /// The store session the customer authorized in (`sid`, Back-Channel Logout §2.1).
+    pub sid: Option<String>,
 }
 
 pub async fn insert(
@@ -32,8 +34,8 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO authorization_codes
             (code_hash, store_id, client_id, redirect_uri, customer_id, basket_id,
-             code_challenge, nonce, scope, auth_time, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             code_challenge, nonce, scope, auth_time, expires_at, sid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(code_hash)
     .bind(store.as_str())
@@ -46,6 +48,7 @@ pub async fn insert(
     .bind(&grant.scope)
     .bind(grant.auth_time)
     .bind(expires_at)
+    .bind(&grant.sid)
     .execute(&db.pool)
     .await
     .context("storing an authorization code")?;
@@ -85,38 +88,68 @@ type CodeRow = (
     Option<String>,
     String,
     i64,
+    Option<String>,
 );
 
-/// Marks the code consumed and returns its grant, if it is this client's, unexpired and
-/// unused. One statement, so exactly one of any number of concurrent callers (on any node)
-/// gets the row (RFC 6749 §4.1.2: a code is used once).
-pub async fn consume(
+/// The outcome of presenting a code at the token endpoint.
+pub enum Redemption<E> {
+    /// Unknown, expired, already used, revoked, or another client's.
+    NoSuchCode,
+    /// The request did not match the code's grant; the code is used up all the same.
+    Refused(E),
+    /// The bound basket was claimed by another customer or left `open` meanwhile; the code
+    /// is used up and no tokens may be issued.
+    BasketUnavailable,
+    Redeemed(CodeGrant),
+}
+
+/// Consumes the code, if it is this client's, unexpired and unused, and runs `checks` on
+/// its grant; when they pass and the code is bound to a basket, the guest basket becomes
+/// the code's customer's. One transaction: the conditional UPDATE lets exactly one of any
+/// number of concurrent callers (on any node) have the code (RFC 6749 §4.1.2), and the
+/// basket changes owner only together with a successful redemption.
+pub async fn redeem<E>(
     db: &Db,
     store: &StoreId,
     client_id: &str,
     code_hash: &str,
     now: i64,
-) -> anyhow::Result<Option<CodeGrant>> {
+    checks: impl FnOnce(&CodeGrant) -> Result<(), E>,
+) -> anyhow::Result<Redemption<E>> {
+    let mut tx = db
+        .pool
+        .begin()
+        .await
+        .context("beginning a code redemption")?;
     let row: Option<CodeRow> = sqlx::query_as(
         "UPDATE authorization_codes SET consumed_at = $4
          WHERE code_hash = $1 AND store_id = $2 AND client_id = $3
            AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $4
          RETURNING client_id, redirect_uri, customer_id, basket_id, code_challenge, nonce,
-                   scope, auth_time",
+                   scope, auth_time, sid",
     )
     .bind(code_hash)
     .bind(store.as_str())
     .bind(client_id)
     .bind(now)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *tx)
     .await
     .context("consuming an authorization code")?;
-    let Some((client_id, redirect_uri, customer, basket, code_challenge, nonce, scope, auth_time)) =
-        row
+    let Some((
+        client_id,
+        redirect_uri,
+        customer,
+        basket,
+        code_challenge,
+        nonce,
+        scope,
+        auth_time,
+        sid,
+    )) = row
     else {
-        return Ok(None);
+        return Ok(Redemption::NoSuchCode);
     };
-    Ok(Some(CodeGrant {
+    let grant = CodeGrant {
         client_id,
         redirect_uri,
         customer_id: CustomerId::parse(&customer)?,
@@ -125,7 +158,33 @@ pub async fn consume(
         nonce,
         scope,
         auth_time,
-    }))
+        sid,
+    };
+    if let Err(e) = checks(&grant) {
+        tx.commit().await.context("using up a refused code")?;
+        return Ok(Redemption::Refused(e));
+    }
+    if let Some(basket) = grant.basket_id {
+        let claimed = sqlx::query(
+            "UPDATE baskets SET customer_id = $3, updated_at = $4
+             WHERE store_id = $1 AND id = $2 AND status = 'open'
+               AND (customer_id IS NULL OR customer_id = $3)",
+        )
+        .bind(store.as_str())
+        .bind(basket.to_string())
+        .bind(grant.customer_id.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("claiming the code's basket")?
+        .rows_affected();
+        if claimed != 1 {
+            tx.commit().await.context("using up a code")?;
+            return Ok(Redemption::BasketUnavailable);
+        }
+    }
+    tx.commit().await.context("committing a code redemption")?;
+    Ok(Redemption::Redeemed(grant))
 }
 
 /// Revokes a code this client already consumed: every access token issued from it stops

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod codes;
 pub mod customers;
 pub mod login_transactions;
+pub mod logout_tokens;
 pub mod orders;
 pub mod payments;
 pub mod placeorder;

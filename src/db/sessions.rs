@@ -11,6 +11,16 @@ pub struct StoreSession {
     pub customer_id: CustomerId,
     /// When the customer last typed their password (OIDC `auth_time`).
     pub auth_time: i64,
+    /// The session id relying parties see (`sid`, Back-Channel Logout §2.1): random and
+    /// unrelated to the cookie's token, which must never leave the store.
+    pub sid: String,
+}
+
+/// A new session: the token for the cookie, and its `sid`.
+pub struct NewSession {
+    pub token: OpaqueSecret,
+    pub sid: String,
+    pub auth_time: i64,
 }
 
 pub async fn create(
@@ -18,8 +28,9 @@ pub async fn create(
     store: &StoreId,
     customer: CustomerId,
     lifetime_secs: i64,
-) -> anyhow::Result<OpaqueSecret> {
+) -> anyhow::Result<NewSession> {
     let token = OpaqueSecret::generate();
+    let sid = uuid::Uuid::new_v4().to_string();
     let now = now();
     // Each login sweeps the expired sessions, so the table needs no separate job.
     sqlx::query("DELETE FROM store_sessions WHERE expires_at < $1")
@@ -28,23 +39,28 @@ pub async fn create(
         .await
         .context("sweeping expired store sessions")?;
     sqlx::query(
-        "INSERT INTO store_sessions (token_hash, store_id, customer_id, auth_time, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO store_sessions (token_hash, store_id, customer_id, auth_time, expires_at, sid)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token.hash())
     .bind(store.as_str())
     .bind(customer.to_string())
     .bind(now)
     .bind(now + lifetime_secs)
+    .bind(&sid)
     .execute(&db.pool)
     .await
     .context("creating a store session")?;
-    Ok(token)
+    Ok(NewSession {
+        token,
+        sid,
+        auth_time: now,
+    })
 }
 
 pub async fn find(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Option<StoreSession>> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT customer_id, auth_time FROM store_sessions
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT customer_id, auth_time, sid FROM store_sessions
          WHERE store_id = $1 AND token_hash = $2 AND expires_at > $3",
     )
     .bind(store.as_str())
@@ -53,21 +69,33 @@ pub async fn find(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Optio
     .fetch_optional(&db.pool)
     .await
     .context("finding a store session")?;
-    row.map(|(customer, auth_time)| {
+    row.map(|(customer, auth_time, sid)| {
         Ok(StoreSession {
             customer_id: CustomerId::parse(&customer)?,
             auth_time,
+            sid,
         })
     })
     .transpose()
 }
 
-pub async fn delete(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM store_sessions WHERE store_id = $1 AND token_hash = $2")
-        .bind(store.as_str())
-        .bind(hash_secret(token))
-        .execute(&db.pool)
-        .await
-        .context("deleting a store session")?;
-    Ok(())
+/// Deletes the session and returns what it was, so its end can be announced to clients.
+pub async fn delete(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Option<StoreSession>> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "DELETE FROM store_sessions WHERE store_id = $1 AND token_hash = $2
+         RETURNING customer_id, auth_time, sid",
+    )
+    .bind(store.as_str())
+    .bind(hash_secret(token))
+    .fetch_optional(&db.pool)
+    .await
+    .context("deleting a store session")?;
+    row.map(|(customer, auth_time, sid)| {
+        Ok(StoreSession {
+            customer_id: CustomerId::parse(&customer)?,
+            auth_time,
+            sid,
+        })
+    })
+    .transpose()
 }

@@ -48,6 +48,10 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     pub auth: ClientAuth,
     pub id_token_alg: SigningAlg,
+    /// Where logout tokens are POSTed (Back-Channel Logout §2.2).
+    pub backchannel_logout_uri: Option<String>,
+    /// Where the client may have the shopper sent after logging out (RP-Initiated Logout §3.1).
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A registered client, as the provider's checks see it.
@@ -60,6 +64,9 @@ pub struct Client {
     pub secret_hash: Option<String>,
     pub jwks_uri: Option<String>,
     pub id_token_alg: SigningAlg,
+    pub backchannel_logout_uri: Option<String>,
+    /// Kept exactly as registered; matched byte for byte (RP-Initiated Logout §3).
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// Shortest shared secret we accept: 32 characters of a random string is ≥128 bits.
@@ -71,8 +78,16 @@ pub async fn register(db: &Db, store: &StoreId, client: &NewClient) -> anyhow::R
         !client.redirect_uris.is_empty(),
         "a client needs a redirect URI"
     );
-    for uri in &client.redirect_uris {
+    for uri in client
+        .redirect_uris
+        .iter()
+        .chain(&client.post_logout_redirect_uris)
+    {
         validate_redirect_uri(uri)?;
+    }
+    if let Some(uri) = &client.backchannel_logout_uri {
+        // Back-Channel Logout §2.2: absolute, no fragment.
+        validate_redirect_uri(uri).context("backchannel_logout_uri")?;
     }
     let (method, secret_hash, jwks_uri) = match &client.auth {
         ClientAuth::SecretBasic(secret) | ClientAuth::SecretPost(secret) => {
@@ -98,6 +113,8 @@ pub async fn register(db: &Db, store: &StoreId, client: &NewClient) -> anyhow::R
         secret_hash,
         jwks_uri,
         id_token_alg: client.id_token_alg.as_str().to_owned(),
+        backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+        post_logout_redirect_uris: Some(serde_json::to_string(&client.post_logout_redirect_uris)?),
     };
     db::clients::upsert(db, store, &row).await
 }
@@ -106,14 +123,32 @@ pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<O
     let Some(row) = db::clients::find(db, store, client_id).await? else {
         return Ok(None);
     };
-    Ok(Some(Client {
+    from_row(row).map(Some)
+}
+
+/// The store's clients that take logout tokens.
+pub async fn with_backchannel_logout(db: &Db, store: &StoreId) -> anyhow::Result<Vec<Client>> {
+    db::clients::with_backchannel_logout(db, store)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+fn from_row(row: ClientRow) -> anyhow::Result<Client> {
+    Ok(Client {
         redirect_uris: serde_json::from_str(&row.redirect_uris).context("redirect_uris column")?,
+        post_logout_redirect_uris: match row.post_logout_redirect_uris.as_deref() {
+            Some(json) => serde_json::from_str(json).context("post_logout_redirect_uris column")?,
+            None => Vec::new(),
+        },
+        backchannel_logout_uri: row.backchannel_logout_uri,
         auth_method: AuthMethod::parse(&row.auth_method).context("auth_method column")?,
         id_token_alg: SigningAlg::parse(&row.id_token_alg).context("id_token_alg column")?,
         client_id: row.client_id,
         secret_hash: row.secret_hash,
         jwks_uri: row.jwks_uri,
-    }))
+    })
 }
 
 fn validate_client_id(id: &str) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use super::authorize::checks::{self, VerifiedRedirect};
 use super::error::{AuthorizeError, OAuthError};
 use crate::app::AppState;
 use crate::config::StoreConfig;
-use crate::db::{self, codes::CodeGrant};
+use crate::db::{self, codes::CodeGrant, sessions::StoreSession};
 use crate::domain::CustomerId;
 use crate::secrets::OpaqueSecret;
 
@@ -20,14 +20,14 @@ pub async fn authorization_granted(
     back: &VerifiedRedirect,
     request: &AuthorizationRequest,
     customer: CustomerId,
-    auth_time: i64,
+    session: &StoreSession,
 ) -> Result<Response, AuthorizeError> {
     let to_client =
         |e: OAuthError| AuthorizeError::Redirect(back.clone(), e, request.state.clone());
     checks::basket_belongs_to_customer(&state.db, &store.id, request.basket_id, customer)
         .await
         .map_err(to_client)?;
-    let code = issue(state, store, request, customer, auth_time)
+    let code = issue(state, store, request, customer, session)
         .await
         .map_err(|e| to_client(OAuthError::Internal(e)))?;
     tracing::info!(client = %request.client_id, "authorization code issued");
@@ -39,7 +39,7 @@ async fn issue(
     store: &StoreConfig,
     request: &AuthorizationRequest,
     customer: CustomerId,
-    auth_time: i64,
+    session: &StoreSession,
 ) -> anyhow::Result<OpaqueSecret> {
     let code = OpaqueSecret::generate();
     let grant = CodeGrant {
@@ -50,7 +50,8 @@ async fn issue(
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
         scope: request.scope.clone(),
-        auth_time,
+        auth_time: session.auth_time,
+        sid: Some(session.sid.clone()),
     };
     let expires_at = db::now() + state.config.code_ttl_secs;
     db::codes::insert(&state.db, &store.id, &code.hash(), &grant, expires_at).await?;

@@ -32,6 +32,11 @@ pub struct ExtraMetadata {
     /// Our extension: the authorization endpoint accepts `basket_id` and the ID token
     /// carries it back as a claim.
     pub basket_binding_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens are sent, and carry `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
+    /// RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -52,7 +57,7 @@ pub type StoreProviderMetadata = ProviderMetadata<
 >;
 
 /// Claims this provider can return, in the ID token or from userinfo.
-pub const CLAIMS_SUPPORTED: [&str; 15] = [
+pub const CLAIMS_SUPPORTED: [&str; 16] = [
     "sub",
     "iss",
     "aud",
@@ -63,6 +68,7 @@ pub const CLAIMS_SUPPORTED: [&str; 15] = [
     "azp",
     "at_hash",
     "basket_id",
+    "sid",
     "email",
     "email_verified",
     "name",
@@ -80,6 +86,9 @@ pub fn metadata(store: &StoreConfig) -> anyhow::Result<StoreProviderMetadata> {
         code_challenge_methods_supported: vec!["S256".to_owned()],
         authorization_response_iss_parameter_supported: true,
         basket_binding_supported: true,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
+        end_session_endpoint: url("/end-session"),
     };
     Ok(StoreProviderMetadata::new(
         IssuerUrl::new(store.issuer()).context("issuer URL")?,
@@ -176,6 +185,12 @@ mod tests {
         );
         assert_eq!(json["authorization_response_iss_parameter_supported"], true);
         assert_eq!(json["basket_binding_supported"], true);
+        assert_eq!(json["backchannel_logout_supported"], true);
+        assert_eq!(json["backchannel_logout_session_supported"], true);
+        assert_eq!(
+            json["end_session_endpoint"],
+            "http://site1.localhost:8080/end-session"
+        );
         assert_eq!(json["request_uri_parameter_supported"], false);
         assert_eq!(
             json["id_token_signing_alg_values_supported"],

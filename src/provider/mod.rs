@@ -10,7 +10,8 @@
 //!   never redirect) → `parameters_are_single` → `response_type_is_code` →
 //!   `no_request_objects` → `openid_scope_present` → `pkce_s256_present` →
 //!   `prompt_and_max_age` → `basket_open_in_store`; then a fresh store session gets a code at once
-//!   (`basket_belongs_to_customer`, then 303 to `redirect_uri?code&state&iss`),
+//!   (`basket_belongs_to_customer`, which only checks: the basket changes owner at `/token`;
+//!   then 303 to `redirect_uri?code&state&iss`),
 //!   `prompt=none` without one gets `login_required`, anyone else 303 `/login?request={id}`.
 //!   Every authorization response, errors included, carries `iss` (RFC 9207).
 //! - `GET /login?request={id}`, `POST /login` (`request`, `email`, `password`,
@@ -18,9 +19,17 @@
 //!   taken (single use) → store session → `basket_belongs_to_customer` → code → 303.
 //! - `POST /token` (`token/checks/`): `form_is_well_formed` → `client_authenticated`
 //!   (basic, post or private_key_jwt, as registered) → `grant_type_is_authorization_code`
-//!   → `code_consumed_once` (a replay revokes the code's tokens) → `redirect_uri_identical`
-//!   → `pkce_verifier_matches` → access token + ID token.
+//!   → `code_consumed_once` (a replay revokes the code's tokens; inside the same transaction
+//!   `redirect_uri_identical` → `pkce_verifier_matches` → a basket-bound code's guest basket
+//!   becomes the customer's) → access token + ID token (with the store session's `sid`).
 //! - `GET|POST /userinfo`: bearer token (unexpired, its code not revoked) → claims by scope.
+//! - `GET|POST /end-session` (RP-Initiated Logout 1.0): `id_token_hint` (our signature, this
+//!   issuer, expiry ignored) → `client_id` an audience of it → `post_logout_redirect_uri`
+//!   registered exactly (else a page, no redirect) → the hinted customer's session ends at
+//!   once, anyone else confirms on a CSRF-protected page (`POST /end-session/confirm`) →
+//!   303 to the URI with `state`.
+//! - Every ended store session (store logout, end-session) sends a logout token to each
+//!   client with a `backchannel_logout_uri` (Back-Channel Logout 1.0, `logout/`).
 //!
 //! Built on `openidconnect` types and `jsonwebtoken`, not oxide-auth (no OpenID Connect,
 //! no revocation on code replay; see docs/architecture.md).
@@ -33,6 +42,7 @@ pub mod discovery;
 pub mod error;
 pub mod keys;
 pub mod login;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod token;
@@ -58,6 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::show).post(login::submit))
         .route("/token", post(token::token))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
+        .route("/end-session", get(logout::get).post(logout::post))
+        .route("/end-session/confirm", post(logout::confirm))
         // One cache per application instance (not per process), so tests stay isolated.
         .layer(Extension(Arc::new(client_jwks::ClientJwksCache::default())))
 }

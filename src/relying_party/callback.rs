@@ -18,15 +18,16 @@ use openidconnect::{
 };
 use serde::Deserialize;
 
+use super::VerifiedIdentity;
 use super::client::{BasketClaim, Registration, RpClient, TokenResponse};
 use super::login::browser_cookie;
 use super::pages::Refusal;
 use super::registry::Discovered;
-use super::{VerifiedIdentity, session};
+use super::session::{self, ProviderSession};
 use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::{self, login_transactions::LoginTransaction};
-use crate::domain::{Address, AddressInput, BasketStatus, CustomerId, Email};
+use crate::domain::{Address, AddressInput, CustomerId, Email};
 use crate::secrets::{constant_time_eq, hash_secret};
 use crate::web::WebError;
 
@@ -182,8 +183,8 @@ async fn complete(
         .into());
     };
 
-    let identity = match verify(state, &store, &tx, code).await {
-        Ok(identity) => identity,
+    let (identity, provider_session) = match verify(state, &store, &tx, code).await {
+        Ok(verified) => verified,
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "login answer failed verification");
             return Err(refuse(
@@ -200,38 +201,14 @@ async fn complete(
         }
     };
 
-    // A guest basket becomes the customer's at our own provider (DESIGN.md: the basket the
-    // shopper is checking out is the one that becomes theirs).
-    if let Some(customer) = identity.customer_id
-        && !db::baskets::claim(&state.db, &store.id, tx.basket_id, customer).await?
-    {
-        let basket = db::baskets::find(&state.db, &store.id, tx.basket_id).await?;
-        let (reason, title, message) = match basket {
-            Some(b) if b.status == BasketStatus::Open => (
-                "basket_of_another_customer",
-                "This basket belongs to another account",
-                "You logged in, but this basket was started by another account at the store.",
-            ),
-            _ => (
-                "basket_closed",
-                "This basket can no longer be changed",
-                "This basket is already being ordered, so logging in cannot change it.",
-            ),
-        };
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            reason,
-            title.to_owned(),
-            message.to_owned(),
-        )
-        .into());
-    }
-
+    // The basket is not claimed here: our provider hands a guest basket to the customer
+    // when it redeems the basket-bound code at /token, before this point.
     let cookie = session::start_verified(
         state,
         &store.id,
         tx.basket_id,
         &identity,
+        &provider_session,
         tx.previous_session_hash.as_deref(),
     )
     .await?;
@@ -256,7 +233,7 @@ async fn verify(
     store: &StoreConfig,
     tx: &LoginTransaction,
     code: String,
-) -> anyhow::Result<VerifiedIdentity> {
+) -> anyhow::Result<(VerifiedIdentity, ProviderSession)> {
     let registration = Registration::for_store(state, store);
     let mut provider = state.relying_party.discover(state, store).await?;
     // The transaction's issuer is the one the shopper was sent to; the provider we talk
@@ -299,13 +276,21 @@ async fn verify(
     } else {
         None
     };
-    Ok(identity_from(
+    let provider_session = ProviderSession {
+        sid: claims.additional_claims().sid.clone(),
+        id_token: tokens
+            .id_token()
+            .context("the token response has no ID token")?
+            .to_string(),
+    };
+    let identity = identity_from(
         provider.issuer().to_owned(),
         subject,
         customer_id,
         &claims,
         &userinfo,
-    ))
+    );
+    Ok((identity, provider_session))
 }
 
 /// The back-channel token request (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5) and client

@@ -18,11 +18,14 @@ use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::provider::keys::SigningAlg;
 
-/// Our extension claim: the basket the login was for (DESIGN.md step 5).
+/// ID token claims beyond `openidconnect`'s: our extension (the basket the login was for,
+/// DESIGN.md step 5) and the provider's session id (Back-Channel Logout §2.1).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct BasketClaim {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basket_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl AdditionalClaims for BasketClaim {}

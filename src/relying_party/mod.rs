@@ -8,6 +8,11 @@
 //! - `GET /{store_id}/{basket_id}/login`: a small "Log in with {store}" page holding that
 //!   form (the fallback when the start page's form expired; the start page is the usual way).
 //! - `GET /callback`: the redirect URI registered at every store.
+//! - `POST /{store_id}/{basket_id}/logout` (form field `authenticity_token`): ends the
+//!   checkout session and 303s to the store's `end_session_endpoint` (RP-Initiated Logout
+//!   1.0), which sends the shopper back to `GET /logged-out` (registered at every store).
+//! - `POST /backchannel-logout`: logout tokens from the stores' providers (Back-Channel
+//!   Logout 1.0); ends every checkout session of the provider session they name.
 //! - `GET /.well-known/jwks.json`: the checkout's public keys (`private_key_jwt`).
 //!
 //! # API for the checkout pages
@@ -15,8 +20,8 @@
 //! - [`VerifiedIdentity`] and [`CheckoutSession`]: what a shopper's checkout session holds.
 //!   A session belongs to one store and one basket; its identity is keyed by
 //!   `(issuer, subject)`, never by email. `identity.customer_id` is set only when the
-//!   issuer is this deployment's own provider for the store (then the basket was already
-//!   claimed for that customer).
+//!   issuer is this deployment's own provider for the store (then the basket became that
+//!   customer's when the provider's token endpoint redeemed the basket-bound code).
 //! - [`session::load`]`(state, &jar, &store, basket)`: the browser's session for this basket
 //!   ([`session::load_keyed`] also returns the key of its row).
 //! - [`session::begin`]`(state, jar, &store, basket)`: a guest session after the store's
@@ -51,6 +56,7 @@
 mod callback;
 mod client;
 mod login;
+mod logout;
 mod pages;
 mod registry;
 pub mod session;
@@ -58,7 +64,7 @@ pub mod session;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -101,6 +107,9 @@ pub fn router() -> Router<AppState> {
             get(login::show).post(login::start),
         )
         .route("/callback", get(callback::callback))
+        .route("/{store_id}/{basket_id}/logout", post(logout::start))
+        .route("/backchannel-logout", post(logout::backchannel))
+        .route("/logged-out", get(logout::logged_out))
         .route("/.well-known/jwks.json", get(jwks))
 }
 

@@ -19,11 +19,14 @@ use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::domain::StoreId;
 
-/// Our extension: the provider binds codes and ID tokens to a basket (`basket_id`).
+/// Metadata beyond `openidconnect`'s fields: our extension (the provider binds codes and
+/// ID tokens to a basket, `basket_id`) and RP-Initiated Logout 1.0 §2.1.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct BasketBinding {
     #[serde(default)]
     pub basket_binding_supported: bool,
+    #[serde(default)]
+    pub end_session_endpoint: Option<Url>,
 }
 
 impl AdditionalProviderMetadata for BasketBinding {}
@@ -56,6 +59,13 @@ impl Discovered {
 
     pub fn basket_binding(&self) -> bool {
         self.metadata.additional_metadata().basket_binding_supported
+    }
+
+    pub fn end_session_endpoint(&self) -> Option<&Url> {
+        self.metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_ref()
     }
 }
 
@@ -139,7 +149,7 @@ pub(crate) fn configured_issuer(store: &StoreConfig) -> Url {
 /// The issuer strings the configuration allows. A `Url` always prints a bare origin with a
 /// trailing `/`; issuers usually have none (ours don't), but a few do, so both are accepted
 /// for a bare origin and the discovery document's own spelling is kept from then on.
-fn accepted_issuers(configured: &Url) -> Vec<String> {
+pub(crate) fn accepted_issuers(configured: &Url) -> Vec<String> {
     let full = configured.as_str().to_owned();
     if configured.path() == "/" && configured.query().is_none() {
         vec![full.trim_end_matches('/').to_owned(), full]

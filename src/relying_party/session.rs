@@ -126,6 +126,14 @@ pub async fn log_out(
     Ok(jar)
 }
 
+/// The provider's session a verified login belongs to: what a logout needs.
+pub(crate) struct ProviderSession {
+    /// `sid` from the ID token, when the provider sends one (Back-Channel Logout §2.1).
+    pub sid: Option<String>,
+    /// The raw ID token, sent back as `id_token_hint` (RP-Initiated Logout §2).
+    pub id_token: String,
+}
+
 /// Starts the logged-in session after a verified login: a new token (never the guest's,
 /// so a planted cookie cannot become a logged-in session), inheriting the guest's draft.
 /// The browser's sessions for other baskets stay with the old token and so end here; the
@@ -135,6 +143,7 @@ pub(crate) async fn start_verified(
     store: &StoreId,
     basket: BasketId,
     identity: &VerifiedIdentity,
+    provider_session: &ProviderSession,
     previous_session_hash: Option<&str>,
 ) -> anyhow::Result<Cookie<'static>> {
     let mut draft = None;
@@ -147,14 +156,24 @@ pub(crate) async fn start_verified(
         db::checkout_sessions::delete_by_hash(&state.db, store, basket, hash).await?;
     }
     let token = OpaqueSecret::generate();
+    let key = row_key(token.secret(), store, basket);
     db::checkout_sessions::create(
         &state.db,
         store,
         basket,
-        &row_key(token.secret(), store, basket),
+        &key,
         Some(identity),
         draft.as_ref(),
         LIFETIME_SECS,
+    )
+    .await?;
+    db::checkout_sessions::attach_provider_session(
+        &state.db,
+        store,
+        basket,
+        &key,
+        provider_session.sid.as_deref(),
+        &provider_session.id_token,
     )
     .await?;
     Ok(cookie(state).with_value(token.secret().to_owned()))

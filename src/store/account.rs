@@ -327,7 +327,7 @@ async fn log_in(
     guest_basket: Option<&Basket>,
     jar: CookieJar,
 ) -> Result<CookieJar, WebError> {
-    let jar = accounts::start_session(state, store, customer, jar).await?;
+    let (jar, _) = accounts::start_session(state, store, customer, jar).await?;
     let guest = guest_basket.filter(|b| b.status == BasketStatus::Open && b.customer_id.is_none());
     let own = db::baskets::find_open_for_customer(&state.db, store, customer.id).await?;
     match (own, guest) {

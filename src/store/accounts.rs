@@ -105,16 +105,22 @@ pub async fn authenticate(
     }
 }
 
-/// Starts a session for the customer and returns the jar with its cookie set.
+/// Starts a session for the customer and returns the jar with its cookie set, and the
+/// session as codes issued in it will name it.
 pub async fn start_session(
     state: &AppState,
     store: &StoreId,
     customer: &Customer,
     jar: CookieJar,
-) -> anyhow::Result<CookieJar> {
-    let token = db::sessions::create(&state.db, store, customer.id, SESSION_LIFETIME_SECS).await?;
-    let cookie = session_cookie(state, store).with_value(token.secret().to_owned());
-    Ok(jar.add(cookie))
+) -> anyhow::Result<(CookieJar, StoreSession)> {
+    let new = db::sessions::create(&state.db, store, customer.id, SESSION_LIFETIME_SECS).await?;
+    let cookie = session_cookie(state, store).with_value(new.token.secret().to_owned());
+    let session = StoreSession {
+        customer_id: customer.id,
+        auth_time: new.auth_time,
+        sid: new.sid,
+    };
+    Ok((jar.add(cookie), session))
 }
 
 /// The logged-in customer at this store, if the session cookie is valid here.
@@ -133,15 +139,18 @@ pub async fn current_customer(
     Ok(customer.map(|c| (c, session)))
 }
 
-/// Ends the session server-side and clears the cookie.
+/// Ends the session server-side, tells the store's clients (OpenID Connect Back-Channel
+/// Logout) and clears the cookie.
 pub async fn end_session(
     state: &AppState,
     store: &StoreId,
     jar: CookieJar,
 ) -> anyhow::Result<CookieJar> {
     let cookie = session_cookie(state, store);
-    if let Some(token) = cookie.value(&jar) {
-        db::sessions::delete(&state.db, store, token).await?;
+    if let Some(token) = cookie.value(&jar)
+        && let Some(ended) = db::sessions::delete(&state.db, store, token).await?
+    {
+        crate::provider::logout::announce(state, store, &ended).await;
     }
     Ok(jar.remove(cookie.removal()))
 }

@@ -631,6 +631,8 @@ impl TestClient {
             redirect_uris: self.redirect_uris.clone(),
             auth,
             id_token_alg,
+            backchannel_logout_uri: None,
+            post_logout_redirect_uris: Vec::new(),
         };
         let store_id = StoreId::parse(store).expect("store id");
         shared_checkout::provider::clients::register(&app.state.db, &store_id, &new)

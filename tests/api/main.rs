@@ -1,5 +1,6 @@
 //! HTTP tests against the real application: real router, real port, real databases.
 
+mod basket_ownership;
 mod checkout_api;
 mod checkout_flags;
 mod checkout_handoff;
@@ -8,6 +9,7 @@ mod checkout_journey;
 mod checkout_pages;
 mod checkout_trust;
 mod helpers;
+mod logout;
 mod operations;
 mod provider_concurrency;
 mod provider_discovery;

@@ -1,6 +1,7 @@
 //! The checkout logs shoppers in through a standard OpenID provider it did not write:
 //! panva/oidc-provider (certified), run by `tests/oidc-provider/server.js`, as the provider
-//! of a fourth store (site4), with `client_secret_basic`.
+//! of a fourth store (site4), with `client_secret_basic`; and logging out there ends the
+//! checkout session over the back channel.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -30,7 +31,10 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-async fn start_oidc_provider(port: u16, redirect_uri: &str) -> OidcProvider {
+async fn start_oidc_provider(app: &TestApp, port: u16) -> OidcProvider {
+    let redirect_uri = app.checkout_url("/callback");
+    let backchannel_logout_uri = app.checkout_url("/backchannel-logout");
+    let post_logout_redirect_uri = app.checkout_url("/logged-out");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider");
     assert!(
         dir.join("node_modules/oidc-provider").exists(),
@@ -40,9 +44,11 @@ async fn start_oidc_provider(port: u16, redirect_uri: &str) -> OidcProvider {
         .arg("server.js")
         .current_dir(&dir)
         .env("PORT", port.to_string())
-        .env("REDIRECT_URI", redirect_uri)
+        .env("REDIRECT_URI", &redirect_uri)
         .env("CLIENT_ID", CLIENT_ID)
         .env("CLIENT_SECRET", TEST_CLIENT_SECRET)
+        .env("BACKCHANNEL_LOGOUT_URI", backchannel_logout_uri)
+        .env("POST_LOGOUT_REDIRECT_URI", post_logout_redirect_uri)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -80,11 +86,50 @@ async fn a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached(ba
         add_store(settings, "site4", &issuer, Some(CLIENT_ID))
     })
     .await;
-    let provider = start_oidc_provider(port, &app.checkout_url("/callback")).await;
+    let provider = start_oidc_provider(&app, port).await;
 
     let browser = app.browser();
     let basket = guest_basket(&app, "site4").await;
-    let started = press_login(&app, &browser, "site4", basket).await;
+    let callback = log_in_at_oidc_provider(&app, &provider, &browser, basket).await;
+
+    let finished = browser.get(&callback).await;
+    assert_redirect(&finished);
+    assert_eq!(
+        location(&finished),
+        app.checkout_url(&format!("/site4/{basket}"))
+    );
+    let jar = session_jar(&finished).expect("a checkout session cookie");
+    let session = session::load(&app.state, &jar, &StoreId::parse("site4").unwrap(), basket)
+        .await
+        .unwrap()
+        .expect("a session");
+    let identity = session.identity.expect("an identity is attached");
+    assert_eq!(identity.issuer, provider.issuer);
+    assert_eq!(identity.subject, "ada-0001");
+    assert_eq!(identity.customer_id, None);
+    assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(identity.name.as_deref(), Some("Ada Lovelace"));
+    let address = identity.address.expect("the address claim is kept");
+    assert_eq!(address.name, "Ada Lovelace");
+    assert_eq!(address.street, "12 St James Square");
+    assert_eq!(address.postal_code, "SW1Y 4JH");
+    assert_eq!(address.city, "London");
+    assert_eq!(address.country, "GB");
+
+    // The code was single use at oidc-provider too: replaying the callback is refused here.
+    let replay = browser.get(&callback).await;
+    assert_refused(replay, None, "replayed callback").await;
+}
+
+/// From "Log in with {store}" at the checkout through oidc-provider's login form; returns
+/// the callback URL the provider sends the browser to (not yet visited).
+async fn log_in_at_oidc_provider(
+    app: &TestApp,
+    provider: &OidcProvider,
+    browser: &Browser,
+    basket: shared_checkout::domain::BasketId,
+) -> String {
+    let started = press_login(app, browser, "site4", basket).await;
     assert_redirect(&started);
     let authorize = location(&started);
     assert!(
@@ -142,34 +187,75 @@ async fn a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached(ba
         Some(provider.issuer.as_str()),
         "oidc-provider sends iss (RFC 9207)"
     );
+    callback
+}
 
+async fn a_logout_at_oidc_provider_ends_the_checkout_session(backend: Backend) {
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site4", &issuer, Some(CLIENT_ID))
+    })
+    .await;
+    let provider = start_oidc_provider(&app, port).await;
+    let browser = app.browser();
+    let basket = guest_basket(&app, "site4").await;
+    let callback = log_in_at_oidc_provider(&app, &provider, &browser, basket).await;
     let finished = browser.get(&callback).await;
     assert_redirect(&finished);
-    assert_eq!(
-        location(&finished),
-        app.checkout_url(&format!("/site4/{basket}"))
-    );
     let jar = session_jar(&finished).expect("a checkout session cookie");
-    let session = session::load(&app.state, &jar, &StoreId::parse("site4").unwrap(), basket)
+    let site4 = StoreId::parse("site4").unwrap();
+    let logged_in = session::load(&app.state, &jar, &site4, basket)
         .await
         .unwrap()
         .expect("a session");
-    let identity = session.identity.expect("an identity is attached");
-    assert_eq!(identity.issuer, provider.issuer);
-    assert_eq!(identity.subject, "ada-0001");
-    assert_eq!(identity.customer_id, None);
-    assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
-    assert_eq!(identity.name.as_deref(), Some("Ada Lovelace"));
-    let address = identity.address.expect("the address claim is kept");
-    assert_eq!(address.name, "Ada Lovelace");
-    assert_eq!(address.street, "12 St James Square");
-    assert_eq!(address.postal_code, "SW1Y 4JH");
-    assert_eq!(address.city, "London");
-    assert_eq!(address.country, "GB");
+    assert!(
+        logged_in.identity.is_some(),
+        "logged in through oidc-provider"
+    );
 
-    // The code was single use at oidc-provider too: replaying the callback is refused here.
-    let replay = browser.get(&callback).await;
-    assert_refused(replay, None, "replayed callback").await;
+    // The shopper logs out at oidc-provider itself (its end_session_endpoint, confirmed).
+    let metadata: serde_json::Value = back_channel()
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let end_session = metadata["end_session_endpoint"]
+        .as_str()
+        .expect("oidc-provider advertises end_session_endpoint");
+    let page = browser.get(end_session).await;
+    assert_eq!(page.status(), 200, "oidc-provider's logout page");
+    let html = page.text().await.unwrap();
+    let xsrf = hidden_input(&html, "xsrf").expect("the logout form's xsrf");
+    let action_at = html.find("action=\"").expect("a logout form") + "action=\"".len();
+    let action = &html[action_at..action_at + html[action_at..].find('"').unwrap()];
+    let confirm = url::Url::parse(end_session)
+        .unwrap()
+        .join(action)
+        .unwrap()
+        .to_string();
+    let confirmed = browser
+        .post_form(&confirm, &[("xsrf", xsrf.as_str()), ("logout", "yes")])
+        .await;
+    assert!(
+        confirmed.status().is_redirection(),
+        "logout confirmed: {}",
+        confirmed.status()
+    );
+
+    let after = session::load(&app.state, &jar, &site4, basket)
+        .await
+        .unwrap();
+    assert!(
+        after.is_none_or(|s| s.identity.is_none()),
+        "the checkout session ended over the back channel"
+    );
 }
 
-crate::on_both_backends!(a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached);
+crate::on_both_backends!(
+    a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached,
+    a_logout_at_oidc_provider_ends_the_checkout_session,
+);

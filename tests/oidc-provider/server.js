@@ -6,14 +6,22 @@
 //   REDIRECT_URI   the checkout's redirect URI, registered exactly
 //   CLIENT_ID      the checkout's client id here
 //   CLIENT_SECRET  its secret (client_secret_basic)
+//   BACKCHANNEL_LOGOUT_URI    the checkout's back-channel logout endpoint (optional)
+//   POST_LOGOUT_REDIRECT_URI  where the checkout's logout lands (optional)
 //
 // One account: ada@example.com / correct horse, with email, profile, phone and address
 // claims. The login page is a plain form; consent is given automatically (a store's own
 // provider would not ask its customers to consent to its own checkout).
 //
+// Logout: RP-Initiated Logout at /session/end and Back-Channel Logout to the checkout, with
+// `sid` in ID tokens and logout tokens. Back-channel calls resolve *.localhost to loopback
+// (as browsers and the checkout do) and skip oidc-provider's guard against loopback
+// addresses, which exists for internet deployments; everything here is on 127.0.0.1.
+//
 // Prints {"issuer": "..."} on stdout once it accepts requests.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import dns from 'node:dns';
 import http from 'node:http';
 
 import Provider from 'oidc-provider';
@@ -22,6 +30,8 @@ const port = Number(process.env.PORT);
 const redirectUri = process.env.REDIRECT_URI;
 const clientId = process.env.CLIENT_ID;
 const clientSecret = process.env.CLIENT_SECRET;
+const backchannelLogoutUri = process.env.BACKCHANNEL_LOGOUT_URI;
+const postLogoutRedirectUri = process.env.POST_LOGOUT_REDIRECT_URI;
 if (!port || !redirectUri || !clientId || !clientSecret) {
   console.error('PORT, REDIRECT_URI, CLIENT_ID and CLIENT_SECRET are required');
   process.exit(2);
@@ -58,6 +68,11 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
+    ...(backchannelLogoutUri ? {
+      backchannel_logout_uri: backchannelLogoutUri,
+      backchannel_logout_session_required: true,
+    } : {}),
+    ...(postLogoutRedirectUri ? { post_logout_redirect_uris: [postLogoutRedirectUri] } : {}),
   }],
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
@@ -69,11 +84,43 @@ const provider = new Provider(issuer, {
     address: ['address'],
   },
   pkce: { required: () => true },
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    backchannelLogout: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+  },
+  fetch: loopbackFetch,
   async findAccount(ctx, sub) {
     if (sub !== ACCOUNT.id) return undefined;
     return { accountId: sub, claims: async () => ({ sub, ...ACCOUNT.claims }) };
   },
+});
+
+// A fetch for the back channel on this machine: *.localhost is loopback (RFC 6761).
+function loopbackFetch(url, options) {
+  const lookup = (host, opts, callback) => dns.lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, opts, callback);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: options.method,
+      headers: Object.fromEntries(options.headers),
+      lookup,
+      signal: options.signal,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        const empty = res.statusCode === 204 || res.statusCode === 304;
+        resolve(new Response(empty ? null : Buffer.concat(chunks), { status: res.statusCode }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body === undefined ? undefined : String(options.body));
+  });
+}
+
+provider.on('backchannel.error', (ctx, err, client) => {
+  console.error(`back-channel logout to ${client.clientId} failed: ${err.message}`);
 });
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

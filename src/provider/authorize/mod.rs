@@ -134,15 +134,8 @@ async fn decide(
                 .session_is_fresh_enough(session.auth_time, now)
         });
     if let Some((customer, session)) = session {
-        return codes::authorization_granted(
-            state,
-            store,
-            &back,
-            &request,
-            customer.id,
-            session.auth_time,
-        )
-        .await;
+        return codes::authorization_granted(state, store, &back, &request, customer.id, &session)
+            .await;
     }
     if request.session.prompt == Some(Prompt::None) {
         return Err(AuthorizeError::Redirect(

@@ -149,9 +149,8 @@ pub async fn submit(
             Ok(None) => return expired(),
             Err(e) => return WebError::Internal(e).into_response(),
         };
-    let auth_time = db::now();
-    let jar = match accounts::start_session(&state, &store.id, &customer, jar).await {
-        Ok(jar) => jar,
+    let (jar, session) = match accounts::start_session(&state, &store.id, &customer, jar).await {
+        Ok(started) => started,
         Err(e) => return WebError::Internal(e).into_response(),
     };
     let response = codes::authorization_granted(
@@ -160,7 +159,7 @@ pub async fn submit(
         &pending.back,
         &request,
         customer.id,
-        auth_time,
+        &session,
     )
     .await
     .unwrap_or_else(IntoResponse::into_response);

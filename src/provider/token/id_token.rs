@@ -29,6 +29,10 @@ pub struct IdTokenClaims {
     /// The basket this login was bound to; the checkout checks it is the one it asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     basket_id: Option<String>,
+    /// The store session this login happened in (Back-Channel Logout §2.1), so a logout
+    /// token naming it reaches the right client sessions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
 }
 
 impl IdTokenClaims {
@@ -50,6 +54,7 @@ impl IdTokenClaims {
             azp: client.client_id.clone(),
             at_hash: at_hash(access_token.secret()),
             basket_id: grant.basket_id.map(|b| b.to_string()),
+            sid: grant.sid.clone(),
         }
     }
 }

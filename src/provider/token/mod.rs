@@ -51,9 +51,12 @@ pub async fn token(
     let params = checks::form_is_well_formed(&headers, &body)?; // RFC 6749 §3.2, §4.1.3
     let client = checks::client_authenticated(&cx, &headers, &params).await?; // §2.3, RFC 7523
     checks::grant_type_is_authorization_code(&params)?; // §4.1.3
-    let code = checks::code_consumed_once(&cx, &client, &params).await?; // §4.1.2, §10.5
-    checks::redirect_uri_identical(&code.grant, &params)?; // §4.1.3
-    checks::pkce_verifier_matches(&code.grant, &params)?; // RFC 7636 §4.6
+    // §4.1.2, §10.5; the grant's checks run while the code is being consumed.
+    let code = checks::code_consumed_once(&cx, &client, &params, |grant| {
+        checks::redirect_uri_identical(grant, &params)?; // §4.1.3
+        checks::pkce_verifier_matches(grant, &params) // RFC 7636 §4.6
+    })
+    .await?;
     issue_tokens(&cx, &client, &code).await
 }
 

@@ -1,9 +1,10 @@
 // After login the bound basket must be a guest basket or this customer's own (DESIGN.md
-// step 4). Claiming it in one conditional UPDATE makes the check and the hand-over atomic:
-// two customers racing for one guest basket cannot both pass.
+// step 4). Only checked here: a link to /authorize must not hand a basket to whoever is
+// logged in. The basket changes owner when the client redeems the code at /token, in the
+// same transaction that consumes the code (`db::codes::redeem`).
 
 use crate::db::{self, Db};
-use crate::domain::{BasketId, CustomerId, StoreId};
+use crate::domain::{BasketId, BasketStatus, CustomerId, StoreId};
 use crate::provider::error::OAuthError;
 
 pub async fn basket_belongs_to_customer(
@@ -13,11 +14,15 @@ pub async fn basket_belongs_to_customer(
     customer: CustomerId,
 ) -> Result<(), OAuthError> {
     let Some(basket) = basket else { return Ok(()) };
-    if db::baskets::claim(db, store, basket, customer).await? {
-        Ok(())
-    } else {
-        Err(OAuthError::AccessDenied(
+    match db::baskets::find(db, store, basket).await? {
+        Some(b)
+            if b.status == BasketStatus::Open
+                && b.customer_id.is_none_or(|owner| owner == customer) =>
+        {
+            Ok(())
+        }
+        _ => Err(OAuthError::AccessDenied(
             "the basket belongs to another customer or is no longer open",
-        ))
+        )),
     }
 }

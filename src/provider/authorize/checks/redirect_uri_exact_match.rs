@@ -114,6 +114,8 @@ mod tests {
             secret_hash: None,
             jwks_uri: None,
             id_token_alg: SigningAlg::Es256,
+            backchannel_logout_uri: None,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 

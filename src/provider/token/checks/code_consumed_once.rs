@@ -1,8 +1,13 @@
 // The code is consumed exactly once, by the client it was issued to, before it expires
 // (RFC 6749 §4.1.2, §10.5). One conditional UPDATE decides, so one of any number of
 // concurrent redemptions wins, on any node. A second use revokes what the first produced.
+// The checks against the grant run inside that step, and a basket-bound code hands its guest
+// basket to the customer in the same transaction: ownership changes here and nowhere else.
 
-use crate::db::{self, codes::CodeGrant};
+use crate::db::{
+    self,
+    codes::{CodeGrant, Redemption},
+};
 use crate::provider::clients::Client;
 use crate::provider::error::OAuthError;
 use crate::provider::params::Params;
@@ -19,6 +24,7 @@ pub async fn code_consumed_once(
     cx: &TokenContext<'_>,
     client: &Client,
     params: &Params,
+    checks: impl FnOnce(&CodeGrant) -> Result<(), OAuthError>,
 ) -> Result<ConsumedCode, OAuthError> {
     let code = params
         .get("code")?
@@ -26,13 +32,19 @@ pub async fn code_consumed_once(
     let code_hash = hash_secret(code);
     let now = db::now();
     let (db, store) = (&cx.state.db, &cx.store.id);
-    if let Some(grant) = db::codes::consume(db, store, &client.client_id, &code_hash, now).await? {
-        return Ok(ConsumedCode { code_hash, grant });
+    match db::codes::redeem(db, store, &client.client_id, &code_hash, now, checks).await? {
+        Redemption::Redeemed(grant) => Ok(ConsumedCode { code_hash, grant }),
+        Redemption::Refused(e) => Err(e),
+        Redemption::BasketUnavailable => Err(OAuthError::InvalidGrant(
+            "the basket bound to the code belongs to another customer or is no longer open",
+        )),
+        Redemption::NoSuchCode => {
+            if db::codes::revoke_if_consumed(db, store, &client.client_id, &code_hash, now).await? {
+                tracing::warn!(client = %client.client_id, "authorization code replayed; its tokens are revoked");
+            }
+            Err(OAuthError::InvalidGrant(
+                "the code is invalid, expired, already used or issued to another client",
+            ))
+        }
     }
-    if db::codes::revoke_if_consumed(db, store, &client.client_id, &code_hash, now).await? {
-        tracing::warn!(client = %client.client_id, "authorization code replayed; its tokens are revoked");
-    }
-    Err(OAuthError::InvalidGrant(
-        "the code is invalid, expired, already used or issued to another client",
-    ))
 }
