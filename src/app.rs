@@ -72,6 +72,12 @@ impl Application {
             &settings.key_dir.join("checkout"),
         )?);
         let cookie_secret = web::load_or_create_cookie_secret(&settings.cookie_secret_file)?;
+        if config.payments.test_gateway && config.role.serves_checkout() {
+            tracing::warn!(
+                "test payment gateway enabled: shoppers can approve their own payments; \
+                 never take real orders with payments.test_gateway"
+            );
+        }
         let state = AppState {
             http: back_channel_client()?,
             csrf: web::csrf_config(
@@ -83,7 +89,7 @@ impl Application {
             signed: Arc::new(web::SignedValues::new(&cookie_secret)),
             hashing: Arc::new(crate::store::hashing::HashingQueue::sized_to_the_machine()),
             relying_party: Arc::default(),
-            payments: Arc::default(),
+            payments: Arc::new(crate::payment::Gateways::configured(&config.payments)),
             db,
             config,
             keys,
@@ -176,7 +182,7 @@ fn router(state: AppState, cookie_secret: &[u8]) -> Router {
     }
     if state.config.role.serves_checkout() {
         let checkout = &state.config.checkout.host;
-        let router = crate::checkout::router()
+        let router = crate::checkout::router(&state.config.payments)
             .merge(crate::relying_party::router())
             .with_state(with_csrf(checkout, state.config.secure_cookies()));
         routes.insert(checkout.clone(), router);

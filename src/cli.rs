@@ -72,6 +72,36 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Manage the API keys a store's headless storefront calls the checkout API with.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key for one store and print it, once: only its hash is kept.
+    Create {
+        /// Store id, e.g. site1.
+        #[arg(long)]
+        store: StoreId,
+        /// A name to tell keys apart, e.g. the storefront's host.
+        #[arg(long, default_value = "storefront")]
+        name: String,
+    },
+    /// Show a store's keys (ids and names, never the keys).
+    List {
+        #[arg(long)]
+        store: StoreId,
+    },
+    /// Revoke a key by its id; it authenticates nothing from then on.
+    Revoke {
+        #[arg(long)]
+        store: StoreId,
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,7 +170,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { listen, role } => {
             anyhow::ensure!(global.config.is_some(), "serve needs --config FILE");
-            let mut settings = settings(global, "127.0.0.1:8080".parse()?)?;
+            let mut settings = settings_over(
+                global,
+                Settings::serve_defaults(&global.data_dir, "127.0.0.1:8080".parse()?),
+            )?;
             if let Some(listen) = listen {
                 settings.listen = listen;
             }
@@ -211,15 +244,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::ApiKey { command } => api_key(global, command).await,
     }
+}
+
+async fn api_key(global: &GlobalOptions, command: ApiKeyCommand) -> anyhow::Result<()> {
+    let settings = settings(global, "127.0.0.1:0".parse()?)?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    let config = crate::config::Config::resolve(&settings, settings.listen.port())?;
+    crate::db::stores::sync(&db, &config.stores).await?;
+    let store = match &command {
+        ApiKeyCommand::Create { store, .. }
+        | ApiKeyCommand::List { store }
+        | ApiKeyCommand::Revoke { store, .. } => store,
+    };
+    anyhow::ensure!(
+        config.store(store).is_some(),
+        "store {store} is not configured"
+    );
+    match command {
+        ApiKeyCommand::Create { store, name } => {
+            let created = crate::db::api_keys::create(&db, &store, &name).await?;
+            println!("api key {} created for store {store}", created.id);
+            println!("{}", created.key);
+            eprintln!("The key is shown only now; store it in the storefront's secrets.");
+        }
+        ApiKeyCommand::List { store } => {
+            for key in crate::db::api_keys::list(&db, &store).await? {
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!("{}  {}  {}  {state}", key.id, key.created_at, key.name);
+            }
+        }
+        ApiKeyCommand::Revoke { store, id } => {
+            anyhow::ensure!(
+                crate::db::api_keys::revoke(&db, &store, &id).await?,
+                "store {store} has no active api key {id}"
+            );
+            println!("api key {id} revoked");
+        }
+    }
+    Ok(())
 }
 
 /// Demo defaults under `--data-dir`, then the configuration file, the environment and flags.
 fn settings(global: &GlobalOptions, listen: SocketAddr) -> anyhow::Result<Settings> {
-    let mut settings = Settings::load(
-        Settings::demo(&global.data_dir, listen),
-        global.config.as_deref(),
-    )?;
+    settings_over(global, Settings::demo(&global.data_dir, listen))
+}
+
+/// `base`, then the configuration file, the environment and flags.
+fn settings_over(global: &GlobalOptions, base: Settings) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(base, global.config.as_deref())?;
     if let Some(url) = &global.database_url {
         settings.database_url = url.clone();
     }

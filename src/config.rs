@@ -53,8 +53,20 @@ pub struct Settings {
     /// `RightmostXForwardedFor`.
     #[serde(default = "default_client_ip_source")]
     pub client_ip_source: axum_client_ip::ClientIpSource,
+    /// Which built-in payment gateways this deployment offers.
+    #[serde(default)]
+    pub payments: PaymentSettings,
     pub checkout: CheckoutSettings,
     pub stores: Vec<StoreSettings>,
+}
+
+/// `[payments]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentSettings {
+    /// The hosted test payment page, where shoppers approve their own payments: for the
+    /// demo and tests only, never where real orders are taken. Off unless configured.
+    pub test_gateway: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,7 +160,17 @@ fn default_code_ttl_secs() -> i64 {
 }
 
 impl Settings {
-    /// The demo: two stores and the checkout on `*.localhost`, everything under `data_dir`.
+    /// The base `serve` layers its configuration file over: the demo's layout without its
+    /// test payment page, which a deployment must switch on explicitly.
+    pub fn serve_defaults(data_dir: &Path, listen: SocketAddr) -> Self {
+        Self {
+            payments: PaymentSettings::default(),
+            ..Self::demo(data_dir, listen)
+        }
+    }
+
+    /// The demo: two stores and the checkout on `*.localhost`, everything under `data_dir`,
+    /// with the test payment page.
     pub fn demo(data_dir: &Path, listen: SocketAddr) -> Self {
         let store = |id: &str, name: &str, accent: &str| StoreSettings {
             id: StoreId::parse(id).expect("demo store ids are valid"),
@@ -172,6 +194,7 @@ impl Settings {
             log_format: LogFormat::Pretty,
             code_ttl_secs: default_code_ttl_secs(),
             client_ip_source: default_client_ip_source(),
+            payments: PaymentSettings { test_gateway: true },
             checkout: CheckoutSettings {
                 host: "checkout.localhost".to_owned(),
                 base_url: None,
@@ -253,6 +276,7 @@ pub struct Config {
     pub key_dir: PathBuf,
     /// Authorization code lifetime in seconds (at most 60).
     pub code_ttl_secs: i64,
+    pub payments: PaymentSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +350,7 @@ impl Config {
             stores,
             key_dir: settings.key_dir.clone(),
             code_ttl_secs: settings.code_ttl_secs.clamp(1, 60),
+            payments: settings.payments.clone(),
         })
     }
 

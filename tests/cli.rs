@@ -353,3 +353,134 @@ async fn serve_runs_the_configured_role_with_environment_overrides() {
         .unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
 }
+
+#[tokio::test]
+async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revoked() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut demo, port) = start_demo(data.path()).await;
+    let run = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--data-dir", data.path().to_str().unwrap()])
+            .args(args)
+            .env_remove("DATABASE_URL");
+        command
+    };
+    let created = run(&[
+        "api-key", "create", "--store", "site1", "--name", "shop-web",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let id = stdout
+        .split_whitespace()
+        .nth(2)
+        .expect("api key <id> created")
+        .to_owned();
+    let key = stdout
+        .lines()
+        .nth(1)
+        .expect("the key on its own line")
+        .trim();
+    assert!(key.starts_with("sc_") && key.len() >= 46, "{stdout}");
+    let listed = run(&["api-key", "list", "--store", "site1"])
+        .output()
+        .await
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.contains(&id) && listed.contains("shop-web"),
+        "{listed}"
+    );
+    assert!(!listed.contains(key), "list shows the key: {listed}");
+    // The database file and its write-ahead log, where a fresh write may still be.
+    let mut database = std::fs::read(data.path().join("shared-checkout.db")).unwrap();
+    database.extend(std::fs::read(data.path().join("shared-checkout.db-wal")).unwrap_or_default());
+    let stored = |needle: &str| {
+        database
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    assert!(!stored(key), "the key itself is in the database");
+    assert!(stored(&shared_checkout::secrets::hash_secret(key)));
+
+    let http = http();
+    let status_url = |store: &str| {
+        format!(
+            "http://checkout.localhost:{port}/api/v1/{store}/{}/place-order",
+            uuid::Uuid::new_v4()
+        )
+    };
+    let call = |url: String, key: Option<String>| {
+        let mut request = http.get(url);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Authenticated: the unknown basket is the next thing to be wrong.
+    assert_eq!(call(status_url("site1"), Some(key.to_owned())).await, 404);
+    assert_eq!(call(status_url("site1"), None).await, 401);
+    assert_eq!(call(status_url("site2"), Some(key.to_owned())).await, 401);
+
+    let revoked = run(&["api-key", "revoke", "--store", "site1", "--id", &id])
+        .output()
+        .await
+        .unwrap();
+    assert!(revoked.status.success());
+    assert_eq!(call(status_url("site1"), Some(key.to_owned())).await, 401);
+    demo.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_on() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().display();
+    for test_gateway in [false, true] {
+        let config = data.path().join(format!("payments-{test_gateway}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "role = \"all\"\nlisten = \"127.0.0.1:0\"\n\
+                 database_url = \"sqlite://{dir}/db-{test_gateway}.sqlite?mode=rwc\"\n\
+                 key_dir = \"{dir}/keys\"\ncookie_secret_file = \"{dir}/cookie-secret\"\n\
+                 log_format = \"json\"\n\
+                 [payments]\ntest_gateway = {test_gateway}\n\
+                 [checkout]\nhost = \"checkout.localhost\"\nclient_id = \"shared-checkout\"\n\
+                 [[stores]]\nid = \"shop\"\nname = \"Config Shop\"\nhost = \"shop.localhost\"\n"
+            ),
+        )
+        .unwrap();
+        let mut serve = Command::new(BIN)
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("serve starts");
+        let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+        let warned = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut warned = false;
+            while let Some(line) = lines.next_line().await.expect("serve output") {
+                let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+                let message = json["fields"]["message"].as_str().unwrap_or_default();
+                warned |= json["level"] == "WARN" && message.contains("test payment gateway");
+                if message == "listening" {
+                    return warned;
+                }
+            }
+            panic!("serve ended without listening");
+        })
+        .await
+        .expect("serve listens within a minute");
+        assert_eq!(warned, test_gateway, "test_gateway = {test_gateway}");
+        serve.kill().await.unwrap();
+    }
+}

@@ -16,7 +16,7 @@ use shared_checkout::domain::{
 use shared_checkout::payment::{self, FlowAction, FlowStatus, IdempotencyKey, PaymentId};
 use shared_checkout::placeorder::{
     self, CustomerRef, FailureReason, PaymentSelection, PlaceOrderError, PlaceOrderRequest,
-    ProcessState, ProcessView, WorkerSettings, engine,
+    ProcessState, ProcessView, Starter, WorkerSettings, engine,
 };
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -162,6 +162,11 @@ impl TestApp {
         method: &str,
     ) -> PlaceOrderRequest {
         PlaceOrderRequest {
+            // A storefront's key: its hosted payment page is open to whoever it hands the
+            // page's URL to, like these tests' payment-page browser.
+            starter: Starter::ApiKey {
+                key_id: "storefront".into(),
+            },
             customer: None,
             email: Email::parse("shopper@example.com").unwrap(),
             billing: Address {
@@ -227,6 +232,7 @@ impl TestApp {
             store,
             basket,
             &request,
+            "fingerprint",
             &IdempotencyKey::generate(),
         )
         .await
@@ -651,7 +657,10 @@ async fn testgateway_decline_then_approve_uses_a_new_idempotency_key(backend: Ba
     };
     assert_eq!(
         url,
-        &format!("{}/testgateway/{first_payment}", app.checkout_origin())
+        &format!(
+            "{}/site1/{basket}/testgateway/{first_payment}",
+            app.checkout_origin()
+        )
     );
     assert_eq!(
         app.basket_status(&app.site1, basket).await,
@@ -751,7 +760,10 @@ async fn testgateway_abandon_fails_the_process_and_reopens_the_basket(backend: B
     // An unknown payment is a readable 404, not a 500.
     let unknown = page
         .browser
-        .get(format!("{}/testgateway/not-a-uuid", page.origin))
+        .get(format!(
+            "{}/site1/{basket}/testgateway/not-a-uuid",
+            page.origin
+        ))
         .send()
         .await
         .unwrap();

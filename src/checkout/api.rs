@@ -3,23 +3,29 @@
 //! the same form parse as the HTML checkout. Errors are `{error, message}` with a 4xx;
 //! our own failures are a 500 with no detail.
 //!
+//! Callers are storefront servers, authenticated by a per-store API key
+//! (`Authorization: Bearer …`, RFC 6750 §2.1; `shared-checkout api-key create`), never by
+//! knowing a basket id. A process is shown and run only for the key that started it.
+//!
 //! No CSRF token: a body must be `application/json`, which a cross-site form cannot send
-//! without a CORS preflight, and no CORS is granted.
+//! without a CORS preflight, and no CORS is granted; and a browser holds no API key.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{FromRequestParts, Path, RawPathParams, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::flow;
 use super::form::{self, DetailsInput, FieldErrors, FormRules};
 use super::target::{self, Unresolved};
 use crate::app::AppState;
-use crate::domain::BasketStatus;
-use crate::placeorder::{self, PlaceOrderError};
+use crate::db;
+use crate::domain::{BasketStatus, StoreId};
+use crate::placeorder::{self, PlaceOrderError, ProcessView, Starter};
 
 const OPENAPI: &str = include_str!("../../static/openapi.json");
 
@@ -42,6 +48,8 @@ pub struct ApiError {
     error: &'static str,
     message: String,
     fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3).
+    challenge: Option<&'static str>,
 }
 
 impl ApiError {
@@ -51,6 +59,26 @@ impl ApiError {
             error,
             message: message.into(),
             fields: None,
+            challenge: None,
+        }
+    }
+
+    /// 401 with the Bearer challenge; `invalid_token` when a key was sent (RFC 6750 §3.1).
+    fn unauthorized(key_sent: bool) -> Self {
+        let (challenge, message) = if key_sent {
+            (
+                r#"Bearer realm="shared-checkout", error="invalid_token""#,
+                "The API key is not valid for this store, or was revoked.",
+            )
+        } else {
+            (
+                r#"Bearer realm="shared-checkout""#,
+                "Send this store's API key as `Authorization: Bearer <key>`.",
+            )
+        };
+        Self {
+            challenge: Some(challenge),
+            ..Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
         }
     }
 
@@ -69,7 +97,14 @@ impl IntoResponse for ApiError {
         if let Some(fields) = self.fields {
             body["fields"] = serde_json::Value::Object(fields);
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(challenge) = self.challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
     }
 }
 
@@ -102,6 +137,12 @@ impl From<PlaceOrderError> for ApiError {
             PlaceOrderError::InvalidRequest(message) => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
             }
+            PlaceOrderError::Conflict => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "An order for this basket is already being placed with other details or by \
+                 another caller; this request was not applied.",
+            ),
             PlaceOrderError::Internal(error) => error.into(),
         }
     }
@@ -213,12 +254,63 @@ fn invalid_details(errors: FieldErrors) -> ApiError {
         error: "invalid_details",
         message: "Some details are missing or wrong; `fields` says which.".to_owned(),
         fields: Some(fields),
+        challenge: None,
+    }
+}
+
+/// The storefront server calling, by its API key for the store in the path. The key is
+/// checked against the stored hashes of that store's live keys only, so a key of another
+/// store is as unknown here as a made-up one.
+pub struct ApiCaller {
+    key_id: String,
+}
+
+impl ApiCaller {
+    fn starter(&self) -> Starter {
+        Starter::ApiKey {
+            key_id: self.key_id.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            })
+            .map(|(_, key)| key.trim().to_owned())
+            .filter(|key| !key.is_empty());
+        let Some(presented) = presented else {
+            return Err(ApiError::unauthorized(
+                parts.headers.contains_key(header::AUTHORIZATION),
+            ));
+        };
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::unauthorized(true))?;
+        let store = params
+            .iter()
+            .find(|(name, _)| *name == "store_id")
+            .and_then(|(_, value)| StoreId::parse(value).ok())
+            .ok_or_else(|| ApiError::unauthorized(true))?;
+        match db::api_keys::authenticate(&state.db, &store, &presented).await? {
+            Some(key_id) => Ok(Self { key_id }),
+            None => Err(ApiError::unauthorized(true)),
+        }
     }
 }
 
 /// `POST /api/v1/{store_id}/{basket_id}/place-order`.
 pub async fn start(
     State(state): State<AppState>,
+    caller: ApiCaller,
     Path((store, basket)): Path<(String, String)>,
     body: Result<Json<PlaceOrderBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -235,7 +327,7 @@ pub async fn start(
     let options = flow::payment_options(&state, &target.store);
     let details =
         form::parse(&input, &FormRules::new(target.flags(), &options)).map_err(invalid_details)?;
-    let request = flow::request(&state, &target, None, &details);
+    let request = flow::request(&state, &target, caller.starter(), None, &details);
     let view = placeorder::start(&state, &target.store.id, target.basket.id, request).await?;
     Ok(Json(view).into_response())
 }
@@ -243,34 +335,54 @@ pub async fn start(
 /// `GET /api/v1/{store_id}/{basket_id}/place-order`.
 pub async fn status(
     State(state): State<AppState>,
+    caller: ApiCaller,
     Path((store, basket)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let target = target::resolve(&state, &store, &basket).await?;
-    found(placeorder::status(&state, &target.store.id, target.basket.id).await?)
+    let view = placeorder::status(&state, &target.store.id, target.basket.id).await?;
+    Ok(Json(owned(view, &caller)?).into_response())
 }
 
 /// `POST /api/v1/{store_id}/{basket_id}/place-order/refresh`.
 pub async fn refresh(
     State(state): State<AppState>,
+    caller: ApiCaller,
     Path((store, basket)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let target = target::resolve(&state, &store, &basket).await?;
-    found(placeorder::refresh(&state, &target.store.id, target.basket.id).await?)
+    owned(
+        placeorder::status(&state, &target.store.id, target.basket.id).await?,
+        &caller,
+    )?;
+    let view = placeorder::refresh(&state, &target.store.id, target.basket.id).await?;
+    Ok(Json(owned(view, &caller)?).into_response())
 }
 
 /// `POST /api/v1/{store_id}/{basket_id}/place-order/cancel`.
 pub async fn cancel(
     State(state): State<AppState>,
+    caller: ApiCaller,
     Path((store, basket)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let target = target::resolve(&state, &store, &basket).await?;
-    found(placeorder::cancel(&state, &target.store.id, target.basket.id).await?)
+    owned(
+        placeorder::status(&state, &target.store.id, target.basket.id).await?,
+        &caller,
+    )?;
+    let view = placeorder::cancel(&state, &target.store.id, target.basket.id).await?;
+    Ok(Json(owned(view, &caller)?).into_response())
 }
 
-fn found<T: Serialize>(view: Option<T>) -> Result<Response, ApiError> {
-    match view {
-        Some(view) => Ok(Json(view).into_response()),
-        None => Err(ApiError::not_found("place-order process for this basket")),
+/// The process, if this key started it; 403 (and nothing of it) if someone else did.
+fn owned(view: Option<ProcessView>, caller: &ApiCaller) -> Result<ProcessView, ApiError> {
+    let view = view.ok_or_else(|| ApiError::not_found("place-order process for this basket"))?;
+    match &view.started_by {
+        Some(starter) if starter.is(Some(&caller.starter())) => Ok(view),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This basket's order was started by someone else; only they can see or change it.",
+        )),
     }
 }
 

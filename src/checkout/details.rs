@@ -76,7 +76,7 @@ pub async fn show(
         return Ok(refusal);
     }
     let options = flow::payment_options(&state, &target.store);
-    let payment_problem = flow::payment_problem(&state, target).await?;
+    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
     let page = details_page(
         target,
         session,
@@ -123,7 +123,8 @@ pub async fn submit(
             if target.flags().skip_review_action {
                 // No review step: the form is the shopper's confirmation (Flamingo starts
                 // the place order right from the checkout action then).
-                return flow::place_order(&state, target, &session, &details).await;
+                return flow::place_order(&state, target, bound.starter(), &session, &details)
+                    .await;
             }
             Ok(Redirect::to(&target.path("/review")).into_response())
         }

@@ -4,6 +4,7 @@
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::form::{Details, PaymentOption};
+use super::page;
 use super::session::Session;
 use super::target::Target;
 use crate::app::AppState;
@@ -12,7 +13,7 @@ use crate::db;
 use crate::payment::FlowAction;
 use crate::placeorder::{
     self, CustomerRef, FailureReason, PaymentSelection, PlaceOrderError, PlaceOrderRequest,
-    ProcessState, ProcessView,
+    ProcessState, ProcessView, Starter,
 };
 use crate::relying_party::VerifiedIdentity;
 use crate::web::WebError;
@@ -71,21 +72,48 @@ pub enum Progress {
     Placed {
         order_number: String,
     },
+    /// Someone else started it: another browser, or (`storefront`) a headless storefront
+    /// through the JSON API. Nothing of it may be shown here.
+    Elsewhere {
+        storefront: bool,
+    },
 }
 
-/// The process as stored; with `run`, the process is first driven if nobody holds it
-/// (the shopper is back from a payment page).
-pub async fn progress(state: &AppState, target: &Target, run: bool) -> anyhow::Result<Progress> {
+/// The process as this browser may see it; with `run`, the process is first driven if
+/// nobody holds it (the shopper is back from a payment page). Only the browser that
+/// started the process gets more than `Elsewhere`, and only it can drive it from here.
+pub async fn progress(
+    state: &AppState,
+    target: &Target,
+    caller: &Starter,
+    run: bool,
+) -> anyhow::Result<Progress> {
     let (store, basket) = (&target.store.id, target.basket.id);
-    let view = if run {
-        placeorder::refresh(state, store, basket).await
-    } else {
-        placeorder::status(state, store, basket).await
-    };
-    let view = view.map_err(|e| match e {
+    let internal = |e: PlaceOrderError| match e {
         PlaceOrderError::Internal(error) => error,
         other => anyhow::anyhow!("reading the place-order process: {other}"),
-    })?;
+    };
+    let Some(view) = placeorder::status(state, store, basket)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(Progress::NotStarted);
+    };
+    match &view.started_by {
+        Some(starter) if starter.is(Some(caller)) => {}
+        other => {
+            return Ok(Progress::Elsewhere {
+                storefront: matches!(other, Some(Starter::ApiKey { .. })),
+            });
+        }
+    }
+    let view = if run {
+        placeorder::refresh(state, store, basket)
+            .await
+            .map_err(internal)?
+    } else {
+        Some(view)
+    };
     Ok(view.map_or(Progress::NotStarted, progress_of))
 }
 
@@ -124,23 +152,30 @@ fn progress_of(view: ProcessView) -> Progress {
     }
 }
 
-/// The message of the last attempt's payment failure, while the shopper can try again.
-pub async fn payment_problem(state: &AppState, target: &Target) -> anyhow::Result<Option<String>> {
-    match progress(state, target, false).await? {
+/// The message of this browser's last attempt's payment failure, while the shopper can
+/// try again.
+pub async fn payment_problem(
+    state: &AppState,
+    target: &Target,
+    caller: &Starter,
+) -> anyhow::Result<Option<String>> {
+    match progress(state, target, caller, false).await? {
         Progress::PaymentFailed(message) => Ok(Some(message)),
         _ => Ok(None),
     }
 }
 
-/// What the place-order process needs: the details, who orders (a verified identity, or
-/// a guest), and where a hosted payment page sends the shopper back.
+/// What the place-order process needs: who starts it, the details, who orders (a
+/// verified identity, or a guest), and where a hosted payment page sends the shopper back.
 pub fn request(
     state: &AppState,
     target: &Target,
+    starter: Starter,
     identity: Option<&VerifiedIdentity>,
     details: &Details,
 ) -> PlaceOrderRequest {
     PlaceOrderRequest {
+        starter,
         customer: identity.map(|i| CustomerRef {
             issuer: i.issuer.clone(),
             subject: i.subject.clone(),
@@ -159,17 +194,22 @@ pub fn request(
     }
 }
 
-/// Starts (or finds) the basket's place-order process and sends the shopper to the
-/// payment step, which follows it. A repeated start returns the same process.
+/// Starts (or finds) the basket's place-order process for this browser and sends the
+/// shopper to the payment step, which follows it. The same request from the same browser
+/// (a double click) finds the same process; anything else gets the 409 page.
 pub async fn place_order(
     state: &AppState,
     target: &Target,
+    starter: Starter,
     session: &Session,
     details: &Details,
 ) -> Result<Response, WebError> {
-    let request = request(state, target, session.identity.as_ref(), details);
-    placeorder::start(state, &target.store.id, target.basket.id, request).await?;
-    Ok(Redirect::to(&target.path("/payment")).into_response())
+    let request = request(state, target, starter, session.identity.as_ref(), details);
+    match placeorder::start(state, &target.store.id, target.basket.id, request).await {
+        Ok(_) => Ok(Redirect::to(&target.path("/payment")).into_response()),
+        Err(PlaceOrderError::Conflict) => Ok(page::placed_with_other_details(target)),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// A placed order as the success page shows it.

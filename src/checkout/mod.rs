@@ -18,6 +18,7 @@ mod success;
 mod target;
 
 pub use session::BoundBasket;
+pub(crate) use session::browser_starter;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -25,12 +26,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
 use crate::app::AppState;
-use crate::config::StoreConfig;
+use crate::config::{PaymentSettings, StoreConfig};
 use crate::domain::StoreId;
 use crate::web::{ErrorPage, WebError, render};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The checkout host's routes; the test payment page only when configured.
+pub fn router(payments: &PaymentSettings) -> Router<AppState> {
+    let router = Router::new()
         .route("/", get(home))
         .route(
             "/static/checkout.css",
@@ -70,8 +72,12 @@ pub fn router() -> Router<AppState> {
             "/api/v1/{store_id}/{basket_id}/place-order/cancel",
             post(api::cancel),
         )
-        .route("/api/{*rest}", any(api::not_found))
-        .merge(crate::payment::testgateway::router())
+        .route("/api/{*rest}", any(api::not_found));
+    if payments.test_gateway {
+        router.merge(crate::payment::testgateway::router())
+    } else {
+        router
+    }
 }
 
 async fn home() -> Response {

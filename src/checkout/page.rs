@@ -285,6 +285,52 @@ fn back_to_the_store(target: &Target, title: &str, message: String) -> Response 
     .respond(StatusCode::FORBIDDEN)
 }
 
+/// "Place order" for a basket whose order another browser, tab or storefront is already
+/// placing with other details: refused, never a silent hand-over of their attempt.
+pub fn placed_with_other_details(target: &Target) -> Response {
+    let store = &target.store;
+    NoticePage {
+        chrome: Chrome::for_store(store),
+        title: "This basket is already being ordered".into(),
+        message: "An order for this basket is already being placed with other details, so \
+                  yours was not placed and nothing was charged. If that was not you, start \
+                  again from your basket at the store."
+            .into(),
+        next_href: store.url("/basket"),
+        next_label: format!("Go to your basket at {}", store.name),
+    }
+    .respond(StatusCode::CONFLICT)
+}
+
+/// The payment step or confirmation of an order this browser did not start: nothing of
+/// it is shown. A headless storefront's shopper lands here after paying: the store
+/// shows the order.
+pub fn started_elsewhere(target: &Target, storefront: bool) -> Response {
+    let store = &target.store;
+    let (status, message) = if storefront {
+        (
+            StatusCode::OK,
+            format!(
+                "This order is being placed by {}. Go back to the store to see how it stands.",
+                store.name
+            ),
+        )
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "This order was started in another browser, so it can only be seen there.".to_owned(),
+        )
+    };
+    NoticePage {
+        chrome: Chrome::for_store(store),
+        title: "This order is not shown here".into(),
+        message,
+        next_href: store.url("/"),
+        next_label: format!("Go to {}", store.name),
+    }
+    .respond(status)
+}
+
 pub fn csrf_refused() -> Response {
     WebError::Forbidden(
         "This form has expired or did not come from this checkout. Go back, reload the page \

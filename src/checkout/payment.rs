@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::flow::{self, PaymentAction, Progress};
-use super::page::{Chrome, NoticePage, Step};
+use super::page::{self, Chrome, NoticePage, Step};
 use super::session::BoundBasket;
 use super::target::Target;
 use crate::app::AppState;
@@ -31,8 +31,9 @@ struct PaymentPage {
 pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
     let target = &bound.target;
     let chrome = Chrome::new(target, Step::Payment).signed_in_as(bound.session.signed_in_as());
-    // The shopper may be back from a payment page: let the process look now.
-    let progress = flow::progress(&state, target, true).await?;
+    // The shopper may be back from a payment page: let the process look now. Only the
+    // browser that started it may; another gets a page that shows nothing of it.
+    let progress = flow::progress(&state, target, &bound.starter(), true).await?;
     Ok(respond(&state, target, chrome, progress))
 }
 
@@ -53,6 +54,7 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
             Redirect::to(&target.path("/details")).into_response()
         }
         Progress::Placed { .. } => Redirect::to(&target.path("/success")).into_response(),
+        Progress::Elsewhere { storefront } => page::started_elsewhere(target, storefront),
         Progress::PaymentFailed(_) => {
             // Flamingo's `showReviewStepAfterPaymentError`; the page shows the failure.
             let step = if target.flags().show_review_step_after_payment_error

@@ -1,7 +1,8 @@
 //! `POST /{store_id}/{basket_id}/place-order` (and the review form's own POST): starts
 //! the basket's place-order process. Double clicks, two tabs and the back button all land
-//! on the same process: the process is unique per basket, and a basket that is already
-//! frozen or ordered is simply followed to its payment or success step.
+//! on the same process: the process is unique per basket, and this browser's repeated
+//! start follows it. A start from another browser (or with other details while the
+//! basket is still open) is a 409 page: the order being placed is not this shopper's.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,9 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
+use super::flow::{self, Progress};
 use super::review::{review_page, valid_draft};
 use super::session::BoundBasket;
-use super::{flow, guard, page};
+use super::{guard, page};
 use crate::app::AppState;
 use crate::domain::BasketStatus;
 use crate::store::forms::{PageForm, authenticity_token};
@@ -40,9 +42,21 @@ pub async fn submit(
         target, session, ..
     } = &bound;
     match target.status() {
-        // Another click or tab got here first: follow that process.
-        BasketStatus::Frozen => return Ok(Redirect::to(&target.path("/payment")).into_response()),
-        BasketStatus::Ordered => return Ok(Redirect::to(&target.path("/success")).into_response()),
+        // Another click or tab of this browser got here first: follow its process (its
+        // draft cannot change once the basket is frozen). Anyone else's is not handed over.
+        status @ (BasketStatus::Frozen | BasketStatus::Ordered) => {
+            let next = if status == BasketStatus::Ordered {
+                "/success"
+            } else {
+                "/payment"
+            };
+            return Ok(
+                match flow::progress(&state, target, &bound.starter(), false).await? {
+                    Progress::Elsewhere { .. } => page::placed_with_other_details(target),
+                    _ => Redirect::to(&target.path(next)).into_response(),
+                },
+            );
+        }
         BasketStatus::Open if target.is_empty() => return Ok(page::empty_basket(target)),
         BasketStatus::Open => {}
     }
@@ -87,5 +101,5 @@ pub async fn submit(
         );
         return Ok(page.respond(status, csrf));
     }
-    flow::place_order(&state, target, session, &details).await
+    flow::place_order(&state, target, bound.starter(), session, &details).await
 }

@@ -54,7 +54,7 @@ pub async fn show(
     let Some(details) = valid_draft(&state, target, session) else {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     };
-    let payment_problem = flow::payment_problem(&state, target).await?;
+    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
     let page = review_page(
         target,
         session,

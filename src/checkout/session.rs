@@ -13,6 +13,8 @@ use super::form::DetailsInput;
 use super::page;
 use super::target::{self, Target};
 use crate::app::AppState;
+use crate::domain::{BasketId, StoreId};
+use crate::placeorder::Starter;
 use crate::relying_party::{self, CheckoutSession, VerifiedIdentity};
 use crate::web::WebError;
 
@@ -109,6 +111,13 @@ impl BoundBasket {
         &self.key
     }
 
+    /// This browser as the starter of the basket's place-order attempt.
+    pub fn starter(&self) -> Starter {
+        Starter::Browser {
+            session_hash: self.key.clone(),
+        }
+    }
+
     /// Keeps the form as typed in the session, server-side.
     pub async fn save_draft(&self, state: &AppState, draft: &DetailsInput) -> anyhow::Result<()> {
         let json = serde_json::to_value(draft)?;
@@ -121,6 +130,20 @@ impl BoundBasket {
         )
         .await
     }
+}
+
+/// This browser as the starter of a place-order attempt for this basket: the key of its
+/// session row (a hash of its session token with the store and basket), the one thing
+/// that tells browsers apart. The one place that decides it; [`BoundBasket::starter`] is
+/// the same value for a bound basket.
+pub fn browser_starter(
+    state: &AppState,
+    jar: &CookieJar,
+    store: &StoreId,
+    basket: BasketId,
+) -> Option<Starter> {
+    relying_party::session::key(state, jar, store, basket)
+        .map(|session_hash| Starter::Browser { session_hash })
 }
 
 impl FromRequestParts<AppState> for BoundBasket {

@@ -1,12 +1,13 @@
 //! `GET /{store_id}/{basket_id}/success` (Flamingo's success action): the order number and
-//! what was ordered, for a browser the basket was handed to.
+//! what was ordered, for the browser the basket was handed to that placed it; any other
+//! gets a page that shows nothing of the order.
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::flow::{self, Progress};
-use super::page::{Chrome, LineView, Step};
+use super::page::{self, Chrome, LineView, Step};
 use super::session::BoundBasket;
 use crate::app::AppState;
 use crate::domain::DeliveryMethod;
@@ -34,11 +35,12 @@ pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<R
     let BoundBasket {
         target, session, ..
     } = &bound;
-    if !matches!(
-        flow::progress(&state, target, false).await?,
-        Progress::Placed { .. }
-    ) {
-        return Ok(Redirect::to(&target.path("/payment")).into_response());
+    match flow::progress(&state, target, &bound.starter(), false).await? {
+        Progress::Placed { .. } => {}
+        Progress::Elsewhere { storefront } => {
+            return Ok(page::started_elsewhere(target, storefront));
+        }
+        _ => return Ok(Redirect::to(&target.path("/payment")).into_response()),
     }
     let Some(order) = flow::placed_order(&state, target).await? else {
         return Ok(Redirect::to(&target.path("/payment")).into_response());

@@ -4,6 +4,7 @@
 //! SQLite and PostgreSQL through sqlx's `Any` driver. Every function that touches a
 //! store-owned row takes the `StoreId` first, so a query without it does not compile.
 
+pub mod api_keys;
 pub mod auth_requests;
 pub mod baskets;
 pub mod checkout_sessions;

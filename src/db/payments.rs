@@ -128,19 +128,6 @@ pub async fn find(db: &Db, store: &StoreId, id: PaymentId) -> anyhow::Result<Opt
     .transpose()
 }
 
-/// The hosted payment page's lookup. Its URL (`/testgateway/{payment_id}`, the URL
-/// contract) carries no store, so this is the one lookup by id alone: the id is a random
-/// UUID and the row names its store, which the page then shows and uses.
-pub async fn find_for_hosted_page(db: &Db, id: PaymentId) -> anyhow::Result<Option<Payment>> {
-    sqlx::query_as::<_, PaymentRow>(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&db.pool)
-        .await
-        .context("finding a payment for its hosted page")?
-        .map(Payment::try_from)
-        .transpose()
-}
-
 /// Moves a payment to `to` if its status is one of `from`; false otherwise. The condition
 /// makes concurrent decisions (two tabs, a cancel racing an approval) have one winner.
 pub async fn transition(

@@ -61,6 +61,8 @@ pub struct Process {
     pub attempt: i64,
     pub idempotency_key: IdempotencyKey,
     pub request: PlaceOrderRequest,
+    /// `PlaceOrderRequest::fingerprint` of this attempt's request.
+    pub fingerprint: Option<String>,
     pub snapshot: Option<BasketSnapshot>,
     pub payment_id: Option<PaymentId>,
     pub action: Option<FlowAction>,
@@ -88,6 +90,7 @@ struct ProcessRow {
     attempt: i64,
     idempotency_key: String,
     request: String,
+    request_fingerprint: Option<String>,
     basket_snapshot: Option<String>,
     payment_id: Option<String>,
     action: Option<String>,
@@ -105,7 +108,7 @@ struct ProcessRow {
 }
 
 const COLUMNS: &str = "id, store_id, basket_id, state, failure_reason, failure_message, attempt, \
-     idempotency_key, request, basket_snapshot, payment_id, action, order_id, order_number, \
+     idempotency_key, request, request_fingerprint, basket_snapshot, payment_id, action, order_id, order_number, \
      cancel_requested, retries, next_run_at_ms, state_entered_at_ms, lease_owner, \
      lease_expires_at_ms, fencing_token, created_at, updated_at_ms";
 
@@ -130,6 +133,7 @@ impl TryFrom<ProcessRow> for Process {
             attempt: row.attempt,
             idempotency_key: IdempotencyKey::parse(&row.idempotency_key)?,
             request: serde_json::from_str(&row.request).context("decoding a process request")?,
+            fingerprint: row.request_fingerprint,
             snapshot: row
                 .basket_snapshot
                 .map(|json| serde_json::from_str(&json))
@@ -185,14 +189,15 @@ pub async fn create_if_absent(
     store: &StoreId,
     basket: BasketId,
     request: &PlaceOrderRequest,
+    fingerprint: &str,
     key: &IdempotencyKey,
 ) -> anyhow::Result<bool> {
     let now_ms = now_ms();
     let result = sqlx::query(
         "INSERT INTO place_order_processes (id, store_id, basket_id, state, attempt,
              idempotency_key, request, next_run_at_ms, state_entered_at_ms, created_at,
-             updated_at_ms)
-         VALUES ($1, $2, $3, 'new', 1, $4, $5, $6, $6, $7, $6)
+             updated_at_ms, request_fingerprint)
+         VALUES ($1, $2, $3, 'new', 1, $4, $5, $6, $6, $7, $6, $8)
          ON CONFLICT (store_id, basket_id) DO NOTHING",
     )
     .bind(ProcessId::new_random().to_string())
@@ -202,6 +207,7 @@ pub async fn create_if_absent(
     .bind(serde_json::to_string(request)?)
     .bind(now_ms)
     .bind(now())
+    .bind(fingerprint)
     .execute(&db.pool)
     .await
     .context("creating a place-order process")?;
@@ -239,19 +245,21 @@ pub async fn find(db: &Db, store: &StoreId, id: ProcessId) -> anyhow::Result<Opt
 }
 
 /// Turns a failed process into the next attempt: state `new`, a new idempotency key, the
-/// new request. Only a failed process with no lease qualifies, so of concurrent restarts
+/// new request and its fingerprint. Only a failed process with no lease qualifies, so of concurrent restarts
 /// exactly one wins. The token grows, so nothing from the old attempt can write.
 pub async fn restart_failed(
     db: &Db,
     store: &StoreId,
     id: ProcessId,
     request: &PlaceOrderRequest,
+    fingerprint: &str,
     key: &IdempotencyKey,
 ) -> anyhow::Result<bool> {
     let now_ms = now_ms();
     let changed = sqlx::query(
         "UPDATE place_order_processes
          SET state = 'new', attempt = attempt + 1, idempotency_key = $3, request = $4,
+             request_fingerprint = $6,
              failure_reason = NULL, failure_message = NULL, basket_snapshot = NULL,
              amount_minor = NULL, currency = NULL, payment_id = NULL, action = NULL,
              cancel_requested = 0, retries = 0, next_run_at_ms = $5,
@@ -264,6 +272,7 @@ pub async fn restart_failed(
     .bind(key.as_str())
     .bind(serde_json::to_string(request)?)
     .bind(now_ms)
+    .bind(fingerprint)
     .execute(&db.pool)
     .await
     .context("restarting a failed place-order process")?

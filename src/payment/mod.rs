@@ -7,7 +7,8 @@
 //! process regenerates it only after a failed, aborted or cancelled payment.
 //!
 //! Built in: `offline` (cash on delivery, cash in advance; completes at once) and
-//! `testgateway` (a hosted payment page on the checkout host: approve, decline, abandon).
+//! `testgateway` (a hosted payment page on the checkout host: approve, decline, abandon),
+//! which exists only when `payments.test_gateway` is set (the demo sets it).
 
 pub mod offline;
 pub mod testgateway;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::config::StoreConfig;
+use crate::config::{PaymentSettings, StoreConfig};
 use crate::domain::{BasketId, DomainError, Money};
 
 /// Random UUID ids with the same text form and serde as `crate::domain`'s ids.
@@ -320,16 +321,17 @@ pub struct Gateways {
     all: Vec<Arc<dyn Gateway>>,
 }
 
-impl Default for Gateways {
-    fn default() -> Self {
-        Self::new(vec![
-            Arc::new(offline::Offline),
-            Arc::new(testgateway::TestGateway),
-        ])
-    }
-}
-
 impl Gateways {
+    /// The built-in gateways the configuration switches on: offline always, the test
+    /// payment page only with `payments.test_gateway`.
+    pub fn configured(settings: &PaymentSettings) -> Self {
+        let mut all: Vec<Arc<dyn Gateway>> = vec![Arc::new(offline::Offline)];
+        if settings.test_gateway {
+            all.push(Arc::new(testgateway::TestGateway));
+        }
+        Self::new(all)
+    }
+
     pub fn new(all: Vec<Arc<dyn Gateway>>) -> Self {
         Self { all }
     }

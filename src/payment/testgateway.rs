@@ -2,7 +2,11 @@
 //! returning by redirect, the path every real provider takes. The shopper approves,
 //! declines or abandons; the decision is stored in `payments`, so any node reads it.
 //!
-//! Routes (merged into the checkout router): `GET|POST /testgateway/{payment_id}`.
+//! Routes (merged into the checkout router only with `payments.test_gateway`):
+//! `GET|POST /{store_id}/{basket_id}/testgateway/{payment_id}`. Under the basket's path,
+//! so the browser's checkout session cookie comes along: a payment started from a browser
+//! is decided only by that browser. A payment started through the JSON API is decided by
+//! whoever the storefront hands the (unguessable) page URL to.
 
 use askama::Template;
 use axum::Router;
@@ -11,6 +15,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_csrf::CsrfToken;
+use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::{
@@ -18,27 +23,37 @@ use super::{
     PaymentId,
 };
 use crate::app::AppState;
+use crate::checkout::browser_starter;
 use crate::db;
+use crate::domain::{BasketId, StoreId};
+use crate::placeorder::Starter;
 use crate::web::{WebError, render};
 
 pub const CODE: &str = "testgateway";
 
 pub struct TestGateway;
 
-/// The hosted page of a payment, on the checkout host.
-pub fn page_url(app: &AppState, payment: PaymentId) -> String {
+/// The hosted page of a payment, on the checkout host under the basket's path.
+pub fn page_url(ctx: &PaymentContext<'_>, payment: PaymentId) -> String {
     format!(
-        "{}/testgateway/{payment}",
-        app.config.checkout.base_url.as_str().trim_end_matches('/')
+        "{}/{}/{}/testgateway/{payment}",
+        ctx.app
+            .config
+            .checkout
+            .base_url
+            .as_str()
+            .trim_end_matches('/'),
+        ctx.store.id,
+        ctx.basket_id
     )
 }
 
-fn state_of(app: &AppState, id: PaymentId, status: FlowStatus) -> FlowState {
+fn state_of(ctx: &PaymentContext<'_>, id: PaymentId, status: FlowStatus) -> FlowState {
     let mut state = FlowState::new(status);
     match status {
         FlowStatus::Unapproved | FlowStatus::WaitingForCustomer => {
             state.action = Some(FlowAction::Redirect {
-                url: page_url(app, id),
+                url: page_url(ctx, id),
             });
         }
         FlowStatus::Failed => state.message = Some("The payment was declined.".to_owned()),
@@ -74,7 +89,7 @@ impl Gateway for TestGateway {
             let payment = ctx.start_own_payment(CODE, FlowStatus::Unapproved).await?;
             Ok(FlowResult {
                 payment_id: payment.id,
-                state: state_of(ctx.app, payment.id, payment.status),
+                state: state_of(ctx, payment.id, payment.status),
             })
         })
     }
@@ -85,7 +100,7 @@ impl Gateway for TestGateway {
     ) -> BoxFuture<'a, anyhow::Result<FlowState>> {
         Box::pin(async move {
             let payment = ctx.own_payment(CODE).await?;
-            Ok(state_of(ctx.app, payment.id, payment.status))
+            Ok(state_of(ctx, payment.id, payment.status))
         })
     }
 
@@ -104,7 +119,7 @@ impl Gateway for TestGateway {
             )
             .await?;
             let payment = ctx.own_payment(CODE).await?;
-            Ok(state_of(ctx.app, payment.id, payment.status))
+            Ok(state_of(ctx, payment.id, payment.status))
         })
     }
 
@@ -130,14 +145,18 @@ impl Gateway for TestGateway {
             )
             .await?;
             let payment = ctx.own_payment(CODE).await?;
-            Ok(state_of(ctx.app, payment.id, payment.status))
+            Ok(state_of(ctx, payment.id, payment.status))
         })
     }
 }
 
-/// `GET|POST /testgateway/{payment_id}`, for the checkout host's router.
+/// `GET|POST /{store_id}/{basket_id}/testgateway/{payment_id}`, for the checkout host's
+/// router.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/testgateway/{payment_id}", get(show).post(decide))
+    Router::new().route(
+        "/{store_id}/{basket_id}/testgateway/{payment_id}",
+        get(show).post(decide),
+    )
 }
 
 #[derive(Template)]
@@ -153,20 +172,46 @@ struct PaymentPage {
     authenticity_token: String,
 }
 
-async fn load(app: &AppState, raw_id: &str) -> Result<db::payments::Payment, WebError> {
-    let id = PaymentId::parse(raw_id).map_err(|_| WebError::NotFound("payment"))?;
-    db::payments::find_for_hosted_page(&app.db, id)
+/// The payment of this page, for this visitor: a payment of a process started from a
+/// browser is shown to that browser only (403 to any other, revealing nothing of it).
+async fn load(
+    app: &AppState,
+    (store, basket, payment): &(String, String, String),
+    jar: &CookieJar,
+) -> Result<db::payments::Payment, WebError> {
+    let not_found = || WebError::NotFound("payment");
+    let store = StoreId::parse(store).map_err(|_| not_found())?;
+    let basket = BasketId::parse(basket).map_err(|_| not_found())?;
+    let id = PaymentId::parse(payment).map_err(|_| not_found())?;
+    let payment = db::payments::find(&app.db, &store, id)
         .await?
-        .filter(|p| p.gateway == CODE)
-        .ok_or(WebError::NotFound("payment"))
+        .filter(|p| p.gateway == CODE && p.basket_id == basket)
+        .ok_or_else(not_found)?;
+    let process = db::placeorder::find(&app.db, &store, payment.process_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if let Starter::Browser { .. } = &process.request.starter
+        && !process
+            .request
+            .starter
+            .is(browser_starter(app, jar, &store, basket).as_ref())
+    {
+        return Err(WebError::Forbidden(
+            "This payment belongs to a checkout in another browser. Go back to your own \
+             checkout to pay."
+                .to_owned(),
+        ));
+    }
+    Ok(payment)
 }
 
 async fn show(
     State(app): State<AppState>,
-    Path(raw_id): Path<String>,
+    Path(path): Path<(String, String, String)>,
+    jar: CookieJar,
     token: CsrfToken,
 ) -> Result<Response, WebError> {
-    let payment = load(&app, &raw_id).await?;
+    let payment = load(&app, &path, &jar).await?;
     let store = app
         .config
         .store(&payment.store_id)
@@ -212,14 +257,15 @@ struct DecisionForm {
 /// the checkout's `Lax` cookies come along).
 async fn decide(
     State(app): State<AppState>,
-    Path(raw_id): Path<String>,
+    Path(path): Path<(String, String, String)>,
+    jar: CookieJar,
     token: CsrfToken,
     body: Bytes,
 ) -> Result<Response, WebError> {
     // Parsed by hand so that any malformed body is our readable 400 page.
     let form: DecisionForm = serde_urlencoded::from_bytes(&body)
         .map_err(|_| WebError::BadRequest("The payment form could not be read.".to_owned()))?;
-    let payment = load(&app, &raw_id).await?;
+    let payment = load(&app, &path, &jar).await?;
     token.verify(&form.authenticity_token).map_err(|_| {
         WebError::Forbidden(
             "This payment form has expired. Go back to the checkout and try again.".to_owned(),

@@ -9,8 +9,12 @@
 //!   basket's process and runs it as far as it goes without the shopper (offline payment:
 //!   to `success`; a hosted payment page: to `wait_for_customer` with a `FlowAction`).
 //!   Repeated starts for the same basket (double clicks, two tabs, the back button, 50 at
-//!   once) return the same process, or its order; the request of a repeat is ignored. After
+//!   once) return the same process, or its order, when they carry the same request from
+//!   the same starter (the request's fingerprint); any other request is
+//!   `PlaceOrderError::Conflict`, never a silent hand-over of someone else's attempt. After
 //!   a `failed` process a start begins a new attempt with a new idempotency key.
+//!   `ProcessView::started_by` says who started it; the checkout and the API show a
+//!   process only to its starter.
 //! - [`status`]`(app, &store, basket)` → `Option<ProcessView>`: reads, never runs.
 //! - [`refresh`]`(app, &store, basket)` → `Option<ProcessView>`: runs the process now if
 //!   no node holds its lease (call it on the payment step, where the gateway returns the
@@ -48,14 +52,14 @@ use serde::{Deserialize, Serialize};
 
 pub use state::{
     CustomerRef, Failure, FailureReason, PaymentSelection, PlaceOrderRequest, ProcessId,
-    ProcessState,
+    ProcessState, Starter,
 };
 pub use worker::{ReconcileReport, WorkerSettings, reconcile_once, spawn_workers_with};
 
 use crate::app::AppState;
 use crate::db;
 use crate::db::placeorder::Process;
-use crate::domain::{BasketId, DeliveryMethod, OrderId, StoreId};
+use crate::domain::{Basket, BasketId, DeliveryMethod, OrderId, StoreId};
 use crate::payment::{FlowAction, IdempotencyKey, PaymentId};
 use crate::web::WebError;
 
@@ -76,6 +80,9 @@ pub struct ProcessView {
     pub idempotency_key: IdempotencyKey,
     /// 1 for the first attempt, +1 for each start after a failure.
     pub attempt: i64,
+    /// Who started this attempt; never sent out (it holds a session hash).
+    #[serde(skip)]
+    pub started_by: Option<Starter>,
 }
 
 impl From<Process> for ProcessView {
@@ -96,6 +103,7 @@ impl From<Process> for ProcessView {
             payment_id: p.payment_id,
             idempotency_key: p.idempotency_key,
             attempt: p.attempt,
+            started_by: Some(p.request.starter),
         }
     }
 }
@@ -109,6 +117,9 @@ pub enum PlaceOrderError {
     /// A request the checkout should not have sent (e.g. a return URL off the checkout).
     #[error("invalid place-order request: {0}")]
     InvalidRequest(String),
+    /// The basket's order is already being placed with another request or by someone else.
+    #[error("an order for this basket is already being placed with other details")]
+    Conflict,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -119,6 +130,7 @@ impl From<PlaceOrderError> for WebError {
             PlaceOrderError::UnknownStore => WebError::NotFound("store"),
             PlaceOrderError::BasketNotFound => WebError::NotFound("basket"),
             PlaceOrderError::InvalidRequest(message) => WebError::BadRequest(message),
+            PlaceOrderError::Conflict => WebError::Conflict(error.to_string()),
             PlaceOrderError::Internal(error) => WebError::Internal(error),
         }
     }
@@ -132,15 +144,21 @@ pub async fn start(
     basket: BasketId,
     request: PlaceOrderRequest,
 ) -> Result<ProcessView, PlaceOrderError> {
-    check_store_and_basket(app, store, basket).await?;
+    let found = check_store_and_basket(app, store, basket).await?;
     check_request(app, &request)?;
+    let fingerprint = fingerprint(&found, &request);
     let key = IdempotencyKey::generate();
-    db::placeorder::create_if_absent(&app.db, store, basket, &request, &key).await?;
-    let process = find_existing(app, store, basket).await?;
+    db::placeorder::create_if_absent(&app.db, store, basket, &request, &fingerprint, &key).await?;
+    let mut process = find_existing(app, store, basket).await?;
     if process.state == ProcessState::Failed {
         // A new attempt: a new idempotency key, so the gateway sees a new payment.
         let key = IdempotencyKey::generate();
-        db::placeorder::restart_failed(&app.db, store, process.id, &request, &key).await?;
+        db::placeorder::restart_failed(&app.db, store, process.id, &request, &fingerprint, &key)
+            .await?;
+        process = find_existing(app, store, basket).await?;
+    }
+    if process.fingerprint.as_deref() != Some(fingerprint.as_str()) {
+        return Err(PlaceOrderError::Conflict);
     }
     drive(app, store, process.id, engine::DEFAULT_LEASE).await?;
     Ok(find_existing(app, store, basket).await?.into())
@@ -227,14 +245,24 @@ async fn check_store_and_basket(
     app: &AppState,
     store: &StoreId,
     basket: BasketId,
-) -> Result<(), PlaceOrderError> {
+) -> Result<Basket, PlaceOrderError> {
     if app.config.store(store).is_none() {
         return Err(PlaceOrderError::UnknownStore);
     }
-    if db::baskets::find(&app.db, store, basket).await?.is_none() {
-        return Err(PlaceOrderError::BasketNotFound);
-    }
-    Ok(())
+    db::baskets::find(&app.db, store, basket)
+        .await?
+        .ok_or(PlaceOrderError::BasketNotFound)
+}
+
+/// The request's fingerprint with the total it comes to now: the basket's lines (frozen
+/// while an attempt runs) plus the chosen delivery.
+fn fingerprint(basket: &Basket, request: &PlaceOrderRequest) -> String {
+    let delivery = DeliveryMethod::parse(&request.delivery_method);
+    let total = basket
+        .total()
+        .zip(delivery)
+        .and_then(|(lines, delivery)| lines.checked_add(delivery.price(lines.currency)));
+    request.fingerprint(total)
 }
 
 /// Refuses what only a faulty or forged caller sends; the shopper's own choices (payment

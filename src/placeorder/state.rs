@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Address, CustomerId, Email};
+use crate::domain::{Address, CustomerId, Email, Money};
 use crate::payment::random_id;
 
 random_id!(
@@ -173,9 +173,29 @@ pub struct PaymentSelection {
     pub method: String,
 }
 
+/// Who started a place-order attempt; only they may follow, read or stop it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Starter {
+    /// A browser, by its checkout session's row key (a SHA-256 of its session token with
+    /// the store and basket).
+    Browser { session_hash: String },
+    /// A headless storefront, by the id of its API key.
+    ApiKey { key_id: String },
+}
+
+impl Starter {
+    /// Whether `caller` is who started the attempt (hashes and ids, not secrets, so a
+    /// plain comparison is enough).
+    pub fn is(&self, caller: Option<&Starter>) -> bool {
+        caller == Some(self)
+    }
+}
+
 /// What the checkout hands over when the shopper places the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceOrderRequest {
+    pub starter: Starter,
     /// `None` for a guest.
     pub customer: Option<CustomerRef>,
     #[serde(with = "email_text")]
@@ -191,6 +211,46 @@ pub struct PlaceOrderRequest {
     /// The checkout's payment step (`{checkout}/{store}/{basket}/payment`), where a hosted
     /// payment page returns the shopper. Must be on the checkout's origin.
     pub return_url: String,
+}
+
+impl PlaceOrderRequest {
+    /// SHA-256 of the canonical form of what this attempt was started with: the details,
+    /// the total they come to (none for an empty basket) and who started it. A repeated start is the same attempt
+    /// only when it matches, as with an idempotency key that is reused for another
+    /// request (draft-ietf-httpapi-idempotency-key-header §2.6: refused, never merged).
+    pub fn fingerprint(&self, total: Option<Money>) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            version: u8,
+            starter: &'a Starter,
+            customer: Option<(&'a str, &'a str)>,
+            email: &'a str,
+            billing: &'a Address,
+            phone: Option<&'a str>,
+            delivery: Option<&'a Address>,
+            delivery_method: &'a str,
+            payment: (&'a str, &'a str),
+            total: Option<(i64, &'a str)>,
+        }
+        // Struct fields serialize in declaration order, so the JSON text is canonical.
+        let canonical = Canonical {
+            version: 1,
+            starter: &self.starter,
+            customer: self
+                .customer
+                .as_ref()
+                .map(|c| (c.issuer.as_str(), c.subject.as_str())),
+            email: self.email.as_str(),
+            billing: &self.billing,
+            phone: self.phone.as_deref(),
+            delivery: self.delivery.as_ref(),
+            delivery_method: &self.delivery_method,
+            payment: (&self.payment.gateway, &self.payment.method),
+            total: total.as_ref().map(|t| (t.minor, t.currency.as_str())),
+        };
+        let json = serde_json::to_string(&canonical).expect("plain data always serializes");
+        crate::secrets::hash_secret(&json)
+    }
 }
 
 mod email_text {
@@ -226,9 +286,73 @@ mod tests {
         }
     }
 
+    fn request() -> PlaceOrderRequest {
+        PlaceOrderRequest {
+            starter: Starter::Browser {
+                session_hash: "a".repeat(64),
+            },
+            customer: None,
+            email: Email::parse("shopper@example.org").unwrap(),
+            billing: Address {
+                name: "Shopper".into(),
+                street: "1 Road".into(),
+                postal_code: "10115".into(),
+                city: "Berlin".into(),
+                country: "DE".into(),
+            },
+            phone: None,
+            delivery: None,
+            delivery_method: "standard".into(),
+            payment: PaymentSelection {
+                gateway: "offline".into(),
+                method: "cash_on_delivery".into(),
+            },
+            return_url: "http://checkout.localhost/site1/x/payment".into(),
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_every_detail_the_total_and_the_starter() {
+        let eur = crate::domain::Currency::parse("EUR").unwrap();
+        let total = Some(Money::new(2990, eur));
+        let base = request().fingerprint(total);
+        assert_eq!(base, request().fingerprint(total), "stable");
+        assert_eq!(base.len(), 64);
+        let mut changes: Vec<PlaceOrderRequest> = Vec::new();
+        let mut other = request();
+        other.starter = Starter::ApiKey {
+            key_id: "a".repeat(64),
+        };
+        changes.push(other);
+        let mut other = request();
+        other.email = Email::parse("mallory@evil.example").unwrap();
+        changes.push(other);
+        let mut other = request();
+        other.billing.street = "1 Drop Street".into();
+        changes.push(other);
+        let mut other = request();
+        other.delivery = Some(other.billing.clone());
+        changes.push(other);
+        let mut other = request();
+        other.delivery_method = "express".into();
+        changes.push(other);
+        let mut other = request();
+        other.payment.method = "cash_in_advance".into();
+        changes.push(other);
+        let mut other = request();
+        other.phone = Some("+49 30 1234".into());
+        changes.push(other);
+        for changed in &changes {
+            assert_ne!(changed.fingerprint(total), base, "{changed:?}");
+        }
+        assert_ne!(request().fingerprint(Some(Money::new(4090, eur))), base);
+        assert_ne!(request().fingerprint(None), base);
+    }
+
     #[test]
     fn a_request_with_a_bad_email_does_not_deserialize() {
         let json = serde_json::json!({
+            "starter": {"kind": "api_key", "key_id": "k"},
             "customer": null, "email": "not-an-email",
             "billing": {"name": "A", "street": "S", "postal_code": "1", "city": "C", "country": "DE"},
             "delivery": null, "delivery_method": "standard",

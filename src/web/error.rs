@@ -14,6 +14,9 @@ pub enum WebError {
     BadRequest(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The request clashes with the resource's current state (RFC 9110 §15.5.10).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("too many attempts")]
     TooManyRequests,
     #[error(transparent)]
@@ -92,6 +95,10 @@ impl IntoResponse for WebError {
             WebError::Forbidden(message) => (
                 StatusCode::FORBIDDEN,
                 ErrorPage::new("Not allowed", message.clone()),
+            ),
+            WebError::Conflict(message) => (
+                StatusCode::CONFLICT,
+                ErrorPage::new("This cannot be done now", message.clone()),
             ),
             WebError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -23,32 +23,22 @@ pub fn guest_body(gateway: &str, method: &str) -> Value {
     })
 }
 
+use reqwest::Method;
+
 fn api(app: &TestApp, store: &str, basket: impl std::fmt::Display, rest: &str) -> String {
-    app.checkout_url(&format!("/api/v1/{store}/{basket}/place-order{rest}"))
+    api_url(app, store, basket, rest)
 }
 
-async fn post_json(url: &str, body: &Value) -> (StatusCode, Value) {
-    let response = Browser::new()
-        .client
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+async fn post_json(url: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+    api_call(Method::POST, url, Some(key), Some(body)).await
 }
 
-async fn post_empty(url: &str) -> (StatusCode, Value) {
-    let response = Browser::new().client.post(url).send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+async fn post_empty(url: &str, key: &str) -> (StatusCode, Value) {
+    api_call(Method::POST, url, Some(key), None).await
 }
 
-async fn get_json(url: &str) -> (StatusCode, Value) {
-    let response = Browser::new().get(url).await;
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+async fn get_json(url: &str, key: &str) -> (StatusCode, Value) {
+    api_call(Method::GET, url, Some(key), None).await
 }
 
 async fn the_api_places_an_offline_order_once_however_often_it_is_asked(backend: Backend) {
@@ -56,7 +46,9 @@ async fn the_api_places_an_offline_order_once_however_often_it_is_asked(backend:
     let checkout = fill_basket(&app, &app.browser(), "site1").await;
     let basket = basket_of(&checkout);
     let url = api(&app, "site1", basket, "");
-    let (status, view) = post_json(&url, &guest_body("offline", "cash_on_delivery")).await;
+    let key = api_key(&app, "site1").await;
+    let body = guest_body("offline", "cash_on_delivery");
+    let (status, view) = post_json(&url, &key, &body).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["state"], "success", "{view}");
     assert_eq!(view["basket_id"], basket.to_string());
@@ -64,11 +56,15 @@ async fn the_api_places_an_offline_order_once_however_often_it_is_asked(backend:
         .as_str()
         .expect("an order number")
         .to_owned();
-    let (status, again) = post_json(&url, &guest_body("offline", "cash_in_advance")).await;
+    let (status, again) = post_json(&url, &key, &body).await;
     assert_eq!(status, 200);
     assert_eq!(again["process_id"], view["process_id"]);
     assert_eq!(again["order_number"], number.as_str());
-    let (status, current) = get_json(&url).await;
+    // Another payment method is another request, not a retry of this one.
+    let (status, other) = post_json(&url, &key, &guest_body("offline", "cash_in_advance")).await;
+    assert_eq!(status, 409, "{other}");
+    assert_eq!(other["error"], "conflict");
+    let (status, current) = get_json(&url, &key).await;
     assert_eq!(status, 200);
     assert_eq!(current["order_number"], number.as_str());
     assert_eq!(orders_for_basket(&app, basket).await, 1);
@@ -80,16 +76,17 @@ async fn the_api_hands_out_the_hosted_page_and_can_cancel(backend: Backend) {
     let checkout = fill_basket(&app, &shopper, "site1").await;
     let basket = basket_of(&checkout);
     let url = api(&app, "site1", basket, "");
-    let (status, view) = post_json(&url, &guest_body("testgateway", "card")).await;
+    let key = api_key(&app, "site1").await;
+    let (status, view) = post_json(&url, &key, &guest_body("testgateway", "card")).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["state"], "wait_for_customer", "{view}");
     assert_eq!(view["action"]["type"], "redirect");
     let hosted = view["action"]["url"].as_str().unwrap().to_owned();
     assert!(
-        hosted.starts_with(&app.checkout_url("/testgateway/")),
+        hosted.starts_with(&format!("{checkout}/testgateway/")),
         "{hosted}"
     );
-    let (status, cancelled) = post_empty(&api(&app, "site1", basket, "/cancel")).await;
+    let (status, cancelled) = post_empty(&api(&app, "site1", basket, "/cancel"), &key).await;
     assert_eq!(status, 200);
     assert_eq!(cancelled["state"], "failed", "{cancelled}");
     assert_eq!(cancelled["failure"]["reason"], "cancelled");
@@ -104,28 +101,31 @@ async fn the_api_refresh_places_the_order_after_the_payment_page(backend: Backen
     let shopper = app.browser();
     let checkout = fill_basket(&app, &shopper, "site1").await;
     let basket = basket_of(&checkout);
+    let key = api_key(&app, "site1").await;
     let (_, view) = post_json(
         &api(&app, "site1", basket, ""),
+        &key,
         &guest_body("testgateway", "card"),
     )
     .await;
     let hosted = view["action"]["url"].as_str().unwrap().to_owned();
     let decided = decide_at_test_gateway(&shopper, &hosted, "approve").await;
     assert_redirect(&decided);
-    // The shopper lands on the checkout's payment step, without a checkout session.
+    // The shopper lands on the checkout's payment step, without a checkout session: it
+    // sends them back to the store, which follows the order through the API.
     let back = absolute(&hosted, &location(&decided));
-    let (status, _) = page(&shopper, &back).await;
-    assert!(status == 200 || status == 303, "{status}");
-    let (status, refreshed) = post_empty(&api(&app, "site1", basket, "/refresh")).await;
+    let (status, html) = page(&shopper, &back).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Harbour Goods"), "{html}");
+    let (status, refreshed) = post_empty(&api(&app, "site1", basket, "/refresh"), &key).await;
     assert_eq!(status, 200);
     assert_eq!(refreshed["state"], "success", "{refreshed}");
     assert_eq!(orders_for_basket(&app, basket).await, 1);
-    // The confirmation page shows the number to a browser without a session.
-    let (landed, response) = follow(&shopper, &format!("{checkout}/payment")).await;
-    let html = response.text().await.unwrap();
-    assert_eq!(landed, format!("{checkout}/success"));
+    // The checkout's confirmation page is for the browser that ordered, not this one.
+    let (status, html) = page(&shopper, &format!("{checkout}/success")).await;
+    assert_eq!(status, 200, "{html}");
     assert!(
-        html.contains(refreshed["order_number"].as_str().unwrap()),
+        !html.contains(refreshed["order_number"].as_str().unwrap()),
         "{html}"
     );
 }
@@ -145,13 +145,16 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
     oversized["billing"]["city"] = json!("x".repeat(5000));
     let mut bad_delivery = good.clone();
     bad_delivery["delivery_method"] = json!("drone");
+    let key = api_key(&app, "site1").await;
+    let site2_key = api_key(&app, "site2").await;
     let cases: Vec<(&str, String, Option<Value>, u16, &str)> = vec![
         (
+            // A key belongs to one store: elsewhere it is no key at all.
             "unknown store",
             api(&app, "nosuch", basket, ""),
             Some(good.clone()),
-            404,
-            "not_found",
+            401,
+            "unauthorized",
         ),
         (
             "unknown basket",
@@ -247,6 +250,11 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
     ];
     let client = Browser::new().client;
     for (case, url, body, status, code) in cases {
+        let key = if case == "cross-store basket" {
+            &site2_key
+        } else {
+            &key
+        };
         let request = match body {
             Some(Value::Null)
                 if case.starts_with("status") || case.starts_with("unknown endpoint") =>
@@ -260,7 +268,7 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
                 .header("content-type", "application/json")
                 .body("{\"email\":"),
         };
-        let response = request.send().await.unwrap();
+        let response = request.bearer_auth(key).send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{case}");
         let body: Value = response
             .json()
@@ -278,11 +286,12 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
     // Field names follow the JSON shape.
     let mut bad_city = good.clone();
     bad_city["billing"]["city"] = json!("");
-    let (_, body) = post_json(&api(&app, "site1", basket, ""), &bad_city).await;
+    let (_, body) = post_json(&api(&app, "site1", basket, ""), &key, &bad_city).await;
     assert!(body["fields"]["billing.city"].is_string(), "{body}");
     // A form post is not JSON.
     let response = client
         .post(api(&app, "site1", basket, ""))
+        .bearer_auth(&key)
         .form(&[("email", "x@example.org")])
         .send()
         .await
@@ -293,9 +302,13 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
 
 async fn every_path_in_the_openapi_document_answers(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (status, doc) = get_json(&app.checkout_url("/api/openapi.json")).await;
-    assert_eq!(status, 200);
+    let response = Browser::new()
+        .get(&app.checkout_url("/api/openapi.json"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    let key = api_key(&app, "site1").await;
     let checkout = fill_basket(&app, &app.browser(), "site1").await;
     let basket = basket_of(&checkout);
     let paths = doc["paths"].as_object().expect("paths");
@@ -329,10 +342,30 @@ async fn every_path_in_the_openapi_document_answers(backend: Backend) {
             "post" => client.post(&url),
             _ => client.get(&url),
         };
-        let response = request.send().await.unwrap();
+        let documented = &doc["paths"][&path][&method]["responses"];
+        if path.starts_with("/api/v1/") {
+            // Without the key first: the 401 every API operation documents.
+            let refused = request.try_clone().unwrap().send().await.unwrap().status();
+            assert_eq!(refused, 401, "{method} {path} without a key");
+            assert!(
+                documented.get("401").is_some(),
+                "{method} {path}: 401 undocumented"
+            );
+            let secured = doc["paths"][&path][&method]["security"]
+                .as_array()
+                .or_else(|| doc["security"].as_array());
+            assert!(
+                secured.is_some_and(|s| s.iter().any(|r| r.get("apiKey").is_some())),
+                "{method} {path}: no bearer security requirement"
+            );
+            assert_eq!(
+                doc["components"]["securitySchemes"]["apiKey"]["scheme"],
+                "bearer"
+            );
+        }
+        let response = request.bearer_auth(&key).send().await.unwrap();
         let status = response.status();
         assert_eq!(status, 200, "{method} {path}");
-        let documented = &doc["paths"][&path][&method]["responses"];
         assert!(
             documented.get("200").is_some(),
             "{method} {path}: 200 undocumented"

@@ -277,9 +277,11 @@ async fn offline_payment_can_be_switched_off(backend: Backend) {
         "/api/v1/site1/{}/place-order",
         basket_of(&checkout)
     ));
+    let key = api_key(&app, "site1").await;
     let response = Browser::new()
         .client
         .post(&api)
+        .bearer_auth(&key)
         .json(&crate::checkout_api::guest_body(
             "offline",
             "cash_on_delivery",

@@ -331,13 +331,49 @@ pub fn order_number(html: &str) -> String {
     html[at..end].to_owned()
 }
 
-/// The process of a basket, via the JSON API.
+/// The process of a basket as the JSON API shows it, read through the library (the API
+/// shows a browser's process to no key).
 pub async fn process_json(app: &TestApp, basket: BasketId, store: &str) -> serde_json::Value {
-    let response = Browser::new()
-        .get(&app.checkout_url(&format!("/api/v1/{store}/{basket}/place-order")))
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let store = StoreId::parse(store).unwrap();
+    let view = shared_checkout::placeorder::status(&app.state, &store, basket)
+        .await
+        .unwrap()
+        .expect("the basket has a place-order process");
+    serde_json::to_value(view).unwrap()
+}
+
+/// A new API key for `store`, as `api-key create` makes it.
+pub async fn api_key(app: &TestApp, store: &str) -> String {
+    let store = StoreId::parse(store).unwrap();
+    db::api_keys::create(&app.state.db, &store, "test storefront")
+        .await
+        .unwrap()
+        .key
+}
+
+/// The API URL of a basket's place-order process, plus `rest` (`/refresh`, `/cancel`).
+pub fn api_url(app: &TestApp, store: &str, basket: impl std::fmt::Display, rest: &str) -> String {
+    app.checkout_url(&format!("/api/v1/{store}/{basket}/place-order{rest}"))
+}
+
+/// Calls the API as a storefront server with `key` (none: no `Authorization` header);
+/// `body` `None` sends no body. Returns the status and the JSON answer.
+pub async fn api_call(
+    method: reqwest::Method,
+    url: &str,
+    key: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut request = Browser::new().client.request(method, url);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
 }
 
 /// On the hosted test payment page: press `decision` ("approve", "decline", "abandon").

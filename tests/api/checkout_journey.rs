@@ -182,7 +182,7 @@ async fn the_test_gateway_approves_and_the_order_is_placed(backend: Backend) {
     let basket = basket_of(&checkout);
     let hosted = guest_checkout(&app, &browser, &checkout, "testgateway:card").await;
     assert!(
-        hosted.starts_with(&app.checkout_url("/testgateway/")),
+        hosted.starts_with(&format!("{checkout}/testgateway/")),
         "{hosted}"
     );
     let decided = decide_at_test_gateway(&browser, &hosted, "approve").await;

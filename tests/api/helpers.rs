@@ -85,9 +85,39 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like `spawn_app`, with a chance to change the settings first.
 pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
-    LazyLock::force(&TRACING);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut settings = Settings::demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+    let settings = Settings::demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+    spawn_settings(backend, dir, settings, customise).await
+}
+
+/// The settings `serve --config shared-checkout.example.toml` runs with (the example file
+/// over `serve`'s defaults), with its files in a temporary directory and a random port.
+pub async fn spawn_app_like_serve(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shared-checkout.example.toml");
+    let mut settings = Settings::load(
+        Settings::serve_defaults(dir.path(), "127.0.0.1:0".parse().unwrap()),
+        Some(&example),
+    )
+    .expect("the example configuration loads");
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    );
+    settings.key_dir = dir.path().join("keys");
+    settings.cookie_secret_file = dir.path().join("cookie-secret");
+    spawn_settings(backend, dir, settings, |_| {}).await
+}
+
+async fn spawn_settings(
+    backend: Backend,
+    dir: tempfile::TempDir,
+    mut settings: Settings,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    LazyLock::force(&TRACING);
     if backend == Backend::Postgres {
         settings.database_url = fresh_postgres_database().await;
     }

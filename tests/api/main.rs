@@ -7,6 +7,7 @@ mod checkout_handoff;
 mod checkout_helpers;
 mod checkout_journey;
 mod checkout_pages;
+mod checkout_trust;
 mod cookie_binding;
 mod helpers;
 mod logout;
