@@ -45,7 +45,7 @@ pub struct Settings {
     /// Secret for signed cookies (CSRF); at least 64 bytes, the same on every node.
     pub cookie_secret_file: PathBuf,
     pub log_format: LogFormat,
-    /// Lifetime of authorization codes, 1-60 s (DESIGN.md step 5); lowered only by tests.
+    /// Lifetime of authorization codes, 1-60 s (handoff step 5); lowered only by tests.
     #[serde(default = "default_code_ttl_secs")]
     pub code_ttl_secs: i64,
     /// Where the client's IP address comes from, for login throttling: `ConnectInfo` (the

@@ -6,7 +6,7 @@ use anyhow::Context;
 use super::Db;
 use crate::domain::{BasketId, CustomerId, StoreId};
 
-/// What a code is bound to (DESIGN.md step 5); stored under the code's hash.
+/// What a code is bound to (handoff step 5); stored under the code's hash.
 #[derive(Debug, Clone)]
 pub struct CodeGrant {
     pub client_id: String,

@@ -1,5 +1,5 @@
 //! Issuing authorization codes: 256 random bits, only the hash stored, bound to everything
-//! the token endpoint will check (DESIGN.md step 5).
+//! the token endpoint will check (handoff step 5).
 
 use axum::response::Response;
 

@@ -1,4 +1,4 @@
-//! `GET /callback` (DESIGN.md steps 6 to 9): the shopper comes back from the store with a
+//! `GET /callback` (handoff steps 6 to 9): the shopper comes back from the store with a
 //! one-time code. Every check below must pass before an identity is attached; each failure
 //! is a readable refusal with the way back to the checkout.
 

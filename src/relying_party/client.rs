@@ -19,7 +19,7 @@ use crate::config::StoreConfig;
 use crate::provider::keys::SigningAlg;
 
 /// ID token claims beyond `openidconnect`'s: our extension (the basket the login was for,
-/// DESIGN.md step 5) and the provider's session id (Back-Channel Logout §2.1).
+/// handoff step 5) and the provider's session id (Back-Channel Logout §2.1).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct BasketClaim {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,4 +1,4 @@
-//! "Log in with {store}" (DESIGN.md step 2): a login transaction bound to this browser,
+//! "Log in with {store}" (handoff step 2): a login transaction bound to this browser,
 //! then a 303 to the store's authorization endpoint.
 
 use axum::extract::rejection::FormRejection;
@@ -34,7 +34,7 @@ const LOGIN_BINDING: &str = "checkout login binding";
 /// Long enough to type a password, short enough that a stale tab's login is refused.
 const TRANSACTION_LIFETIME_SECS: i64 = 10 * 60;
 
-/// The scopes of DESIGN.md step 2 plus `phone`; `openid` is added by the client.
+/// The scopes of handoff step 2 plus `phone`; `openid` is added by the client.
 const SCOPES: [&str; 4] = ["email", "profile", "address", "phone"];
 
 #[derive(Deserialize)]

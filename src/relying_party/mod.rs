@@ -1,4 +1,4 @@
-//! The checkout as an OpenID Connect relying party of every store (DESIGN.md, "The login
+//! The checkout as an OpenID Connect relying party of every store (docs/architecture.md, "The login
 //! handoff, step by step", steps 2, 6 to 9).
 //!
 //! # Routes (checkout host)

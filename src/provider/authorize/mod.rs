@@ -97,7 +97,7 @@ async fn validate(
     let session = checks::prompt_and_max_age(params).map_err(to_client)?; // OIDC Core §3.1.2.1
     let basket_id = checks::basket_open_in_store(&state.db, &store.id, params)
         .await
-        .map_err(to_client)?; // DESIGN.md step 3
+        .map_err(to_client)?; // handoff step 3
     let nonce = params.get("nonce").map_err(|e| to_client(e.into()))?;
     let request = AuthorizationRequest {
         client_id: client.client_id,

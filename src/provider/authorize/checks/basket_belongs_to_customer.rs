@@ -1,4 +1,4 @@
-// After login the bound basket must be a guest basket or this customer's own (DESIGN.md
+// After login the bound basket must be a guest basket or this customer's own (handoff
 // step 4). Only checked here: a link to /authorize must not hand a basket to whoever is
 // logged in. The basket changes owner when the client redeems the code at /token, in the
 // same transaction that consumes the code (`db::codes::redeem`).

@@ -1,4 +1,4 @@
-// The optional basket binding: the basket exists in THIS store and is open (DESIGN.md
+// The optional basket binding: the basket exists in THIS store and is open (handoff
 // step 3). Whose it is can only be decided once we know who logs in.
 
 use crate::db::{self, Db};

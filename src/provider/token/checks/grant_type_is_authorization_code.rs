@@ -1,5 +1,5 @@
 // Only the authorization code grant: no implicit, password or refresh token grants
-// (RFC 9700 §2.4, DESIGN.md "No refresh tokens").
+// (RFC 9700 §2.4; the checkout needs the profile once, at login).
 
 use crate::provider::error::OAuthError;
 use crate::provider::params::Params;
