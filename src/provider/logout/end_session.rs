@@ -50,12 +50,9 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_form_content_type(&headers) {
-        return unreadable("the request must be a form (application/x-www-form-urlencoded)");
-    }
-    match Params::parse(&body) {
+    match form_params(&headers, &body) {
         Ok(params) => end_session(&state, &store, csrf, jar, &params).await,
-        Err(e) => unreadable(e.description()),
+        Err(why) => unreadable(why),
     }
 }
 
@@ -69,12 +66,9 @@ pub async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_form_content_type(&headers) {
-        return unreadable("the request must be a form (application/x-www-form-urlencoded)");
-    }
-    let params = match Params::parse(&body) {
+    let params = match form_params(&headers, &body) {
         Ok(params) => params,
-        Err(e) => return unreadable(e.description()),
+        Err(why) => return unreadable(why),
     };
     let token = params
         .get("authenticity_token")
@@ -280,6 +274,14 @@ fn refusal(message: &str) -> Response {
     ErrorPage::new("This logout request cannot be completed", message)
         .next("/", "Go to the shop")
         .into_response_with(StatusCode::BAD_REQUEST)
+}
+
+/// The parameters of a form POST, or why they cannot be read.
+fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<Params, &'static str> {
+    if !is_form_content_type(headers) {
+        return Err("the request must be a form (application/x-www-form-urlencoded)");
+    }
+    Params::parse(body).map_err(|e| e.description())
 }
 
 fn unreadable(why: &str) -> Response {
