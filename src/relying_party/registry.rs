@@ -50,6 +50,8 @@ pub(crate) type Metadata = ProviderMetadata<
 pub(crate) struct Discovered {
     pub metadata: Metadata,
     fetched_at: Instant,
+    /// When an unknown `kid` last made us refetch the keys.
+    keys_refreshed_at: Option<Instant>,
 }
 
 impl Discovered {
@@ -72,6 +74,10 @@ impl Discovered {
 /// Discovery documents change rarely; an hour bounds how long a changed endpoint is missed.
 /// Keys are refetched sooner, whenever an ID token names a `kid` we do not know.
 const METADATA_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// At most one refetch of a provider's keys per this long: anyone can post a logout token
+/// naming an unknown `kid`, and each must not become a request to the provider.
+const KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// Per-store provider metadata and JWKS, cached (a cache, not state: any node refetches).
 #[derive(Default)]
@@ -96,17 +102,26 @@ impl Registry {
         Ok(fresh)
     }
 
-    /// Refetches the JWKS after an ID token named a key we do not have (key rotation).
+    /// Refetches the JWKS after a token named a key we do not have (key rotation), unless
+    /// the keys were refetched for that reason within the cooldown.
     pub(crate) async fn refresh_keys(
         &self,
         state: &AppState,
         store: &StoreConfig,
         stale: &Discovered,
     ) -> anyhow::Result<Arc<Discovered>> {
+        if let Some(recent) = self.cached(&store.id).filter(|cached| {
+            cached
+                .keys_refreshed_at
+                .is_some_and(|at| at.elapsed() < KEY_REFRESH_COOLDOWN)
+        }) {
+            return Ok(recent);
+        }
         let jwks = fetch_jwks(state, &stale.metadata).await?;
         let fresh = Arc::new(Discovered {
             metadata: stale.metadata.clone().set_jwks(jwks),
             fetched_at: stale.fetched_at,
+            keys_refreshed_at: Some(Instant::now()),
         });
         self.put(&store.id, fresh.clone());
         Ok(fresh)
@@ -187,6 +202,7 @@ async fn fetch(state: &AppState, store: &StoreConfig) -> anyhow::Result<Discover
     Ok(Discovered {
         metadata: metadata.set_jwks(jwks),
         fetched_at: Instant::now(),
+        keys_refreshed_at: None,
     })
 }
 

@@ -225,6 +225,28 @@ async fn a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears(backend: B
     assert_eq!(identified_sessions(&app).await.len(), 2);
 }
 
+async fn logout_tokens_naming_unknown_keys_refetch_the_providers_keys_at_most_once(
+    backend: Backend,
+) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    // Anyone may post to the back-channel logout endpoint; a key we do not know makes the
+    // checkout refetch the provider's keys once (rotation), not once per forged token.
+    for n in 0..20 {
+        let response = back_channel()
+            .post(app.checkout_url("/backchannel-logout"))
+            .form(&[("logout_token", rogue.logout_token_with_an_unknown_key())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "forged logout token {n} is refused");
+    }
+    assert!(
+        rogue.jwks_fetches() <= 2,
+        "discovery and one refetch, not {} fetches",
+        rogue.jwks_fetches()
+    );
+}
+
 async fn a_callback_from_another_browser_is_refused(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
     let shopper = app.browser();
@@ -493,6 +515,7 @@ crate::on_both_backends!(
     every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity,
     a_store_configured_for_es256_accepts_only_es256_id_tokens,
     a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears,
+    logout_tokens_naming_unknown_keys_refetch_the_providers_keys_at_most_once,
     a_callback_from_another_browser_is_refused,
     a_login_transaction_is_used_once,
     a_callback_without_a_login_in_progress_is_refused,

@@ -6,6 +6,7 @@
 //! driven the way a browser drives it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -85,6 +86,8 @@ struct RogueState {
     rotated_published: Mutex<bool>,
     /// Never published.
     stranger: SigningKeys,
+    /// How often the checkout fetched the JWKS.
+    jwks_fetches: AtomicUsize,
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, String>>,
     /// The query of the last authorization request, for assertions.
@@ -109,6 +112,29 @@ impl Drop for Rogue {
 }
 
 impl Rogue {
+    /// How often the JWKS was fetched so far.
+    pub fn jwks_fetches(&self) -> usize {
+        self.state.jwks_fetches.load(Ordering::SeqCst)
+    }
+
+    /// A back-channel logout token from this issuer, signed with a key it never publishes.
+    pub fn logout_token_with_an_unknown_key(&self) -> String {
+        let now = shared_checkout::db::now();
+        let claims = json!({
+            "iss": self.issuer,
+            "aud": "shared-checkout",
+            "iat": now,
+            "exp": now + 120,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "sub": ROGUE_SUBJECT,
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        });
+        self.state
+            .stranger
+            .sign(SigningAlg::Rs256, "logout+jwt", &claims)
+            .unwrap()
+    }
+
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let load =
@@ -125,6 +151,7 @@ impl Rogue {
             rotated,
             rotated_published: Mutex::new(false),
             stranger,
+            jwks_fetches: AtomicUsize::new(0),
             codes: Mutex::default(),
             tokens: Mutex::default(),
             last_authorize: Mutex::default(),
@@ -337,6 +364,7 @@ async fn discovery(State(rogue): State<Arc<RogueState>>) -> Response {
 }
 
 async fn jwks(State(rogue): State<Arc<RogueState>>) -> Response {
+    rogue.jwks_fetches.fetch_add(1, Ordering::SeqCst);
     let mut keys = rogue.keys.jwks().keys;
     if *rogue.rotated_published.lock().unwrap() {
         keys.extend(rogue.rotated.jwks().keys);
