@@ -19,7 +19,11 @@ use shared_checkout::placeorder::{
     ProcessState, ProcessView, Starter, WorkerSettings, engine,
 };
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The PostgreSQL server test databases are created on; `TEST_POSTGRES_URL` overrides.
+fn admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Backend {
@@ -76,13 +80,16 @@ async fn spawn(backend: Backend) -> TestApp {
     let mut pg_database = None;
     if let Backend::Postgres = backend {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(ADMIN_URL)
+        let admin_url = admin_url();
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
             .await
-            .expect("PostgreSQL at 127.0.0.1:5432");
+            .expect("PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)");
         sqlx::Executor::execute(&mut admin, format!(r#"CREATE DATABASE "{name}""#).as_str())
             .await
             .expect("create test database");
-        settings.database_url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        settings.database_url = url.to_string();
         pg_database = Some(name);
     }
     let app = Application::build(settings)
@@ -117,7 +124,7 @@ impl TestApp {
         self.state.db.pool.close().await;
         if let Some(name) = self.pg_database
             && let Ok(mut admin) =
-                <sqlx::PgConnection as sqlx::Connection>::connect(ADMIN_URL).await
+                <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url()).await
         {
             let _ = sqlx::Executor::execute(
                 &mut admin,

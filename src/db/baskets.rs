@@ -133,20 +133,17 @@ pub async fn set_line(
     if touched == 0 {
         return Ok(false);
     }
+    // A CASE caps the sum in both dialects (SQLite's two-argument MIN is PostgreSQL's LEAST).
     let sql = if add {
         "INSERT INTO basket_lines (basket_id, store_id, product_id, quantity) VALUES ($1, $2, $3, $4)
          ON CONFLICT (basket_id, product_id)
-         DO UPDATE SET quantity = MIN(basket_lines.quantity + excluded.quantity, 99)"
+         DO UPDATE SET quantity = CASE WHEN basket_lines.quantity + excluded.quantity > 99
+                                       THEN 99 ELSE basket_lines.quantity + excluded.quantity END"
     } else {
         "INSERT INTO basket_lines (basket_id, store_id, product_id, quantity) VALUES ($1, $2, $3, $4)
          ON CONFLICT (basket_id, product_id) DO UPDATE SET quantity = excluded.quantity"
     };
-    let sql = match db.backend {
-        // PostgreSQL's two-argument minimum is LEAST.
-        super::Backend::Postgres => sql.replace("MIN(", "LEAST("),
-        super::Backend::Sqlite => sql.to_owned(),
-    };
-    sqlx::query(&sql)
+    sqlx::query(sql)
         .bind(basket.to_string())
         .bind(store.as_str())
         .bind(product.to_string())

@@ -103,3 +103,32 @@ pub(crate) fn inserted(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Each migration's statements, by file name, for one dialect.
+    fn migrations(dialect: &str) -> BTreeMap<String, usize> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(dialect);
+        std::fs::read_dir(&dir)
+            .expect("the migrations folder")
+            .map(|entry| {
+                let path = entry.expect("a migration").path();
+                let sql = std::fs::read_to_string(&path).expect("a readable migration");
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, sql.matches(';').count())
+            })
+            .collect()
+    }
+
+    /// The dialects may word a statement differently, never skip one: every migration
+    /// exists for both, with as many statements.
+    #[test]
+    fn both_dialects_have_the_same_migrations_in_step() {
+        assert_eq!(migrations("sqlite"), migrations("postgres"));
+    }
+}

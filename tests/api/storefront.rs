@@ -373,7 +373,32 @@ fn html_text(value: &str) -> String {
         .replace("&amp;", "&")
 }
 
+async fn adding_to_a_basket_line_caps_its_quantity_at_99(backend: Backend) {
+    use shared_checkout::db;
+    use shared_checkout::domain::{Currency, StoreId};
+    let app = spawn_app(backend).await;
+    let store = StoreId::parse("site1").unwrap();
+    let product = db::products::list(&app.state.db).await.unwrap()[0].id;
+    let basket = db::baskets::create(&app.state.db, &store, None, Currency::parse("EUR").unwrap())
+        .await
+        .unwrap();
+    for (added, expected) in [(60, 60), (30, 90), (60, 99)] {
+        assert!(
+            db::baskets::set_line(&app.state.db, &store, basket, product, added, true)
+                .await
+                .unwrap()
+        );
+        let lines = db::baskets::find(&app.state.db, &store, basket)
+            .await
+            .unwrap()
+            .unwrap()
+            .lines;
+        assert_eq!(lines[0].quantity, expected, "after adding {added}");
+    }
+}
+
 crate::on_both_backends!(
+    adding_to_a_basket_line_caps_its_quantity_at_99,
     the_catalog_lists_every_product_with_an_add_to_basket_form,
     adding_to_the_basket_shows_the_total_and_a_checkout_button,
     a_registered_customer_logs_in_and_sees_their_profile,
