@@ -21,14 +21,13 @@ pub use session::BoundBasket;
 pub(crate) use session::browser_starter;
 
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
 use crate::app::AppState;
-use crate::config::{PaymentSettings, StoreConfig};
-use crate::domain::StoreId;
-use crate::web::{ErrorPage, WebError, render};
+use crate::config::PaymentSettings;
+use crate::web::{ErrorPage, render};
+use target::KnownStore;
 
 /// The checkout host's routes; the test payment page only when configured.
 pub fn router(payments: &PaymentSettings) -> Router<AppState> {
@@ -89,15 +88,8 @@ async fn home() -> Response {
 
 /// The store's colours on the checkout host: a stylesheet from the store's own origin
 /// would be cross-origin, and the CSP allows styles from 'self' only.
-async fn store_theme(
-    State(state): State<AppState>,
-    Path(store): Path<String>,
-) -> Result<Response, WebError> {
-    let store: &StoreConfig = StoreId::parse(&store)
-        .ok()
-        .and_then(|id| state.config.store(&id))
-        .ok_or(WebError::NotFound("store"))?;
-    Ok(crate::store::theme::stylesheet(store))
+async fn store_theme(KnownStore(store): KnownStore) -> Response {
+    crate::store::theme::stylesheet(&store)
 }
 
 /// Pages not tied to a store (the shared error page) keep the stylesheet's own colours.

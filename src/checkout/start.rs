@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::guard;
 use super::page::{self, Chrome, Step, Summary};
 use super::session::BoundBasket;
-use super::target;
+use super::target::BasketPath;
 use crate::app::AppState;
 use crate::db;
 use crate::relying_party;
@@ -40,7 +40,7 @@ pub struct Handoff {
 
 pub async fn show(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    path: BasketPath,
     handoff: Result<Query<Handoff>, QueryRejection>,
     jar: CookieJar,
     csrf: CsrfToken,
@@ -49,9 +49,9 @@ pub async fn show(
         ticket: Some(ticket),
     })) = handoff
     {
-        return redeem(&state, &store, &basket, &ticket, jar).await;
+        return redeem(&state, path, &ticket, jar).await;
     }
-    let bound = match BoundBasket::check(&state, &store, &basket, &jar).await {
+    let bound = match BoundBasket::check(&state, path, &jar).await {
         Ok(bound) => bound,
         Err(refusal) => return Ok(refusal),
     };
@@ -87,14 +87,13 @@ pub async fn show(
 /// whatever the outcome.
 async fn redeem(
     state: &AppState,
-    store: &str,
-    basket: &str,
+    path: BasketPath,
     ticket: &str,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(state, store, basket).await {
+    let target = match path.resolve(state).await {
         Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
+        Err(e) => return Ok(e.into_response()),
     };
     let (store, basket) = (&target.store.id, target.basket.id);
     if !db::checkout_tickets::redeem(&state.db, store, basket, ticket).await? {
