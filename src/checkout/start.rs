@@ -14,14 +14,14 @@ use axum_csrf::CsrfToken;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::guard;
+use super::guard::{CheckoutForm, EditableBasket, EditableForm};
 use super::page::{self, Chrome, Step, Summary};
 use super::session::BoundBasket;
 use super::target::BasketPath;
 use crate::app::AppState;
 use crate::db;
 use crate::relying_party;
-use crate::store::forms::{PageForm, authenticity_token};
+use crate::store::forms::authenticity_token;
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -55,11 +55,20 @@ pub async fn show(
         Ok(bound) => bound,
         Err(refusal) => return Ok(refusal),
     };
-    let target = &bound.target;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
+    match EditableBasket::check(bound) {
+        Ok(basket) => start_page(&state, &basket, csrf),
+        Err(not_editable) => Ok(not_editable.into_response()),
     }
-    if bound.session.identity.is_some() || target.flags().skip_start_action {
+}
+
+/// Log in or continue as a guest, unless there is nothing to choose.
+fn start_page(
+    state: &AppState,
+    basket: &EditableBasket,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let target = &basket.target;
+    if basket.session.identity.is_some() || target.flags().skip_start_action {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     }
     let page = StartPage {
@@ -71,7 +80,7 @@ pub async fn show(
     let mut response = (csrf, render(&page)).into_response();
     // The login form's POST ends in a redirect to the store's authorization endpoint, and
     // CSP `form-action` applies to redirects too.
-    let csp = crate::relying_party::login_form_csp(&state, &target.store);
+    let csp = crate::relying_party::login_form_csp(state, &target.store);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()
@@ -115,18 +124,14 @@ pub struct GuestForm {
     authenticity_token: String,
 }
 
+impl CheckoutForm for GuestForm {
+    fn authenticity_token(&self) -> &str {
+        &self.authenticity_token
+    }
+}
+
 /// `POST /{store_id}/{basket_id}/guest`: on to the form without logging in. The guest's
 /// session is the one the handoff made.
-pub async fn guest(
-    bound: BoundBasket,
-    csrf: CsrfToken,
-    PageForm(form): PageForm<GuestForm>,
-) -> Result<Response, WebError> {
-    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
-        return Ok(refusal);
-    }
-    if let Some(refusal) = guard::not_editable(&bound.target) {
-        return Ok(refusal);
-    }
-    Ok(Redirect::to(&bound.target.path("/details")).into_response())
+pub async fn guest(EditableForm { basket, .. }: EditableForm<GuestForm>) -> Redirect {
+    Redirect::to(&basket.target.path("/details"))
 }
