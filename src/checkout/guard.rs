@@ -16,9 +16,9 @@ use serde::de::DeserializeOwned;
 use super::page;
 use super::session::BoundBasket;
 use super::target::Target;
-use crate::app::AppState;
 use crate::domain::BasketStatus;
-use crate::store::forms::{PageForm, verify_csrf};
+use crate::state::AppState;
+use crate::web::forms::{PageForm, verify_csrf};
 
 /// A [`BoundBasket`] that is open and has items: what start, details and review work on.
 pub struct EditableBasket(BoundBasket);

@@ -13,19 +13,20 @@ mod payment;
 mod place_order;
 mod review;
 mod session;
+pub mod session_store;
 mod start;
 mod success;
 mod target;
+pub mod testgateway;
 
 pub use session::BoundBasket;
-pub(crate) use session::browser_starter;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
-use crate::app::AppState;
 use crate::config::PaymentSettings;
+use crate::state::AppState;
 use crate::web::{ErrorPage, render};
 use target::KnownStore;
 
@@ -73,7 +74,7 @@ pub fn router(payments: &PaymentSettings) -> Router<AppState> {
         )
         .route("/api/{*rest}", any(api::not_found));
     if payments.test_gateway {
-        router.merge(crate::payment::testgateway::router())
+        router.merge(testgateway::router())
     } else {
         router
     }
@@ -89,7 +90,7 @@ async fn home() -> Response {
 /// The store's colours on the checkout host: a stylesheet from the store's own origin
 /// would be cross-origin, and the CSP allows styles from 'self' only.
 async fn store_theme(KnownStore(store): KnownStore) -> Response {
-    crate::store::theme::stylesheet(&store)
+    crate::web::theme::stylesheet(&store)
 }
 
 /// Pages not tied to a store (the shared error page) keep the stylesheet's own colours.

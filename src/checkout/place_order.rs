@@ -15,11 +15,11 @@ use super::guard::{CheckedForm, CheckoutForm};
 use super::page;
 use super::review::{review_page, valid_draft};
 use super::session::BoundBasket;
-use crate::app::AppState;
 use crate::domain::BasketStatus;
-use crate::store::forms::authenticity_token;
-use crate::store::view;
+use crate::state::AppState;
 use crate::web::WebError;
+use crate::web::forms::authenticity_token;
+use crate::web::view;
 
 #[derive(Deserialize)]
 pub struct PlaceOrderForm {

@@ -4,10 +4,10 @@
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 
-use crate::app::AppState;
 use crate::config::{CheckoutFlags, StoreConfig};
 use crate::db;
 use crate::domain::{Basket, BasketId, BasketStatus, DeliveryMethod, Money, StoreId};
+use crate::state::AppState;
 use crate::web::WebError;
 
 /// A known store and one of its baskets, in any status.
