@@ -17,6 +17,7 @@ use crate::relying_party::registry::Discovered;
 pub struct Exchanged {
     pub provider: Arc<Discovered>,
     pub client: RpClient,
+    pub code: AuthorizationCode,
     pub tokens: TokenResponse,
 }
 
@@ -49,7 +50,7 @@ async fn redeem(
     );
     let client = registration.client(&provider, &login.tx.redirect_uri)?;
     let mut request = client
-        .exchange_code(code)
+        .exchange_code(code.clone())
         .set_pkce_verifier(PkceCodeVerifier::new(login.tx.pkce_verifier.clone()));
     if registration.secret.is_none() {
         let assertion = registration.client_assertion(state, client.token_uri().as_str())?;
@@ -68,6 +69,7 @@ async fn redeem(
     Ok(Exchanged {
         provider,
         client,
+        code,
         tokens,
     })
 }

@@ -1,12 +1,14 @@
 // OIDC Core §3.1.3.7: the signature (JWKS and `kid`, the registered `alg` only, never
-// `none`), `iss`, `aud`, `azp`, `exp`, `iat` and `nonce`. The basket claim is checked last
-// (`basket_bound`).
+// `none`), `iss`, `aud`, `azp`, `exp`, `iat` and `nonce`. §3.1.3.8 and §3.3.2.11: `at_hash`
+// and `c_hash` are optional in the code flow, but one that is present must be of the
+// access token and code we hold. The basket claim is checked last (`basket_bound`).
 
 use anyhow::Context;
-use openidconnect::core::CoreJwsSigningAlgorithm;
 use openidconnect::core::{CoreGenderClaim, CoreJweContentEncryptionAlgorithm};
+use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    ClaimsVerificationError, ClientId, IdToken, IdTokenClaims, IdTokenVerifier, IssuerUrl, Nonce,
+    AccessTokenHash, AuthorizationCodeHash, ClaimsVerificationError, ClientId, IdToken,
+    IdTokenClaims, IdTokenVerifier, IssuerUrl, Nonce, OAuth2TokenResponse,
     SignatureVerificationError, TokenResponse as _,
 };
 
@@ -72,7 +74,7 @@ async fn verify(
         .context("the token response has no ID token")
         .context("ID token refused")?;
     let provider = &exchanged.provider;
-    let claims = match claims(registration, provider, login, id_token) {
+    let claims = match claims(registration, provider, login, exchanged, id_token) {
         Err(ClaimsVerificationError::SignatureVerification(
             SignatureVerificationError::NoMatchingKey,
         )) => {
@@ -81,7 +83,7 @@ async fn verify(
                 .relying_party
                 .refresh_keys(state, &login.store, provider)
                 .await?;
-            claims(registration, &provider, login, id_token)
+            claims(registration, &provider, login, exchanged, id_token)
         }
         other => other,
     }
@@ -96,6 +98,7 @@ fn claims(
     registration: &Registration,
     provider: &Discovered,
     login: &Login,
+    exchanged: &Exchanged,
     id_token: &RpIdToken,
 ) -> Result<IdClaims, ClaimsVerificationError> {
     let issuer = IssuerUrl::new(login.tx.issuer.clone()).map_err(|_| other("stored issuer"))?;
@@ -119,6 +122,10 @@ fn claims(
     };
     let claims = id_token.claims(&verifier, nonce_matches)?.clone();
     authorized_party_is_us(registration, &claims)?;
+    let key = id_token
+        .signing_key(&verifier)
+        .map_err(ClaimsVerificationError::SignatureVerification)?;
+    hashes_match(id_token, key, &claims, exchanged)?;
     Ok(claims)
 }
 
@@ -137,6 +144,36 @@ fn authorized_party_is_us(
         )),
         _ => Ok(()),
     }
+}
+
+/// Each hash is the left half of the `alg`'s digest of the value, so the verified token's
+/// own algorithm and key compute it.
+fn hashes_match(
+    id_token: &RpIdToken,
+    key: &CoreJsonWebKey,
+    claims: &IdClaims,
+    exchanged: &Exchanged,
+) -> Result<(), ClaimsVerificationError> {
+    let alg = id_token
+        .signing_alg()
+        .map_err(ClaimsVerificationError::SignatureVerification)?;
+    let unsupported =
+        |e: openidconnect::SigningError| ClaimsVerificationError::Unsupported(e.to_string());
+    if let Some(at_hash) = claims.access_token_hash() {
+        let ours = AccessTokenHash::from_token(exchanged.tokens.access_token(), alg, key)
+            .map_err(unsupported)?;
+        if &ours != at_hash {
+            return Err(other("at_hash does not match the access token"));
+        }
+    }
+    if let Some(c_hash) = claims.code_hash() {
+        let ours =
+            AuthorizationCodeHash::from_code(&exchanged.code, alg, key).map_err(unsupported)?;
+        if &ours != c_hash {
+            return Err(other("c_hash does not match the code"));
+        }
+    }
+    Ok(())
 }
 
 fn other(message: &str) -> ClaimsVerificationError {
