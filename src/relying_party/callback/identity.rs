@@ -6,8 +6,8 @@ use anyhow::Context;
 use super::Login;
 use super::checks::{IdClaims, UserInfo, VerifiedIdToken};
 use super::error::CallbackError;
+use crate::domain::VerifiedIdentity;
 use crate::domain::{Address, AddressInput, CustomerId, Email};
-use crate::relying_party::VerifiedIdentity;
 use crate::relying_party::client::Registration;
 
 pub(super) fn verified(

@@ -15,12 +15,12 @@ use serde::Deserialize;
 
 use self::checks::VerifiedIdToken;
 use self::error::CallbackError;
-use super::VerifiedIdentity;
 use super::client::Registration;
-use super::session;
-use crate::app::AppState;
+use crate::checkout::session_store;
 use crate::config::StoreConfig;
 use crate::db::login_transactions::LoginTransaction;
+use crate::domain::VerifiedIdentity;
+use crate::state::AppState;
 
 /// The authorization response (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207).
 #[derive(Deserialize, Default)]
@@ -86,7 +86,7 @@ async fn sign_in(
     let (store, basket) = (&login.store.id, login.tx.basket_id);
     // The basket is not claimed here: our provider hands a guest basket to the customer
     // when it redeems the basket-bound code at /token, before this point.
-    let cookie = session::start_verified(
+    let cookie = session_store::start_verified(
         state,
         store,
         basket,

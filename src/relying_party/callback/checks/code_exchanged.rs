@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use openidconnect::{AuthorizationCode, PkceCodeVerifier};
 
-use crate::app::AppState;
 use crate::relying_party::callback::Login;
 use crate::relying_party::callback::error::CallbackError;
 use crate::relying_party::client::{Registration, RpClient, TokenResponse};
-use crate::relying_party::registry::Discovered;
+use crate::state::AppState;
+use crate::store_providers::Discovered;
 
 /// A redeemed code: the provider that redeemed it, and what it answered.
 pub struct Exchanged {
@@ -43,7 +43,10 @@ async fn redeem(
     login: &Login,
     code: AuthorizationCode,
 ) -> anyhow::Result<Exchanged> {
-    let provider = state.relying_party.discover(state, &login.store).await?;
+    let provider = state
+        .store_providers
+        .discover(&state.http, &login.store)
+        .await?;
     anyhow::ensure!(
         provider.issuer() == login.tx.issuer,
         "the store's issuer changed during the login"

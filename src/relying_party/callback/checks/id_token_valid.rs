@@ -13,14 +13,14 @@ use openidconnect::{
 };
 
 use super::Exchanged;
-use crate::app::AppState;
+use crate::checkout::session_store::ProviderSession;
 use crate::db;
 use crate::relying_party::callback::Login;
 use crate::relying_party::callback::error::CallbackError;
 use crate::relying_party::client::{BasketClaim, Registration};
-use crate::relying_party::registry::Discovered;
-use crate::relying_party::session::ProviderSession;
 use crate::secrets::{constant_time_eq, hash_secret};
+use crate::state::AppState;
+use crate::store_providers::Discovered;
 
 /// How far in the future an `iat` may be: clocks of two servers drift a little.
 const CLOCK_SKEW_SECS: i64 = 60;
@@ -80,8 +80,8 @@ async fn verify(
         )) => {
             // A key we have not seen: the provider may have rotated. Refetch once.
             let provider = state
-                .relying_party
-                .refresh_keys(state, &login.store, provider)
+                .store_providers
+                .refresh_keys(&state.http, &login.store, provider)
                 .await?;
             claims(registration, &provider, login, exchanged, id_token)
         }

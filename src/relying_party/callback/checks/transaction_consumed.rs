@@ -7,12 +7,12 @@ use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::app::AppState;
 use crate::db;
 use crate::relying_party::callback::error::CallbackError;
 use crate::relying_party::callback::{CallbackParams, Login};
 use crate::relying_party::login::browser_cookie;
 use crate::secrets::hash_secret;
+use crate::state::AppState;
 
 pub async fn transaction_consumed(
     state: &AppState,

@@ -6,8 +6,8 @@ use openidconnect::core::CoreGenderClaim;
 use openidconnect::{AccessToken, EmptyAdditionalClaims, OAuth2TokenResponse, UserInfoClaims};
 
 use super::{Exchanged, VerifiedIdToken};
-use crate::app::AppState;
 use crate::relying_party::callback::error::CallbackError;
+use crate::state::AppState;
 
 pub type UserInfo = UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim>;
 
