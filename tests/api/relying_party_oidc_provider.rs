@@ -11,8 +11,15 @@ use shared_checkout::relying_party::session;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-use crate::helpers::*;
-use crate::rp_helpers::*;
+use crate::common::app::{TestApp, free_port, spawn_app_with};
+use crate::common::browser::{Browser, assert_redirect, location, query_param};
+use crate::common::checkout::empty_basket;
+use crate::common::database::Backend;
+use crate::common::html::hidden_input;
+use crate::common::oauth::back_channel;
+use crate::common::rogue::{
+    TEST_CLIENT_SECRET, add_store, assert_refused, press_login, session_jar,
+};
 
 const CLIENT_ID: &str = "checkout-at-site4";
 
@@ -20,15 +27,6 @@ const CLIENT_ID: &str = "checkout-at-site4";
 struct OidcProvider {
     issuer: String,
     _child: Child,
-}
-
-/// A port nobody listens on right now (the provider must know its issuer before the
-/// checkout knows its redirect URI, and the checkout needs the issuer in its settings).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 async fn start_oidc_provider(app: &TestApp, port: u16) -> OidcProvider {
@@ -90,8 +88,8 @@ async fn a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached(ba
     .await;
     let provider = start_oidc_provider(&app, port).await;
 
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site4").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site4").await;
     let callback = log_in_at_oidc_provider(&app, &provider, &browser, basket).await;
 
     let finished = browser.get(&callback).await;
@@ -200,8 +198,8 @@ async fn a_logout_at_oidc_provider_ends_the_checkout_session(backend: Backend) {
     })
     .await;
     let provider = start_oidc_provider(&app, port).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site4").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site4").await;
     let callback = log_in_at_oidc_provider(&app, &provider, &browser, basket).await;
     let finished = browser.get(&callback).await;
     assert_redirect(&finished);
