@@ -4,15 +4,19 @@ mod address;
 mod basket;
 mod customer;
 mod delivery;
+mod identity;
 mod ids;
 mod money;
+pub mod payment;
+pub mod placeorder;
 mod store;
 
 pub use address::{Address, AddressInput};
 pub use basket::{Basket, BasketLine, BasketStatus};
 pub use customer::{Customer, Email, Password};
 pub use delivery::DeliveryMethod;
-pub use ids::{BasketId, CustomerId, OrderId, ProductId};
+pub use identity::{BACKCHANNEL_LOGOUT_EVENT, VerifiedIdentity};
+pub use ids::{BasketId, CustomerId, OrderId, PaymentId, ProcessId, ProductId};
 pub use money::{Currency, Money};
 pub use store::StoreId;
 

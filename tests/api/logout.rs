@@ -4,9 +4,9 @@
 
 use reqwest::StatusCode;
 use shared_checkout::domain::{BasketId, StoreId};
-use shared_checkout::provider::keys::SigningKeys;
+use shared_checkout::keys::SigningKeys;
 
-use shared_checkout::provider::keys::SigningAlg;
+use shared_checkout::keys::SigningAlg;
 
 use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, spawn_app};
 use crate::common::browser::{Browser, assert_redirect, header, location, query_param};

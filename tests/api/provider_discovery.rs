@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use shared_checkout::provider::keys::SigningAlg;
+use shared_checkout::keys::SigningAlg;
 
 use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
 use crate::common::browser::{Browser, header};
@@ -244,8 +244,7 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify(backen
 
     // `shared-checkout keys rotate`, then a node started on the rotated key directory.
     std::thread::sleep(std::time::Duration::from_millis(5));
-    shared_checkout::provider::keys::SigningKeys::rotate(&deployment.settings.key_dir)
-        .expect("rotation");
+    shared_checkout::keys::SigningKeys::rotate(&deployment.settings.key_dir).expect("rotation");
     let node = deployment.spawn_node().await;
     let jwks = get_json(&node.store_url("site1", "/jwks.json")).await;
     let new_kids = kids(&jwks);

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use shared_checkout::provider::keys::SigningAlg;
+use shared_checkout::keys::SigningAlg;
 
 use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
 use crate::common::browser::{Browser, header, location, query_pairs};

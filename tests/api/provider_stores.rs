@@ -1,7 +1,7 @@
 //! One provider per store: customers, baskets, sessions and codes of one store are
 //! worthless at another.
 
-use shared_checkout::provider::keys::SigningAlg;
+use shared_checkout::keys::SigningAlg;
 
 use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
 use crate::common::browser::Browser;

@@ -3,10 +3,11 @@
 
 use std::sync::LazyLock;
 
-use shared_checkout::app::{AppState, Application};
+use shared_checkout::app::Application;
 use shared_checkout::config::Settings;
 use shared_checkout::db;
 use shared_checkout::domain::{Address, Customer, Email, Password, StoreId};
+use shared_checkout::state::AppState;
 use tokio::sync::oneshot;
 
 use super::database::{Backend, fresh_postgres_database};
@@ -115,7 +116,7 @@ pub async fn ensure_alice(app: &TestApp) {
     let customer = match existing {
         Some((customer, _)) => customer.id,
         None => {
-            let hash = shared_checkout::store::accounts::hash_password(
+            let hash = shared_checkout::accounts::hash_password(
                 &app.state,
                 Password::parse(ALICE_PASSWORD.to_owned()).unwrap(),
             )

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};
 use shared_checkout::domain::StoreId;
+use shared_checkout::keys::SigningAlg;
 use shared_checkout::provider::clients::{ClientAuth, NewClient};
-use shared_checkout::provider::keys::SigningAlg;
 use shared_checkout::web::LocalhostResolver;
 use tokio::sync::oneshot;
 

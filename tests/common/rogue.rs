@@ -18,7 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use shared_checkout::config::{Settings, StoreLoginSettings, StoreSettings};
 use shared_checkout::domain::{BasketId, StoreId};
-use shared_checkout::provider::keys::{SigningAlg, SigningKeys};
+use shared_checkout::keys::{SigningAlg, SigningKeys};
 use tokio::sync::oneshot;
 
 use super::app::{TestApp, spawn_app_with};

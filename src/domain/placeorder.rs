@@ -2,14 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Address, CustomerId, Email, Money};
-use crate::payment::random_id;
-
-random_id!(
-    /// A place-order process (one per basket).
-    ProcessId,
-    "process_id"
-);
+use super::{Address, CustomerId, Email, Money};
 
 /// The states after Flamingo's place-order state machine, plus `rolling_back`, which
 /// persists a decided failure while its rollbacks (cancel payment, reopen basket) run, so

@@ -311,7 +311,7 @@ fn generate_key_file(dir: &Path, alg: SigningAlg) -> anyhow::Result<PathBuf> {
         .unwrap_or_default();
     let path = dir.join(format!("{created_ms}-{}-{suffix}.pem", alg.file_tag()));
     let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der));
-    crate::web::write_private_file(&path, pem.as_bytes())
+    crate::secrets::write_private_file(&path, pem.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
