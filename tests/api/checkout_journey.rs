@@ -102,7 +102,9 @@ async fn alice_logs_in_through_site1_and_her_order_lands_on_her_account(backend:
     );
     // ...and nowhere at site2, even for an account with the same email there.
     let site2 = Browser::new();
-    register_at_store(&app, &site2, "site2", ALICE_EMAIL).await;
+    site2
+        .register(&app, "site2", ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
     let (_, response) = site2.follow(&app.store_url("site2", "/account")).await;
     let account2 = response.text().await.unwrap();
     assert!(
@@ -341,39 +343,13 @@ async fn log_in_at_store_and_open_account(
     store: &str,
     email: &str,
 ) -> String {
-    let login = app.store_url(store, "/account/login");
-    let token = token_from(browser, &login).await;
     let response = browser
-        .post_form(
-            &login,
-            &[
-                ("email", email),
-                ("password", ALICE_PASSWORD),
-                ("authenticity_token", token.as_str()),
-            ],
-        )
+        .storefront_login(app, store, email, ALICE_PASSWORD)
         .await;
     assert_redirect(&response);
     let (_, account) = browser.follow(&app.store_url(store, "/account")).await;
     assert_eq!(account.status(), 200);
     account.text().await.unwrap()
-}
-
-async fn register_at_store(app: &TestApp, browser: &Browser, store: &str, email: &str) {
-    let register = app.store_url(store, "/account/register");
-    let token = token_from(browser, &register).await;
-    let response = browser
-        .post_form(
-            &register,
-            &[
-                ("email", email),
-                ("name", "Alice at site2"),
-                ("password", ALICE_PASSWORD),
-                ("authenticity_token", token.as_str()),
-            ],
-        )
-        .await;
-    assert_redirect(&response);
 }
 
 crate::on_both_backends!(

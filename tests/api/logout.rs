@@ -29,7 +29,7 @@ async fn alice_at_the_checkout(app: &TestApp, browser: &Browser) -> (String, Str
 }
 
 /// The checkout sessions of a basket that carry an identity: (issuer, subject, sid).
-async fn identified_sessions(
+async fn identities_at_basket(
     app: &TestApp,
     basket: BasketId,
 ) -> Vec<(String, String, Option<String>)> {
@@ -56,7 +56,7 @@ async fn the_store_logout_ends_the_checkout_session(backend: Backend) {
     let browser = Browser::new();
     let (checkout, details) = alice_at_the_checkout(&app, &browser).await;
     let basket = basket_of(&checkout);
-    assert_eq!(identified_sessions(&app, basket).await.len(), 1);
+    assert_eq!(identities_at_basket(&app, basket).await.len(), 1);
     let token = csrf_token(&details);
 
     // Alice logs out at the store, in another tab.
@@ -70,7 +70,7 @@ async fn the_store_logout_ends_the_checkout_session(backend: Backend) {
     assert_redirect(&logout);
 
     assert!(
-        identified_sessions(&app, basket).await.is_empty(),
+        identities_at_basket(&app, basket).await.is_empty(),
         "the checkout session ended with the store session"
     );
     // The checkout no longer knows this browser as alice: no details of hers, and nothing
@@ -150,7 +150,7 @@ async fn the_checkout_logout_ends_both_sessions_and_lands_on_the_checkout(backen
         "a link back to the store's basket"
     );
 
-    assert!(identified_sessions(&app, basket).await.is_empty());
+    assert!(identities_at_basket(&app, basket).await.is_empty());
     assert_eq!(store_sessions(&app).await, sessions_before - 1);
     let account = browser.get(&app.store_url("site1", "/account")).await;
     assert!(
@@ -192,7 +192,7 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let browser = Browser::new();
     let (checkout, _) = alice_at_the_checkout(&app, &browser).await;
     let basket = basket_of(&checkout);
-    let sessions = identified_sessions(&app, basket).await;
+    let sessions = identities_at_basket(&app, basket).await;
     let (_, sub, sid) = sessions.first().cloned().expect("a logged-in session");
     let sid = sid.expect("the session keeps the provider's sid");
     let keys = &app.state.keys;
@@ -269,7 +269,7 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
         assert_eq!(body["error"], "invalid_request", "{case}: {body}");
         assert!(body["error_description"].is_string(), "{case}: {body}");
         assert_eq!(
-            identified_sessions(&app, basket).await.len(),
+            identities_at_basket(&app, basket).await.len(),
             1,
             "{case} ended the session"
         );
@@ -279,7 +279,7 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let (status, _) = post_logout_token(&app, &sign(&site2)).await;
     assert_eq!(status, StatusCode::OK, "a valid token for site2's sessions");
     assert_eq!(
-        identified_sessions(&app, basket).await.len(),
+        identities_at_basket(&app, basket).await.len(),
         1,
         "site2 ended a site1 session"
     );
@@ -288,7 +288,7 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let token = sign(&valid);
     let (status, body) = post_logout_token(&app, &token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(identified_sessions(&app, basket).await.is_empty());
+    assert!(identities_at_basket(&app, basket).await.is_empty());
     let (status, body) = post_logout_token(&app, &token).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a replayed token: {body}");
 }

@@ -12,7 +12,9 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
 use crate::common::app::{TestApp, free_port, spawn_app_with};
-use crate::common::browser::{Browser, assert_redirect, location, query_param};
+use crate::common::browser::{
+    Browser, Redirects, absolute, assert_redirect, location, query_param,
+};
 use crate::common::checkout::empty_basket;
 use crate::common::database::Backend;
 use crate::common::html::hidden_input;
@@ -143,44 +145,29 @@ async fn log_in_at_oidc_provider(
     );
 
     // At the provider: its login form, then (automatic) consent, then back to us.
-    let mut response = browser.get(&authorize).await;
-    let mut current = authorize.clone();
-    let mut logged_in = false;
-    let callback = loop {
-        if response.status().is_redirection() {
-            let next = url::Url::parse(&current)
-                .unwrap()
-                .join(&location(&response))
-                .unwrap()
-                .to_string();
-            if next.starts_with(&app.checkout_url("/")) {
-                break next;
-            }
-            current = next;
-            response = browser.get(&current).await;
-            continue;
-        }
-        assert_eq!(response.status(), 200, "at {current}");
-        assert!(!logged_in, "the login form came back after logging in");
-        let html = response.text().await.unwrap();
-        let action_at = html.find("action=\"").expect("a login form") + "action=\"".len();
-        let action = &html[action_at..action_at + html[action_at..].find('"').unwrap()];
-        current = url::Url::parse(&current)
-            .unwrap()
-            .join(action)
-            .unwrap()
-            .to_string();
-        response = browser
-            .post_form(
-                &current,
-                &[("email", "ada@example.com"), ("password", "correct horse")],
-            )
-            .await;
-        logged_in = true;
-    };
+    let (at, login) = browser
+        .follow_from(&authorize, browser.get(&authorize).await, Redirects::OnHost)
+        .await;
+    assert_eq!(login.status(), 200, "the provider's login form at {at}");
+    let html = login.text().await.unwrap();
+    let action_at = html.find("action=\"").expect("a login form") + "action=\"".len();
+    let submit = absolute(
+        &at,
+        &html[action_at..action_at + html[action_at..].find('"').unwrap()],
+    );
+    let posted = browser
+        .post_form(
+            &submit,
+            &[("email", "ada@example.com"), ("password", "correct horse")],
+        )
+        .await;
+    let (last, response) = browser
+        .follow_from(&submit, posted, Redirects::OnHost)
+        .await;
+    let callback = absolute(&last, &location(&response));
     assert!(
-        logged_in,
-        "the shopper typed their password at the provider"
+        callback.starts_with(&app.checkout_url("/")),
+        "after the login form the provider sends the shopper back to the checkout: {callback}"
     );
     assert_eq!(
         query_param(&callback, "iss").as_deref(),

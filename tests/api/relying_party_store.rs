@@ -10,7 +10,6 @@ use crate::common::app::{TestApp, spawn_app};
 use crate::common::browser::{Browser, assert_redirect, location, query_param};
 use crate::common::checkout::empty_basket;
 use crate::common::database::Backend;
-use crate::common::html::{csrf_token, hidden_input};
 use crate::common::rogue::{identified_sessions, press_login, session_jar};
 
 /// A guest fills a basket at `store` through the storefront and presses its Checkout button.
@@ -30,29 +29,9 @@ async fn through_the_store_login(
     if let Some((email, password)) = credentials {
         assert_eq!(response.status(), 200, "the store's login page");
         let html = response.text().await.unwrap();
-        let request = hidden_input(&html, "request").expect("the pending request id");
-        let submitted = browser
-            .post_form(
-                &app.store_url("site1", "/login"),
-                &[
-                    ("request", request.as_str()),
-                    ("email", email),
-                    ("password", password),
-                    ("authenticity_token", &csrf_token(&html)),
-                ],
-            )
+        response = browser
+            .provider_login(&app.store_url("site1", "/login"), &html, email, password)
             .await;
-        assert_redirect(&submitted);
-        let next = url::Url::parse(&app.store_url("site1", "/login"))
-            .unwrap()
-            .join(&location(&submitted))
-            .unwrap()
-            .to_string();
-        response = if next.starts_with(&app.store_url("site1", "/")) {
-            browser.follow_on_host(&next).await
-        } else {
-            submitted
-        };
     }
     assert_redirect(&response);
     let callback = location(&response);
