@@ -1,5 +1,5 @@
-//! Shopper actions for the checkout tests: fill a basket at a store over HTTP, walk the
-//! checkout's steps, read what the pages show.
+//! The checkout as a shopper and a storefront use it: start a checkout from a full basket,
+//! walk its steps, read what the pages show, call its JSON API.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! Helpers for the relying-party tests: a rogue OpenID provider that can be told to
-//! misbehave one way at a time, stores configured to use it, and the checkout's login
-//! driven the way a browser drives it.
+//! The checkout as a relying party: a rogue OpenID provider that can be told to misbehave
+//! one way at a time, stores configured to use it, and the checkout's login driven the way
+//! a browser drives it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
