@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::common::html::{csrf_token, hidden_input};
-use crate::common::process::{Demo, binary, http};
+use crate::common::process::{Demo, binary, command, http};
 
 #[tokio::test]
 async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidconnect() {
@@ -30,8 +30,8 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
     let demo = Demo::start(data.path(), &[]).await;
     let redirect = "http://127.0.0.1:9/callback";
     let secret = "a-long-random-client-secret-for-the-cli-test-0123456789";
-    let added = Command::new(binary())
-        .args(["--data-dir", data.path().to_str().unwrap(), "client", "add"])
+    let added = command(data.path())
+        .args(["client", "add"])
         .args([
             "--store",
             "site1",
@@ -46,7 +46,6 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
             "http://127.0.0.1:9/backchannel-logout",
         ])
         .args(["--post-logout-redirect-uri", "http://127.0.0.1:9/bye"])
-        .env_remove("DATABASE_URL")
         .output()
         .await
         .expect("client add runs");
@@ -179,11 +178,8 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
 async fn keys_and_migrate_commands_work_on_a_data_dir() {
     let data = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let mut command = Command::new(binary());
-        command
-            .args(["--data-dir", data.path().to_str().unwrap()])
-            .args(args)
-            .env_remove("DATABASE_URL");
+        let mut command = command(data.path());
+        command.args(args);
         command
     };
     let migrate = run(&["migrate"]).output().await.unwrap();
@@ -304,11 +300,8 @@ async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revo
     let data = tempfile::tempdir().unwrap();
     let demo = Demo::start(data.path(), &[]).await;
     let run = |args: &[&str]| {
-        let mut command = Command::new(binary());
-        command
-            .args(["--data-dir", data.path().to_str().unwrap()])
-            .args(args)
-            .env_remove("DATABASE_URL");
+        let mut command = command(data.path());
+        command.args(args);
         command
     };
     let created = run(&[

@@ -5,7 +5,7 @@
 use shared_checkout::checkout::session_store as session;
 use shared_checkout::domain::StoreId;
 
-use crate::common::app::{spawn_app, spawn_app_with};
+use crate::common::app::{free_port, spawn_app, spawn_app_with};
 use crate::common::browser::{Browser, assert_redirect, header, location};
 use crate::common::checkout::empty_basket;
 use crate::common::database::Backend;
@@ -407,11 +407,7 @@ async fn the_login_page_may_post_to_the_store_login_origin(backend: Backend) {
 
 async fn a_provider_that_cannot_be_reached_gets_a_readable_page(backend: Backend) {
     // Nothing listens there (the port was free a moment ago).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let app = spawn_app_with(backend, |settings| {
         add_store(settings, "site3", &issuer, None)

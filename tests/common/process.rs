@@ -18,6 +18,15 @@ pub fn binary() -> String {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_shared-checkout").to_owned())
 }
 
+/// The binary on `data_dir`, with no `DATABASE_URL` taken from the environment.
+pub fn command(data_dir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .args(["--data-dir", data_dir.to_str().unwrap()])
+        .env_remove("DATABASE_URL");
+    command
+}
+
 /// A client with a cookie store that follows no redirect by itself.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -39,16 +48,9 @@ pub struct Demo {
 impl Demo {
     /// Starts `shared-checkout demo` on `data_dir` and a free port, with extra environment.
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(binary());
+        let mut command = command(data_dir);
         command
-            .args([
-                "--data-dir",
-                data_dir.to_str().unwrap(),
-                "demo",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env_remove("DATABASE_URL")
+            .args(["demo", "--listen", "127.0.0.1:0"])
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
