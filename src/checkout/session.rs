@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::domain::{BasketId, StoreId};
 use crate::placeorder::Starter;
 use crate::relying_party::{self, CheckoutSession, VerifiedIdentity};
+use crate::secrets::SecretHash;
 use crate::web::WebError;
 
 #[derive(Debug, Clone, Default)]
@@ -79,7 +80,7 @@ pub struct BoundBasket {
     pub target: Target,
     pub session: Session,
     /// The key of the session's row, for saving the draft into that row only.
-    key: String,
+    key: SecretHash,
 }
 
 impl BoundBasket {
@@ -107,7 +108,7 @@ impl BoundBasket {
     }
 
     /// The key of this browser's session row (a login carries the draft over from it).
-    pub fn session_key(&self) -> &str {
+    pub fn session_key(&self) -> &SecretHash {
         &self.key
     }
 

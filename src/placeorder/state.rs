@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Address, CustomerId, Email, Money};
 use crate::payment::random_id;
+use crate::secrets::SecretHash;
 
 random_id!(
     /// A place-order process (one per basket).
@@ -179,7 +180,7 @@ pub struct PaymentSelection {
 pub enum Starter {
     /// A browser, by its checkout session's row key (a SHA-256 of its session token with
     /// the store and basket).
-    Browser { session_hash: String },
+    Browser { session_hash: SecretHash },
     /// A headless storefront, by the id of its API key.
     ApiKey { key_id: String },
 }
@@ -249,7 +250,7 @@ impl PlaceOrderRequest {
             total: total.as_ref().map(|t| (t.minor, t.currency.as_str())),
         };
         let json = serde_json::to_string(&canonical).expect("plain data always serializes");
-        crate::secrets::hash_secret(&json)
+        crate::secrets::sha256_hex(&json)
     }
 }
 
@@ -289,7 +290,7 @@ mod tests {
     fn request() -> PlaceOrderRequest {
         PlaceOrderRequest {
             starter: Starter::Browser {
-                session_hash: "a".repeat(64),
+                session_hash: SecretHash::of("a browser's session token"),
             },
             customer: None,
             email: Email::parse("shopper@example.org").unwrap(),

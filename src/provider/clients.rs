@@ -7,7 +7,7 @@ use url::Url;
 use crate::db::{self, Db, clients::ClientRow};
 use crate::domain::StoreId;
 use crate::provider::keys::SigningAlg;
-use crate::secrets::hash_secret;
+use crate::secrets::SecretHash;
 
 /// How a client authenticates at the token endpoint (OIDC Core §9).
 #[derive(Clone)]
@@ -61,7 +61,7 @@ pub struct Client {
     /// Kept exactly as registered; matched byte for byte (RFC 9700 §2.1).
     pub redirect_uris: Vec<String>,
     pub auth_method: AuthMethod,
-    pub secret_hash: Option<String>,
+    pub secret_hash: Option<SecretHash>,
     pub jwks_uri: Option<String>,
     pub id_token_alg: SigningAlg,
     pub backchannel_logout_uri: Option<String>,
@@ -99,7 +99,7 @@ pub async fn register(db: &Db, store: &StoreId, client: &NewClient) -> anyhow::R
                 ClientAuth::SecretPost(_) => AuthMethod::ClientSecretPost,
                 _ => AuthMethod::ClientSecretBasic,
             };
-            (method, Some(hash_secret(secret)), None)
+            (method, Some(SecretHash::of(secret)), None)
         }
         ClientAuth::PrivateKeyJwt { jwks_uri } => {
             validate_https_or_localhost(jwks_uri).context("jwks_uri")?;

@@ -28,7 +28,7 @@ use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::{self, login_transactions::LoginTransaction};
 use crate::domain::{Address, AddressInput, CustomerId, Email};
-use crate::secrets::{constant_time_eq, hash_secret};
+use crate::secrets::SecretHash;
 use crate::web::WebError;
 
 /// How far in the future an `iat` may be: clocks of two servers drift a little.
@@ -110,8 +110,8 @@ async fn complete(
     // Single use: the transaction is deleted before anything else looks at it (step 6).
     let Some(tx) = db::login_transactions::consume(
         &state.db,
-        &hash_secret(state_param),
-        &hash_secret(&browser),
+        &SecretHash::of(state_param),
+        &SecretHash::of(&browser),
     )
     .await?
     else {
@@ -209,7 +209,7 @@ async fn complete(
         tx.basket_id,
         &identity,
         &provider_session,
-        tx.previous_session_hash.as_deref(),
+        tx.previous_session_hash.as_ref(),
     )
     .await?;
     // Step 9: back to the clean checkout URL; no code, token or session id in it.
@@ -347,9 +347,8 @@ fn check_id_token(
             Ok(())
         }
     });
-    let nonce_hash = tx.nonce_hash.as_str();
     let nonce_matches = |nonce: Option<&Nonce>| match nonce {
-        Some(nonce) if constant_time_eq(&hash_secret(nonce.secret()), nonce_hash) => Ok(()),
+        Some(nonce) if SecretHash::of(nonce.secret()) == tx.nonce_hash => Ok(()),
         _ => Err("nonce does not match the login's".to_owned()),
     };
     let claims = id_token.claims(&verifier, nonce_matches)?.clone();
