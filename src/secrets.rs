@@ -5,6 +5,7 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use sqlx::any::{Any, AnyTypeInfo};
 use sqlx::encode::IsNull;
@@ -103,6 +104,61 @@ impl<'r> Decode<'r, Any> for SecretHash {
     }
 }
 
+/// A client secret: the checkout's at a store's provider (configuration) or a client's at
+/// ours (`client add --secret`). `Debug` never shows it, and its memory is wiped on drop.
+#[derive(Clone)]
+pub struct ClientSecret(SecretString);
+
+impl ClientSecret {
+    /// The secret for the token request or for hashing. **Never log or persist it.**
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(self.expose())
+    }
+}
+
+impl From<String> for ClientSecret {
+    fn from(secret: String) -> Self {
+        Self(SecretString::from(secret))
+    }
+}
+
+impl From<&str> for ClientSecret {
+    fn from(secret: &str) -> Self {
+        Self(SecretString::from(secret))
+    }
+}
+
+impl std::str::FromStr for ClientSecret {
+    type Err = std::convert::Infallible;
+    fn from_str(secret: &str) -> Result<Self, Self::Err> {
+        Ok(secret.into())
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret([redacted])")
+    }
+}
+
+/// Written out in full: the configuration is layered by serializing the defaults, and a
+/// redacted default would replace the secret.
+impl serde::Serialize for ClientSecret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// SHA-256, hex: the digest of something that is not a secret (a request's fingerprint).
 pub fn sha256_hex(text: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -137,6 +193,14 @@ mod tests {
         );
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));
+    }
+
+    #[test]
+    fn a_client_secret_never_debugs() {
+        let secret = ClientSecret::from("s3cret-s3cret-s3cret-s3cret-s3cret");
+        let debug = format!("{secret:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert_eq!(secret.hash(), SecretHash::of(secret.expose()));
     }
 
     #[test]

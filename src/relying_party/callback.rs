@@ -339,7 +339,7 @@ fn check_id_token(
         issuer,
         provider.metadata.jwks().clone(),
     )
-    .set_allowed_algs([registration.id_token_alg.clone()])
+    .set_allowed_algs([registration.id_token_alg.jws()])
     .set_issue_time_verifier_fn(|iat| {
         if iat.timestamp() > db::now() + CLOCK_SKEW_SECS {
             Err("the ID token was issued in the future".to_owned())

@@ -22,7 +22,6 @@ use axum_extra::extract::cookie::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
-use openidconnect::core::CoreJwsSigningAlgorithm;
 use serde::Deserialize;
 
 use super::client::Registration;
@@ -204,10 +203,7 @@ fn verify(
     let Ok(header) = decode_header(token) else {
         return invalid("the logout token's header is unreadable");
     };
-    let alg = match registration.id_token_alg {
-        CoreJwsSigningAlgorithm::EcdsaP256Sha256 => jsonwebtoken::Algorithm::ES256,
-        _ => jsonwebtoken::Algorithm::RS256,
-    };
+    let alg = registration.id_token_alg.jwt();
     if header.alg != alg {
         return invalid("the logout token is not signed with the registered algorithm");
     }

@@ -124,7 +124,7 @@ async fn a_store_configured_for_es256_accepts_only_es256_id_tokens(backend: Back
     let issuer = rogue.issuer.clone();
     let app = spawn_app_with(backend, |settings| {
         add_store(settings, "site3", &issuer, None);
-        settings.stores.last_mut().unwrap().login.id_token_alg = Some("ES256".to_owned());
+        settings.stores.last_mut().unwrap().login.id_token_alg = Some(SigningAlg::Es256);
     })
     .await;
     // The rogue's "wrong" algorithm is the configured one here: accepted.
