@@ -13,7 +13,7 @@ use super::session::{BoundBasket, Session};
 use super::target::Target;
 use super::{flow, guard};
 use crate::app::AppState;
-use crate::domain::Address;
+use crate::domain::{Address, PhoneNumber};
 use crate::store::forms::authenticity_token;
 use crate::store::view;
 use crate::web::{WebError, render};
@@ -26,7 +26,7 @@ pub struct ReviewPage {
     payment_problem: Option<String>,
     notice: Option<String>,
     email: String,
-    phone: Option<String>,
+    phone: Option<PhoneNumber>,
     billing: Vec<String>,
     delivery: Option<Vec<String>>,
     delivery_method: String,

@@ -6,6 +6,7 @@ mod customer;
 mod delivery;
 mod ids;
 mod money;
+mod phone;
 mod store;
 
 pub use address::{Address, AddressInput};
@@ -14,6 +15,7 @@ pub use customer::{Customer, Email, Password};
 pub use delivery::DeliveryMethod;
 pub use ids::{BasketId, CustomerId, OrderId, ProductId};
 pub use money::{Currency, Money};
+pub use phone::PhoneNumber;
 pub use store::StoreId;
 
 /// Why a value from outside (a form, a URL, a row) was refused.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Address, CustomerId, Email, Money};
+use crate::domain::{Address, CustomerId, Email, Money, PhoneNumber};
 use crate::payment::random_id;
 use crate::secrets::SecretHash;
 
@@ -204,7 +204,7 @@ pub struct PlaceOrderRequest {
     pub billing: Address,
     /// From the personal-data form, when the store asks for it.
     #[serde(default)]
-    pub phone: Option<String>,
+    pub phone: Option<PhoneNumber>,
     /// `None`: deliver to the billing address.
     pub delivery: Option<Address>,
     pub delivery_method: String,
@@ -243,7 +243,7 @@ impl PlaceOrderRequest {
                 .map(|c| (c.issuer.as_str(), c.subject.as_str())),
             email: self.email.as_str(),
             billing: &self.billing,
-            phone: self.phone.as_deref(),
+            phone: self.phone.as_ref().map(PhoneNumber::as_str),
             delivery: self.delivery.as_ref(),
             delivery_method: &self.delivery_method,
             payment: (&self.payment.gateway, &self.payment.method),
@@ -341,7 +341,7 @@ mod tests {
         other.payment.method = "cash_in_advance".into();
         changes.push(other);
         let mut other = request();
-        other.phone = Some("+49 30 1234".into());
+        other.phone = Some(PhoneNumber::parse("+49 30 1234").unwrap());
         changes.push(other);
         for changed in &changes {
             assert_ne!(changed.fingerprint(total), base, "{changed:?}");
