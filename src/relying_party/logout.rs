@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
@@ -31,10 +31,10 @@ use crate::app::AppState;
 use crate::checkout::page::{Chrome, NoticePage};
 use crate::config::StoreConfig;
 use crate::db;
-use crate::domain::{BasketId, StoreId};
+use crate::domain::StoreId;
 use crate::provider::logout::BACKCHANNEL_LOGOUT_EVENT;
 use crate::store::forms::verify_csrf;
-use crate::web::{ErrorPage, WebError, render};
+use crate::web::{BasketPath, ErrorPage, WebError, render};
 
 /// Clocks of two servers drift a little.
 const CLOCK_SKEW_SECS: u64 = 60;
@@ -254,16 +254,16 @@ pub(crate) struct LogoutForm {
 #[tracing::instrument(skip_all)]
 pub(crate) async fn start(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    BasketPath { store, basket }: BasketPath,
     csrf: CsrfToken,
     jar: CookieJar,
     axum::Form(form): axum::Form<LogoutForm>,
 ) -> Result<Response, WebError> {
-    let store = StoreId::parse(&store)
-        .ok()
-        .and_then(|id| state.config.store(&id).cloned())
+    let store = state
+        .config
+        .store(&store)
+        .cloned()
         .ok_or(WebError::NotFound("store"))?;
-    let basket = BasketId::parse(&basket).map_err(|_| WebError::NotFound("basket"))?;
     verify_csrf(&csrf, &form.authenticity_token)?;
     let id_token = match session::key(&state, &jar, &store.id, basket) {
         Some(key) => db::checkout_sessions::id_token(&state.db, &store.id, basket, &key).await?,
