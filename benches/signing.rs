@@ -11,7 +11,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{EncodingKey, Header};
-use shared_checkout::provider::keys::{SigningAlg, SigningKeys};
+use shared_checkout::keys::{SigningAlg, SigningKeys};
 use shared_checkout::secrets::{OpaqueSecret, SecretHash};
 
 fn claims() -> serde_json::Value {

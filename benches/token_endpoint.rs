@@ -20,15 +20,16 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use shared_checkout::app::{AppState, Application};
+use shared_checkout::app::Application;
 use shared_checkout::config::{Settings, StoreConfig};
 use shared_checkout::db;
 use shared_checkout::db::codes::CodeGrant;
 use shared_checkout::domain::{CustomerId, Email, StoreId};
+use shared_checkout::keys::SigningAlg;
 use shared_checkout::provider::clients::{self, ClientAuth, NewClient};
-use shared_checkout::provider::keys::SigningAlg;
 use shared_checkout::provider::pkce;
 use shared_checkout::secrets::OpaqueSecret;
+use shared_checkout::state::AppState;
 use shared_checkout::web::LocalhostResolver;
 use tokio::runtime::Runtime;
 

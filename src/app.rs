@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -20,35 +20,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, Settings};
 use crate::db::Db;
-use crate::provider::keys::SigningKeys;
+use crate::keys::SigningKeys;
+use crate::state::AppState;
 use crate::web::{self, WebError, host_of};
-
-/// Everything a handler may need; anything another node needs lives in the database.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    /// The store providers' signing keys.
-    pub keys: Arc<SigningKeys>,
-    /// The checkout's own keys (private_key_jwt client assertions), kept apart from the stores'.
-    pub checkout_keys: Arc<SigningKeys>,
-    pub relying_party: Arc<crate::relying_party::Registry>,
-    pub payments: Arc<crate::payment::Gateways>,
-    /// Back-channel client; resolves `*.localhost` to loopback (RFC 6761).
-    pub http: reqwest::Client,
-    pub limits: Arc<web::RateLimits>,
-    /// Argon2 behind a bounded queue: one hash per core, a few waiting, the rest 503.
-    pub hashing: Arc<crate::store::hashing::HashingQueue>,
-    pub csrf: axum_csrf::CsrfConfig,
-    /// Recognises values this deployment issued (the checkout's login binding).
-    pub signed: Arc<web::SignedValues>,
-}
-
-impl FromRef<AppState> for axum_csrf::CsrfConfig {
-    fn from_ref(state: &AppState) -> Self {
-        state.csrf.clone()
-    }
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -87,8 +61,8 @@ impl Application {
             ),
             limits: Arc::new(web::RateLimits::new(&cookie_secret)),
             signed: Arc::new(web::SignedValues::new(&cookie_secret)),
-            hashing: Arc::new(crate::store::hashing::HashingQueue::sized_to_the_machine()),
-            relying_party: Arc::default(),
+            hashing: Arc::new(crate::passwords::HashingQueue::sized_to_the_machine()),
+            store_providers: Arc::default(),
             payments: Arc::new(crate::payment::Gateways::configured(&config.payments)),
             db,
             config,

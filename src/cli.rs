@@ -10,8 +10,8 @@ use crate::app::{Application, shutdown_signal};
 use crate::config::{Role, Settings};
 use crate::db::Db;
 use crate::domain::StoreId;
+use crate::keys::{SigningAlg, SigningKeys};
 use crate::provider::clients::{self, ClientAuth, NewClient};
-use crate::provider::keys::{SigningAlg, SigningKeys};
 use crate::secrets::ClientSecret;
 
 #[derive(Debug, Parser)]

@@ -8,8 +8,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::StoreId;
-use crate::provider::keys::SigningAlg;
+use crate::domain::{SigningAlg, StoreId};
 use crate::secrets::ClientSecret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

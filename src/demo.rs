@@ -4,13 +4,13 @@
 use anyhow::Context;
 use url::Url;
 
-use crate::app::AppState;
+use crate::accounts;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{Address, Currency, Email, Money, Password, StoreId};
+use crate::keys::SigningAlg;
 use crate::provider::clients::{self, ClientAuth, NewClient};
-use crate::provider::keys::SigningAlg;
-use crate::store::accounts;
+use crate::state::AppState;
 
 pub const DEMO_STORE: &str = "site1";
 pub const DEMO_EMAIL: &str = "alice@example.com";

@@ -1,6 +1,7 @@
 //! shared-checkout: one checkout for many stores, with login handed off to each store
 //! through OpenID Connect. See `docs/architecture.md` for the map.
 
+pub mod accounts;
 pub mod app;
 pub mod checkout;
 pub mod cli;
@@ -8,11 +9,17 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod keys;
+#[cfg(test)]
+mod layers;
+pub mod passwords;
 pub mod payment;
 pub mod placeorder;
 pub mod provider;
 pub mod relying_party;
 pub mod secrets;
+pub mod state;
 pub mod store;
+pub mod store_providers;
 pub mod telemetry;
 pub mod web;

@@ -1,4 +1,5 @@
-//! Random secrets (codes, tokens, session ids) and the hashes that are all we store of them.
+//! Random secrets (codes, tokens, session ids) and the hashes that are all we store of them;
+//! secret material written to disk readable by its owner only.
 
 use std::fmt;
 
@@ -173,6 +174,16 @@ pub fn sha256_hex(text: &str) -> String {
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
 }
 
 #[cfg(test)]

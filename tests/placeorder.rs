@@ -3,21 +3,22 @@
 //! Each test builds the real `Application` (configuration, migrations, store sync, state)
 //! on its own database, without serving it, so no background worker runs unless the test
 //! starts one. The test gateway's hosted page is served from its own router
-//! (`payment::testgateway::router()`), which the checkout host merges in production.
+//! (`shared_checkout::checkout::testgateway::router()`), which the checkout host merges in production.
 
 use std::time::Duration;
 
-use shared_checkout::app::{AppState, Application};
+use shared_checkout::app::Application;
 use shared_checkout::config::Settings;
 use shared_checkout::db::{self, placeorder::Lease};
 use shared_checkout::domain::{
     Address, BasketId, BasketStatus, Currency, CustomerId, Email, Money, StoreId,
 };
-use shared_checkout::payment::{self, FlowAction, FlowStatus, IdempotencyKey, PaymentId};
+use shared_checkout::payment::{FlowAction, FlowStatus, IdempotencyKey, PaymentId};
 use shared_checkout::placeorder::{
     self, CustomerRef, FailureReason, PaymentSelection, PlaceOrderError, PlaceOrderRequest,
     ProcessState, ProcessView, Starter, WorkerSettings, engine,
 };
+use shared_checkout::state::AppState;
 
 /// The PostgreSQL server test databases are created on; `TEST_POSTGRES_URL` overrides.
 fn admin_url() -> String {
@@ -270,7 +271,7 @@ impl PaymentPage {
     async fn serve(state: &AppState) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
-        let router = payment::testgateway::router().with_state(state.clone());
+        let router = shared_checkout::checkout::testgateway::router().with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         let browser = reqwest::Client::builder()
             .cookie_store(true)

@@ -22,10 +22,10 @@ use serde_json::json;
 use super::flow;
 use super::form::{self, DetailsInput, FieldErrors, FormRules};
 use super::target::{self, Unresolved};
-use crate::app::AppState;
 use crate::db;
 use crate::domain::{BasketStatus, StoreId};
 use crate::placeorder::{self, PlaceOrderError, ProcessView, Starter};
+use crate::state::AppState;
 
 const OPENAPI: &str = include_str!("../../static/openapi.json");
 

@@ -14,10 +14,10 @@ use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
 use super::{flow, guard};
-use crate::app::AppState;
 use crate::domain::DeliveryMethod;
-use crate::store::forms::{Field, PageForm, Problem, authenticity_token, problems};
-use crate::store::view;
+use crate::state::AppState;
+use crate::web::forms::{Field, PageForm, Problem, authenticity_token, problems};
+use crate::web::view;
 use crate::web::{WebError, render};
 
 #[derive(Template)]

@@ -7,15 +7,15 @@ use super::form::{Details, PaymentOption};
 use super::page;
 use super::session::Session;
 use super::target::Target;
-use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db;
+use crate::domain::VerifiedIdentity;
 use crate::payment::FlowAction;
 use crate::placeorder::{
     self, CustomerRef, FailureReason, PaymentSelection, PlaceOrderError, PlaceOrderRequest,
     ProcessState, ProcessView, Starter,
 };
-use crate::relying_party::VerifiedIdentity;
+use crate::state::AppState;
 use crate::web::WebError;
 
 /// The payment methods of every gateway enabled at this store (Flamingo's
@@ -254,4 +254,17 @@ pub async fn placed_order(
         total: o.total,
         customer_id: o.customer_id,
     }))
+}
+
+/// The place-order process knows nothing of HTTP; its refusals become pages here.
+impl From<PlaceOrderError> for WebError {
+    fn from(error: PlaceOrderError) -> Self {
+        match error {
+            PlaceOrderError::UnknownStore => WebError::NotFound("store"),
+            PlaceOrderError::BasketNotFound => WebError::NotFound("basket"),
+            PlaceOrderError::InvalidRequest(message) => WebError::BadRequest(message),
+            PlaceOrderError::Conflict => WebError::Conflict(error.to_string()),
+            PlaceOrderError::Internal(error) => WebError::Internal(error),
+        }
+    }
 }

@@ -296,10 +296,7 @@ fn add_address_errors(errors: &mut FieldErrors, problems: &[DomainError], part: 
             (AddressPart::Delivery, "city") => ("delivery_city", "the delivery city"),
             (AddressPart::Delivery, _) => ("delivery_country", "the delivery country"),
         };
-        errors.add(
-            field,
-            crate::store::forms::sentence(subject, problem.reason),
-        );
+        errors.add(field, crate::web::forms::sentence(subject, problem.reason));
     }
 }
 

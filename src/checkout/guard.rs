@@ -8,7 +8,7 @@ use axum_csrf::CsrfToken;
 use super::page;
 use super::target::Target;
 use crate::domain::BasketStatus;
-use crate::store::forms::verify_csrf;
+use crate::web::forms::verify_csrf;
 
 /// Every checkout form's CSRF token; `Some` is the page to answer instead.
 pub fn csrf_refusal(csrf: &CsrfToken, authenticity_token: &str) -> Option<Response> {

@@ -13,21 +13,22 @@ mod payment;
 mod place_order;
 mod review;
 mod session;
+pub mod session_store;
 mod start;
 mod success;
 mod target;
+pub mod testgateway;
 
 pub use session::BoundBasket;
-pub(crate) use session::browser_starter;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
-use crate::app::AppState;
 use crate::config::{PaymentSettings, StoreConfig};
 use crate::domain::StoreId;
+use crate::state::AppState;
 use crate::web::{ErrorPage, WebError, render};
 
 /// The checkout host's routes; the test payment page only when configured.
@@ -74,7 +75,7 @@ pub fn router(payments: &PaymentSettings) -> Router<AppState> {
         )
         .route("/api/{*rest}", any(api::not_found));
     if payments.test_gateway {
-        router.merge(crate::payment::testgateway::router())
+        router.merge(testgateway::router())
     } else {
         router
     }
@@ -97,7 +98,7 @@ async fn store_theme(
         .ok()
         .and_then(|id| state.config.store(&id))
         .ok_or(WebError::NotFound("store"))?;
-    Ok(crate::store::theme::stylesheet(store))
+    Ok(crate::web::theme::stylesheet(store))
 }
 
 /// Pages not tied to a store (the shared error page) keep the stylesheet's own colours.

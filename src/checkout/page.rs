@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::target::{Target, Unresolved};
-use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::domain::BasketStatus;
-use crate::store::view;
+use crate::state::AppState;
+use crate::web::view;
 use crate::web::{WebError, render};
 
 /// The steps of the flow after Flamingo's controller.
@@ -374,11 +374,31 @@ impl Summary {
 /// end_session_endpoint, and CSP `form-action` applies to redirects too, so the store's
 /// login origin is allowed (the same policy as the "Log in with {store}" form's).
 pub fn allowing_logout(state: &AppState, store: &StoreConfig, mut response: Response) -> Response {
-    let csp = crate::relying_party::login_form_csp(state, store);
+    let csp = login_form_csp(state, store);
     if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
         response
             .headers_mut()
             .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
     response
+}
+
+/// The CSP for a page holding the "Log in with {store}" form: the default policy, with the
+/// store's login origin added to `form-action`. The form posts to our own `/login`, which
+/// redirects to the store, and browsers apply `form-action` to that redirect too.
+///
+/// The origin is the issuer's, plus the authorization endpoint's when the provider's
+/// discovery document is already cached and names another origin.
+pub fn login_form_csp(state: &AppState, store: &StoreConfig) -> String {
+    let mut origins = vec![
+        crate::store_providers::configured_issuer(store)
+            .origin()
+            .ascii_serialization(),
+    ];
+    if let Some(authorize) = state.store_providers.cached_authorization_origin(&store.id)
+        && !origins.contains(&authorize)
+    {
+        origins.push(authorize);
+    }
+    crate::web::headers::csp_with_form_targets(&origins)
 }

@@ -11,7 +11,7 @@ use super::flow::{self, PaymentAction, Progress};
 use super::page::{self, Chrome, NoticePage, Step};
 use super::session::BoundBasket;
 use super::target::Target;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::{WebError, render};
 
 #[derive(Template)]

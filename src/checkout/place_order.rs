@@ -14,11 +14,11 @@ use super::flow::{self, Progress};
 use super::review::{review_page, valid_draft};
 use super::session::BoundBasket;
 use super::{guard, page};
-use crate::app::AppState;
 use crate::domain::BasketStatus;
-use crate::store::forms::{PageForm, authenticity_token};
-use crate::store::view;
+use crate::state::AppState;
 use crate::web::WebError;
+use crate::web::forms::{PageForm, authenticity_token};
+use crate::web::view;
 
 #[derive(Deserialize)]
 pub struct PlaceOrderForm {

@@ -12,10 +12,10 @@ use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
 use super::{flow, guard};
-use crate::app::AppState;
 use crate::domain::{Address, PhoneNumber};
-use crate::store::forms::authenticity_token;
-use crate::store::view;
+use crate::state::AppState;
+use crate::web::forms::authenticity_token;
+use crate::web::view;
 use crate::web::{WebError, render};
 
 #[derive(Template)]

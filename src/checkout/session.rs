@@ -1,5 +1,5 @@
 //! The checkout session as the pages use it: who the shopper is (the identity verified at
-//! the store's provider) and the form draft, both server-side (`relying_party::session`),
+//! the store's provider) and the form draft, both server-side (`session_store`),
 //! bound to this browser by a cookie on the checkout host and to one store and basket.
 //! Every step takes a [`BoundBasket`]: no live session for the basket in this browser, no
 //! checkout page.
@@ -11,12 +11,13 @@ use axum_extra::extract::CookieJar;
 
 use super::form::DetailsInput;
 use super::page;
+use super::session_store::CheckoutSession;
 use super::target::{self, Target};
-use crate::app::AppState;
+use crate::domain::VerifiedIdentity;
 use crate::domain::{BasketId, StoreId};
 use crate::placeorder::Starter;
-use crate::relying_party::{self, CheckoutSession, VerifiedIdentity};
 use crate::secrets::SecretHash;
+use crate::state::AppState;
 use crate::web::WebError;
 
 #[derive(Debug, Clone, Default)]
@@ -72,7 +73,7 @@ impl Session {
 }
 
 /// A basket of a known store whose checkout was handed to this browser: the store's
-/// ticket made a live checkout session for it here (`relying_party::session`). Only
+/// ticket made a live checkout session for it here (`session_store`). Only
 /// [`BoundBasket::check`] makes one, so a handler that takes it cannot forget the check;
 /// as an extractor its rejection is the page to answer instead (an unknown basket's page,
 /// or the 403 page that sends the shopper back to the store's basket).
@@ -94,7 +95,7 @@ impl BoundBasket {
             .await
             .map_err(page::unresolved)?;
         let loaded =
-            relying_party::session::load_keyed(state, jar, &target.store.id, target.basket.id)
+            super::session_store::load_keyed(state, jar, &target.store.id, target.basket.id)
                 .await
                 .map_err(|e| WebError::Internal(e).into_response())?;
         match loaded {
@@ -122,7 +123,7 @@ impl BoundBasket {
     /// Keeps the form as typed in the session, server-side.
     pub async fn save_draft(&self, state: &AppState, draft: &DetailsInput) -> anyhow::Result<()> {
         let json = serde_json::to_value(draft)?;
-        relying_party::session::save_draft(
+        super::session_store::save_draft(
             state,
             &self.key,
             &self.target.store.id,
@@ -143,7 +144,7 @@ pub fn browser_starter(
     store: &StoreId,
     basket: BasketId,
 ) -> Option<Starter> {
-    relying_party::session::key(state, jar, store, basket)
+    super::session_store::key(state, jar, store, basket)
         .map(|session_hash| Starter::Browser { session_hash })
 }
 

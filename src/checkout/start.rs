@@ -18,10 +18,9 @@ use super::guard;
 use super::page::{self, Chrome, Step, Summary};
 use super::session::BoundBasket;
 use super::target;
-use crate::app::AppState;
 use crate::db;
-use crate::relying_party;
-use crate::store::forms::{PageForm, authenticity_token};
+use crate::state::AppState;
+use crate::web::forms::{PageForm, authenticity_token};
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -71,7 +70,7 @@ pub async fn show(
     let mut response = (csrf, render(&page)).into_response();
     // The login form's POST ends in a redirect to the store's authorization endpoint, and
     // CSP `form-action` applies to redirects too.
-    let csp = crate::relying_party::login_form_csp(&state, &target.store);
+    let csp = super::page::login_form_csp(&state, &target.store);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()
@@ -98,7 +97,7 @@ async fn redeem(
     };
     let (store, basket) = (&target.store.id, target.basket.id);
     if !db::checkout_tickets::redeem(&state.db, store, basket, ticket).await? {
-        if relying_party::session::load(state, &jar, store, basket)
+        if super::session_store::load(state, &jar, store, basket)
             .await?
             .is_some()
         {
@@ -106,7 +105,7 @@ async fn redeem(
         }
         return Ok(page::ticket_refused(&target));
     }
-    let jar = relying_party::session::begin(state, jar, store, basket).await?;
+    let jar = super::session_store::begin(state, jar, store, basket).await?;
     Ok((jar, Redirect::to(&target.path(""))).into_response())
 }
 

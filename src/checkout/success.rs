@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::flow::{self, Progress};
 use super::page::{self, Chrome, LineView, Step};
 use super::session::BoundBasket;
-use crate::app::AppState;
 use crate::domain::DeliveryMethod;
-use crate::store::view;
+use crate::state::AppState;
+use crate::web::view;
 use crate::web::{WebError, render};
 
 #[derive(Template)]

@@ -1,10 +1,10 @@
 //! `/{store_id}/{basket_id}`: which store and basket a checkout URL names. A basket is
 //! looked up within its store only, so a site1 basket under `/site2/…` is simply unknown.
 
-use crate::app::AppState;
 use crate::config::{CheckoutFlags, StoreConfig};
 use crate::db;
 use crate::domain::{Basket, BasketId, BasketStatus, Money, StoreId};
+use crate::state::AppState;
 
 use crate::domain::DeliveryMethod;
 

@@ -1,13 +1,13 @@
 //! Checkout sessions: one per browser and basket, holding the verified identity (if the
 //! shopper logged in through the store) and the checkout form's draft. A row is found by
 //! its key (`token_hash`), a hash of the browser's cookie value together with the store
-//! and basket (`relying_party::session::row_key`), and always within its store and basket.
+//! and basket (`super::session_store::row_key`), and always within its store and basket.
 
 use anyhow::Context;
 
 use super::{Db, now};
+use crate::domain::VerifiedIdentity;
 use crate::domain::{Address, BasketId, CustomerId, StoreId};
-use crate::relying_party::VerifiedIdentity;
 use crate::secrets::SecretHash;
 
 /// A session row as stored; the identity columns are all set or all empty.

@@ -6,9 +6,8 @@ use sqlx::AnyConnection;
 
 use super::{Db, now};
 use crate::domain::{
-    Address, BasketId, Currency, CustomerId, Email, Money, OrderId, ProductId, StoreId,
+    Address, BasketId, Currency, CustomerId, Email, Money, OrderId, PaymentId, ProductId, StoreId,
 };
-use crate::payment::PaymentId;
 
 #[derive(Debug, Clone)]
 pub struct OrderSummary {

@@ -5,9 +5,8 @@
 use anyhow::Context;
 
 use super::{Db, now};
-use crate::domain::{BasketId, Currency, Money, StoreId};
-use crate::payment::{FlowStatus, IdempotencyKey, PaymentId};
-use crate::placeorder::ProcessId;
+use crate::domain::payment::{FlowStatus, IdempotencyKey};
+use crate::domain::{BasketId, Currency, Money, PaymentId, ProcessId, StoreId};
 
 #[derive(Debug, Clone)]
 pub struct Payment {

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::orders::{NewOrder, PlacedOrder};
 use super::{Db, now};
-use crate::domain::{BasketId, Currency, Money, OrderId, ProductId, StoreId};
-use crate::payment::{FlowAction, IdempotencyKey, PaymentId};
-use crate::placeorder::{Failure, FailureReason, PlaceOrderRequest, ProcessId, ProcessState};
+use crate::domain::payment::{FlowAction, IdempotencyKey};
+use crate::domain::placeorder::{Failure, FailureReason, PlaceOrderRequest, ProcessState};
+use crate::domain::{BasketId, Currency, Money, OrderId, PaymentId, ProcessId, ProductId, StoreId};
 
 /// Unix milliseconds, the unit of lease and scheduling columns.
 pub fn now_ms() -> i64 {

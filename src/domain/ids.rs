@@ -73,6 +73,16 @@ uuid_id!(
     ProductId,
     "product_id"
 );
+uuid_id!(
+    /// A payment; appears in the hosted payment page's URL, so it must not be guessable.
+    PaymentId,
+    "payment_id"
+);
+uuid_id!(
+    /// A place-order process (one per basket).
+    ProcessId,
+    "process_id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,18 +4,24 @@ mod address;
 mod basket;
 mod customer;
 mod delivery;
+mod identity;
 mod ids;
 mod money;
+pub mod payment;
 mod phone;
+pub mod placeorder;
+mod signing_alg;
 mod store;
 
 pub use address::{Address, AddressInput};
 pub use basket::{Basket, BasketLine, BasketStatus};
 pub use customer::{Customer, Email, Password};
 pub use delivery::DeliveryMethod;
-pub use ids::{BasketId, CustomerId, OrderId, ProductId};
+pub use identity::{BACKCHANNEL_LOGOUT_EVENT, VerifiedIdentity};
+pub use ids::{BasketId, CustomerId, OrderId, PaymentId, ProcessId, ProductId};
 pub use money::{Currency, Money};
 pub use phone::PhoneNumber;
+pub use signing_alg::SigningAlg;
 pub use store::StoreId;
 
 /// Why a value from outside (a form, a URL, a row) was refused.

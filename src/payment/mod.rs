@@ -13,175 +13,18 @@
 pub mod offline;
 pub mod testgateway;
 
-use std::fmt;
+pub use crate::domain::PaymentId;
+pub use crate::domain::payment::{FlowAction, FlowStatus, IdempotencyKey};
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::config::{PaymentSettings, StoreConfig};
-use crate::domain::{BasketId, DomainError, Money};
-
-/// Random UUID ids with the same text form and serde as `crate::domain`'s ids.
-macro_rules! random_id {
-    ($(#[$meta:meta])* $name:ident, $field:literal) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(uuid::Uuid);
-
-        impl $name {
-            pub fn new_random() -> Self {
-                Self(uuid::Uuid::new_v4())
-            }
-
-            pub fn parse(value: &str) -> Result<Self, crate::domain::DomainError> {
-                uuid::Uuid::try_parse(value)
-                    .map(Self)
-                    .map_err(|_| crate::domain::DomainError::new($field, "is not a valid id"))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.hyphenated().fmt(f)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = crate::domain::DomainError;
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.to_string()
-            }
-        }
-    };
-}
-pub(crate) use random_id;
-
-random_id!(
-    /// A payment; appears in the hosted payment page's URL, so it must not be guessable.
-    PaymentId,
-    "payment_id"
-);
-
-/// The key every call for one payment attempt carries, so a retried call (after a crash,
-/// a lost lease, a timeout) is the same payment at the gateway, never a second one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    pub fn generate() -> Self {
-        Self(Uuid::new_v4().simple().to_string())
-    }
-
-    pub fn parse(value: &str) -> Result<Self, DomainError> {
-        let ok = (16..=64).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(DomainError::new(
-                "idempotency_key",
-                "is not a valid idempotency key",
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Flamingo's payment flow statuses; stored by name in `payments.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlowStatus {
-    /// Started; the customer has not approved yet (usually with an action to take).
-    Unapproved,
-    /// Approved by the customer; the checkout confirms it (captures) before the order.
-    Approved,
-    /// Paid, or nothing more to collect now (offline): the order can be placed.
-    Completed,
-    /// Declined or broken at the gateway.
-    Failed,
-    /// The customer gave up at the gateway.
-    Aborted,
-    /// Cancelled by us (rollback, reconciler) or the gateway.
-    Cancelled,
-    /// The gateway waits for the customer (e.g. a bank transfer in progress).
-    WaitingForCustomer,
-}
-
-impl FlowStatus {
-    pub const ALL: [FlowStatus; 7] = [
-        Self::Unapproved,
-        Self::Approved,
-        Self::Completed,
-        Self::Failed,
-        Self::Aborted,
-        Self::Cancelled,
-        Self::WaitingForCustomer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unapproved => "unapproved",
-            Self::Approved => "approved",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Aborted => "aborted",
-            Self::Cancelled => "cancelled",
-            Self::WaitingForCustomer => "waiting_for_customer",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
-    /// The customer still has to act at the gateway.
-    pub fn is_pending(self) -> bool {
-        matches!(self, Self::Unapproved | Self::WaitingForCustomer)
-    }
-
-    /// Money was (or will be) collected: the order must be placed or the payment voided.
-    pub fn is_success(self) -> bool {
-        matches!(self, Self::Approved | Self::Completed)
-    }
-}
-
-/// What the shopper's browser must do next (Flamingo's flow actions).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum FlowAction {
-    /// A top-level GET to the gateway's page.
-    Redirect { url: String },
-    /// A form POST to the gateway (auto-submitted where scripts run, a button otherwise).
-    PostRedirect {
-        url: String,
-        params: Vec<(String, String)>,
-    },
-    /// HTML from the gateway to show in the payment step. Trusted gateway output only.
-    ShowHtml { html: String },
-}
+use crate::db::Db;
+use crate::domain::{BasketId, Money, ProcessId};
 
 /// A payment method of one gateway, as the checkout form offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,10 +61,12 @@ pub struct FlowResult {
 
 /// Everything a gateway call needs. `payment_id` is `None` only for `start_flow`.
 pub struct PaymentContext<'a> {
-    pub app: &'a AppState,
+    pub db: &'a Db,
+    /// Where the built-in hosted pages live (the test gateway's page is on the checkout host).
+    pub checkout_base_url: &'a str,
     pub store: &'a StoreConfig,
     pub basket_id: BasketId,
-    pub process_id: crate::placeorder::ProcessId,
+    pub process_id: ProcessId,
     pub payment_id: Option<PaymentId>,
     pub method: &'a str,
     pub amount: Money,
@@ -245,7 +90,7 @@ impl PaymentContext<'_> {
         status: FlowStatus,
     ) -> anyhow::Result<crate::db::payments::Payment> {
         crate::db::payments::start_once(
-            &self.app.db,
+            self.db,
             &self.store.id,
             &crate::db::payments::NewPayment {
                 basket_id: self.basket_id,
@@ -265,7 +110,7 @@ impl PaymentContext<'_> {
     /// gateway's and this idempotency key's: a call for another attempt must not act on it.
     pub async fn own_payment(&self, gateway: &str) -> anyhow::Result<crate::db::payments::Payment> {
         let id = self.require_payment()?;
-        let payment = crate::db::payments::find(&self.app.db, &self.store.id, id)
+        let payment = crate::db::payments::find(self.db, &self.store.id, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("payment {id} not found"))?;
         anyhow::ensure!(

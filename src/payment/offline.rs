@@ -70,7 +70,7 @@ impl Gateway for Offline {
                 FlowStatus::Completed,
                 FlowStatus::WaitingForCustomer,
             ];
-            db::payments::transition(&ctx.app.db, &ctx.store.id, id, &from, FlowStatus::Cancelled)
+            db::payments::transition(ctx.db, &ctx.store.id, id, &from, FlowStatus::Cancelled)
                 .await?;
             Ok(FlowState::new(stored_status(ctx).await?))
         })

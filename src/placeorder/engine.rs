@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::placeorder::{
     self as store_db, BasketSnapshot, Lease, Process, SnapshotLine, now_ms,
@@ -16,6 +15,7 @@ use crate::db::placeorder::{
 use crate::db::{self, orders::NewOrderLine};
 use crate::domain::{BasketStatus, DeliveryMethod, Money, PhoneNumber};
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
+use crate::state::AppState;
 
 use super::{Failure, FailureReason, ProcessState};
 
@@ -351,7 +351,8 @@ fn context<'a>(
         None => Money::new(0, store.currency),
     };
     Ok(PaymentContext {
-        app,
+        db: &app.db,
+        checkout_base_url: app.config.checkout.base_url.as_str(),
         store,
         basket_id: process.basket_id,
         process_id: process.id,

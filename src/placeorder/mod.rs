@@ -43,25 +43,23 @@
 //! a process that failed. Every step is safe to run twice (see `engine`).
 
 pub mod engine;
-mod state;
 pub mod worker;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use state::{
-    CustomerRef, Failure, FailureReason, PaymentSelection, PlaceOrderRequest, ProcessId,
-    ProcessState, Starter,
+pub use crate::domain::ProcessId;
+pub use crate::domain::placeorder::{
+    CustomerRef, Failure, FailureReason, PaymentSelection, PlaceOrderRequest, ProcessState, Starter,
 };
 pub use worker::{ReconcileReport, WorkerSettings, reconcile_once, spawn_workers_with};
 
-use crate::app::AppState;
 use crate::db;
 use crate::db::placeorder::Process;
 use crate::domain::{Basket, BasketId, DeliveryMethod, OrderId, StoreId};
 use crate::payment::{FlowAction, IdempotencyKey, PaymentId};
-use crate::web::WebError;
+use crate::state::AppState;
 
 /// The process as the checkout and the JSON API see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,18 +120,6 @@ pub enum PlaceOrderError {
     Conflict,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-impl From<PlaceOrderError> for WebError {
-    fn from(error: PlaceOrderError) -> Self {
-        match error {
-            PlaceOrderError::UnknownStore => WebError::NotFound("store"),
-            PlaceOrderError::BasketNotFound => WebError::NotFound("basket"),
-            PlaceOrderError::InvalidRequest(message) => WebError::BadRequest(message),
-            PlaceOrderError::Conflict => WebError::Conflict(error.to_string()),
-            PlaceOrderError::Internal(error) => WebError::Internal(error),
-        }
-    }
 }
 
 /// Starts (or finds) the basket's place-order process and runs it as far as it goes.

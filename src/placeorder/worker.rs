@@ -6,10 +6,10 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::{drive, engine};
-use crate::app::AppState;
 use crate::db;
 use crate::db::placeorder::now_ms;
 use crate::payment::PaymentContext;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -123,7 +123,8 @@ async fn reconcile_with(
             continue;
         };
         let ctx = PaymentContext {
-            app,
+            db: &app.db,
+            checkout_base_url: app.config.checkout.base_url.as_str(),
             store,
             basket_id: payment.basket_id,
             process_id: payment.process_id,

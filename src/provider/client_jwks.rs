@@ -117,10 +117,10 @@ mod tests {
     #[test]
     fn keys_are_chosen_by_kid_type_and_alg() {
         let dir = std::env::temp_dir().join(format!("jwks-{}", uuid::Uuid::new_v4()));
-        let keys = crate::provider::keys::SigningKeys::load_or_generate(&dir).unwrap();
+        let keys = crate::keys::SigningKeys::load_or_generate(&dir).unwrap();
         let set = keys.jwks();
         let ec_kid = keys
-            .active(crate::provider::keys::SigningAlg::Es256)
+            .active(crate::keys::SigningAlg::Es256)
             .unwrap()
             .kid
             .clone();

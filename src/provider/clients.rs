@@ -6,7 +6,7 @@ use url::Url;
 
 use crate::db::{self, Db, clients::ClientRow};
 use crate::domain::StoreId;
-use crate::provider::keys::SigningAlg;
+use crate::keys::SigningAlg;
 use crate::secrets::{ClientSecret, SecretHash};
 
 /// How a client authenticates at the token endpoint (OIDC Core §9).

@@ -6,11 +6,11 @@ use axum::response::Response;
 use super::authorize::AuthorizationRequest;
 use super::authorize::checks::{self, VerifiedRedirect};
 use super::error::{AuthorizeError, OAuthError};
-use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::{self, codes::CodeGrant, sessions::StoreSession};
 use crate::domain::CustomerId;
 use crate::secrets::OpaqueSecret;
+use crate::state::AppState;
 
 /// Completes an authorization for a customer who has just proved who they are: the
 /// basket binding is re-checked for them, a code is issued, and the browser goes back.

@@ -18,8 +18,8 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use super::authorize::checks::SUPPORTED_SCOPES;
-use crate::app::AppState;
 use crate::config::StoreConfig;
+use crate::state::AppState;
 use crate::web::{StoreTenant, WebError};
 
 /// Metadata beyond `openidconnect`'s standard fields.

@@ -40,7 +40,6 @@ pub mod clients;
 pub mod codes;
 pub mod discovery;
 pub mod error;
-pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod params;
@@ -53,7 +52,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use error::{AuthorizeError, OAuthError};
 

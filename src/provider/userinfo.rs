@@ -12,10 +12,10 @@ use openidconnect::{
     StandardClaims, StreetAddress, SubjectIdentifier,
 };
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::Customer;
 use crate::secrets::SecretHash;
+use crate::state::AppState;
 use crate::web::StoreTenant;
 
 /// Bearer token errors (RFC 6750 §3.1).

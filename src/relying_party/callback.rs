@@ -18,17 +18,16 @@ use openidconnect::{
 };
 use serde::Deserialize;
 
-use super::VerifiedIdentity;
 use super::client::{BasketClaim, Registration, RpClient, TokenResponse};
 use super::login::browser_cookie;
 use super::pages::Refusal;
-use super::registry::Discovered;
-use super::session::{self, ProviderSession};
-use crate::app::AppState;
+use crate::checkout::session_store::{self, ProviderSession};
 use crate::config::StoreConfig;
 use crate::db::{self, login_transactions::LoginTransaction};
-use crate::domain::{Address, AddressInput, CustomerId, Email};
+use crate::domain::{Address, AddressInput, CustomerId, Email, VerifiedIdentity};
 use crate::secrets::SecretHash;
+use crate::state::AppState;
+use crate::store_providers::Discovered;
 use crate::web::WebError;
 
 /// How far in the future an `iat` may be: clocks of two servers drift a little.
@@ -203,7 +202,7 @@ async fn complete(
 
     // The basket is not claimed here: our provider hands a guest basket to the customer
     // when it redeems the basket-bound code at /token, before this point.
-    let cookie = session::start_verified(
+    let cookie = session_store::start_verified(
         state,
         &store.id,
         tx.basket_id,
@@ -235,7 +234,7 @@ async fn verify(
     code: String,
 ) -> anyhow::Result<(VerifiedIdentity, ProviderSession)> {
     let registration = Registration::for_store(state, store);
-    let mut provider = state.relying_party.discover(state, store).await?;
+    let mut provider = state.store_providers.discover(&state.http, store).await?;
     // The transaction's issuer is the one the shopper was sent to; the provider we talk
     // to now must still be that one.
     anyhow::ensure!(
@@ -251,8 +250,8 @@ async fn verify(
         )) => {
             // A key we have not seen: the provider may have rotated. Refetch once.
             provider = state
-                .relying_party
-                .refresh_keys(state, store, &provider)
+                .store_providers
+                .refresh_keys(&state.http, store, &provider)
                 .await?;
             check_id_token(&registration, &provider, tx, &tokens)
         }

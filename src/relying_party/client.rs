@@ -13,11 +13,11 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::registry::{Discovered, configured_issuer};
-use crate::app::AppState;
 use crate::config::StoreConfig;
-use crate::provider::keys::SigningAlg;
+use crate::keys::SigningAlg;
 use crate::secrets::ClientSecret;
+use crate::state::AppState;
+use crate::store_providers::{Discovered, configured_issuer};
 
 /// ID token claims beyond `openidconnect`'s: our extension (the basket the login was for,
 /// handoff step 5) and the provider's session id (Back-Channel Logout §2.1).

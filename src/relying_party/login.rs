@@ -12,14 +12,14 @@ use openidconnect::{CsrfToken as State_, Nonce, PkceCodeChallenge, Scope};
 use serde::Deserialize;
 
 use super::client::{Registration, redirect_uri};
-use super::login_form_csp;
 use super::pages::{LoginPage, Refusal};
-use crate::app::AppState;
 use crate::checkout::BoundBasket;
+use crate::checkout::page::login_form_csp;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{BasketId, BasketStatus};
 use crate::secrets::{OpaqueSecret, SecretHash};
+use crate::state::AppState;
 use crate::web::{CookieName, WebError, render};
 
 /// The cookie that binds a login transaction to the browser that started it (defeats
@@ -148,7 +148,7 @@ async fn begin(
     jar: CookieJar,
 ) -> anyhow::Result<(CookieJar, String)> {
     let registration = Registration::for_store(state, store);
-    let provider = state.relying_party.discover(state, store).await?;
+    let provider = state.store_providers.discover(&state.http, store).await?;
     let redirect_uri = redirect_uri(state);
     let client = registration.client(&provider, &redirect_uri)?;
 

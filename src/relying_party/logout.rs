@@ -25,15 +25,14 @@ use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
 use super::client::Registration;
-use super::registry::{Discovered, accepted_issuers, configured_issuer};
-use super::session;
-use crate::app::AppState;
 use crate::checkout::page::{Chrome, NoticePage};
+use crate::checkout::session_store;
 use crate::config::StoreConfig;
 use crate::db;
-use crate::domain::StoreId;
-use crate::provider::logout::BACKCHANNEL_LOGOUT_EVENT;
-use crate::store::forms::verify_csrf;
+use crate::domain::{BACKCHANNEL_LOGOUT_EVENT, StoreId};
+use crate::state::AppState;
+use crate::store_providers::{Discovered, accepted_issuers, configured_issuer};
+use crate::web::forms::verify_csrf;
 use crate::web::{BasketPath, ErrorPage, WebError, render};
 
 /// Clocks of two servers drift a little.
@@ -140,7 +139,7 @@ async fn end_sessions(state: &AppState, token: &str) -> Result<u64, NoLogout> {
     else {
         return invalid("the logout token's issuer is none of our stores' providers");
     };
-    let provider = state.relying_party.discover(state, store).await?;
+    let provider = state.store_providers.discover(&state.http, store).await?;
     if provider.issuer() != issuer {
         return invalid("the logout token's issuer is not the provider's");
     }
@@ -149,8 +148,8 @@ async fn end_sessions(state: &AppState, token: &str) -> Result<u64, NoLogout> {
         Err(NoLogout::Invalid(UNKNOWN_KEY)) => {
             // The provider may have rotated its keys: refetch once.
             let fresh = state
-                .relying_party
-                .refresh_keys(state, store, &provider)
+                .store_providers
+                .refresh_keys(&state.http, store, &provider)
                 .await?;
             verify(&registration, &fresh, token)?
         }
@@ -265,11 +264,11 @@ pub(crate) async fn start(
         .cloned()
         .ok_or(WebError::NotFound("store"))?;
     verify_csrf(&csrf, &form.authenticity_token)?;
-    let id_token = match session::key(&state, &jar, &store.id, basket) {
+    let id_token = match session_store::key(&state, &jar, &store.id, basket) {
         Some(key) => db::checkout_sessions::id_token(&state.db, &store.id, basket, &key).await?,
         None => None,
     };
-    let jar = session::log_out(&state, jar, &store.id, basket).await?;
+    let jar = session_store::log_out(&state, jar, &store.id, basket).await?;
     let landing = post_logout_redirect_uri(&state);
     let mut next = url::Url::parse(&landing).map_err(anyhow::Error::from)?;
     if let Some(id_token) = id_token
@@ -294,7 +293,7 @@ pub(crate) async fn start(
 }
 
 async fn end_session_endpoint(state: &AppState, store: &StoreConfig) -> Option<url::Url> {
-    match state.relying_party.discover(state, store).await {
+    match state.store_providers.discover(&state.http, store).await {
         Ok(provider) => provider.end_session_endpoint().cloned(),
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "no provider metadata for logout");

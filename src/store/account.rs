@@ -9,17 +9,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::accounts::{self, LoginError};
-use super::forms::{Field, PageForm, Problem, problems, sentence, verify_csrf};
-use super::hashing::HashError;
 use super::shop::{Chrome, Section, Shop, with_basket_cookie, without_basket_cookie};
-use super::view;
-use crate::app::AppState;
+use crate::accounts::{self, LoginError};
 use crate::db;
 use crate::domain::{
     Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, PhoneNumber, StoreId,
     bounded_text,
 };
+use crate::passwords::HashError;
+use crate::state::AppState;
+use crate::web::forms::{Field, PageForm, Problem, problems, sentence, verify_csrf};
+use crate::web::view;
 use crate::web::{ClientAddress, ErrorPage, WebError, busy_page, render};
 
 /// Field errors of one form submission, by field name.
@@ -346,7 +346,7 @@ pub async fn login(
         }
         Err(LoginError::Internal(e)) => return Err(WebError::Internal(e)),
     };
-    let jar = accounts::end_session(&state, &shop.store.id, shop.jar).await?;
+    let jar = crate::provider::logout::log_out(&state, &shop.store.id, shop.jar).await?;
     let jar = log_in(&state, &shop.store.id, &customer, shop.basket.as_ref(), jar).await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
@@ -402,7 +402,7 @@ pub async fn logout(
     PageForm(form): PageForm<LogoutForm>,
 ) -> Result<Response, WebError> {
     verify_csrf(&shop.csrf, &form.authenticity_token)?;
-    let jar = accounts::end_session(&state, &shop.store.id, shop.jar).await?;
+    let jar = crate::provider::logout::log_out(&state, &shop.store.id, shop.jar).await?;
     let jar = without_basket_cookie(&state, &shop.store.id, jar);
     Ok((jar, Redirect::to("/")).into_response())
 }

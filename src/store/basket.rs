@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use url::Url;
 
-use super::forms::{PageForm, verify_csrf};
 use super::shop::{Chrome, Section, Shop, with_basket_cookie};
-use super::view;
-use crate::app::AppState;
 use crate::db;
 use crate::domain::{BasketId, BasketStatus, ProductId, StoreId};
+use crate::state::AppState;
+use crate::web::forms::{PageForm, verify_csrf};
+use crate::web::view;
 use crate::web::{ErrorPage, WebError, render};
 
 /// Most of one product a basket line can hold (the `basket_lines` CHECK agrees).

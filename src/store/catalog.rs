@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::shop::{Chrome, Section, Shop};
-use super::view;
-use crate::app::AppState;
 use crate::db;
+use crate::state::AppState;
+use crate::web::view;
 use crate::web::{WebError, render};
 
 #[derive(Template)]

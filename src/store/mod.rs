@@ -2,19 +2,14 @@
 //! resolved from `Host`; every page shares `templates/store/base.html`.
 
 mod account;
-pub mod accounts;
 mod basket;
 mod catalog;
-pub mod forms;
-pub mod hashing;
 pub mod shop;
-pub mod theme;
-pub mod view;
 
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::WebError;
 
 pub use basket::checkout_url;
@@ -23,7 +18,7 @@ pub use basket::checkout_url;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(catalog::catalog))
-        .route("/theme.css", get(theme::theme))
+        .route("/theme.css", get(crate::web::theme::theme))
         .route("/basket", get(basket::show))
         .route("/basket/add", post(basket::add))
         .route("/basket/update", post(basket::update))

@@ -6,12 +6,12 @@ use axum::http::request::Parts;
 use axum_csrf::CsrfToken;
 use axum_extra::extract::CookieJar;
 
-use super::accounts;
-use super::forms::authenticity_token;
-use crate::app::AppState;
+use crate::accounts;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{Basket, BasketId, BasketStatus, Customer, CustomerId, StoreId};
+use crate::state::AppState;
+use crate::web::forms::authenticity_token;
 use crate::web::{CookieName, StoreTenant, WebError};
 
 /// The store-host cookie holding the current basket's id. Host-only (no `Domain`), so a

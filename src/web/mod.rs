@@ -5,12 +5,15 @@ pub mod bare_errors;
 mod client_address;
 pub mod cookies;
 mod error;
+pub mod forms;
 pub mod headers;
 mod limits;
 mod path;
 mod resolver;
 mod signed;
 mod tenant;
+pub mod theme;
+pub mod view;
 
 use std::path::Path;
 
@@ -88,19 +91,9 @@ pub fn load_or_create_cookie_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    write_private_file(path, &secret)
+    crate::secrets::write_private_file(path, &secret)
         .with_context(|| format!("writing the cookie secret {}", path.display()))?;
     Ok(secret)
-}
-
-/// Writes a file readable by its owner only.
-pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
 }
 
 /// A panic in a handler is a bug: log it, show the generic error page.

@@ -1,19 +1,25 @@
-use axum::extract::FromRequestParts;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use super::{WebError, host_of};
-use crate::app::AppState;
-use crate::config::StoreConfig;
+use crate::config::{Config, StoreConfig};
 
 /// The store whose site this request is for, resolved from `Host`; unknown hosts are a 404.
 pub struct StoreTenant(pub StoreConfig);
 
-impl FromRequestParts<AppState> for StoreTenant {
+impl<S> FromRequestParts<S> for StoreTenant
+where
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        let config = Arc::<Config>::from_ref(state);
         host_of(&parts.headers, &parts.uri)
-            .and_then(|host| state.config.store_by_host(&host).cloned())
+            .and_then(|host| config.store_by_host(&host).cloned())
             .map(StoreTenant)
             .ok_or(WebError::NotFound("store"))
     }

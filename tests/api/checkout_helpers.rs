@@ -20,7 +20,7 @@ pub async fn ensure_alice(app: &TestApp) {
     let customer = match existing {
         Some((customer, _)) => customer.id,
         None => {
-            let hash = shared_checkout::store::accounts::hash_password(
+            let hash = shared_checkout::accounts::hash_password(
                 &app.state,
                 Password::parse(ALICE_PASSWORD.to_owned()).unwrap(),
             )

@@ -9,11 +9,12 @@ use std::sync::{Arc, LazyLock};
 
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};
-use shared_checkout::app::{AppState, Application};
+use shared_checkout::app::Application;
 use shared_checkout::config::Settings;
 use shared_checkout::domain::StoreId;
+pub use shared_checkout::keys::SigningAlg;
 use shared_checkout::provider::clients::{ClientAuth, NewClient};
-pub use shared_checkout::provider::keys::SigningAlg;
+use shared_checkout::state::AppState;
 use shared_checkout::web::LocalhostResolver;
 use sqlx::Connection;
 use tokio::sync::oneshot;

@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use shared_checkout::domain::{BasketId, StoreId};
-use shared_checkout::provider::keys::SigningKeys;
+use shared_checkout::keys::SigningKeys;
 
 use crate::checkout_helpers::*;
 use crate::helpers::*;

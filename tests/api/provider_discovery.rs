@@ -238,7 +238,7 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify(backen
 
     // `shared-checkout keys rotate`, then a node started on the rotated key directory.
     std::thread::sleep(std::time::Duration::from_millis(5));
-    shared_checkout::provider::keys::SigningKeys::rotate(&app.settings.key_dir).expect("rotation");
+    shared_checkout::keys::SigningKeys::rotate(&app.settings.key_dir).expect("rotation");
     let node = app.spawn_node().await;
     let jwks = get_json(&node.store_url("site1", "/jwks.json")).await;
     let new_kids = kids(&jwks);

@@ -2,8 +2,8 @@
 //! one thing wrong at a time: every misbehaviour is refused with a readable page and no
 //! identity attached; the well-behaved provider gets the shopper logged in.
 
+use shared_checkout::checkout::session_store as session;
 use shared_checkout::domain::StoreId;
-use shared_checkout::relying_party::session;
 
 use crate::helpers::*;
 use crate::rp_helpers::*;

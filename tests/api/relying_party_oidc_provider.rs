@@ -6,8 +6,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use shared_checkout::checkout::session_store as session;
 use shared_checkout::domain::StoreId;
-use shared_checkout::relying_party::session;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 

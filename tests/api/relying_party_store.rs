@@ -2,9 +2,9 @@
 //! alice: a guest basket at site1 → checkout → log in on site1's own login page → back at
 //! the checkout with her identity, and the guest basket is now hers.
 
+use shared_checkout::checkout::session_store as session;
 use shared_checkout::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 use shared_checkout::domain::{BasketId, Email, StoreId};
-use shared_checkout::relying_party::session;
 
 use crate::helpers::*;
 use crate::rp_helpers::*;

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared_checkout::config::{Settings, StoreLoginSettings, StoreSettings};
 use shared_checkout::domain::{BasketId, Currency, StoreId};
-use shared_checkout::provider::keys::{SigningAlg, SigningKeys};
+use shared_checkout::keys::{SigningAlg, SigningKeys};
 use tokio::sync::oneshot;
 
 use crate::helpers::*;

@@ -16,10 +16,10 @@ use self::checks::{Prompt, VerifiedRedirect};
 use super::codes;
 use super::error::{AuthorizeError, OAuthError};
 use super::params::{Params, is_form_content_type};
-use crate::app::AppState;
+use crate::accounts;
 use crate::config::StoreConfig;
 use crate::db;
-use crate::store::accounts;
+use crate::state::AppState;
 use crate::web::StoreTenant;
 
 /// A parked request lives as long as a customer may reasonably take to log in.

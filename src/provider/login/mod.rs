@@ -16,10 +16,10 @@ use super::authorize::checks::{VerifiedRedirect, registered_redirect};
 use super::clients;
 use super::codes;
 use super::params::{ParamError, Params, is_form_content_type};
-use crate::app::AppState;
+use crate::accounts::{self, LoginError};
 use crate::config::StoreConfig;
 use crate::db;
-use crate::store::accounts::{self, LoginError};
+use crate::state::AppState;
 use crate::web::headers::csp_with_form_targets;
 use crate::web::{ClientAddress, ErrorPage, StoreTenant, WebError, busy_page, render};
 
@@ -71,31 +71,10 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_form_content_type(&headers) {
-        return WebError::BadRequest("The login form was not sent as a form.".into())
-            .into_response();
-    }
-    let form = match LoginForm::parse(&body) {
+    let form = match read_form(&headers, &body, &csrf) {
         Ok(form) => form,
-        Err(e) => {
-            return WebError::BadRequest(format!("The login form could not be read: {e}."))
-                .into_response();
-        }
+        Err(refusal) => return refusal.into_response(),
     };
-    // Login CSRF: without this an attacker could log a shopper into the attacker's account.
-    let token_ok = form
-        .authenticity_token
-        .as_deref()
-        .is_some_and(|t| csrf.verify(t).is_ok());
-    if !token_ok {
-        return ErrorPage::new(
-            "Your sign-in form expired",
-            "For your safety we only accept sign-in forms that this page just showed you. \
-             Open the sign-in page again and retry.",
-        )
-        .next(back_to_login(&form.request), "Back to sign in")
-        .into_response_with(StatusCode::FORBIDDEN);
-    }
     let pending = match pending(&state, &store, &form.request).await {
         Ok(Some(pending)) => pending,
         Ok(None) => return expired(),
@@ -112,41 +91,7 @@ pub async fn submit(
     .await
     {
         Ok(customer) => customer,
-        Err(LoginError::BadCredentials) => {
-            let (email_error, password_error) = if form.email.trim().is_empty() {
-                (Some("Enter your email address."), None)
-            } else {
-                let message = format!(
-                    "That email and password do not match an account at {}.",
-                    store.name
-                );
-                (None, Some(message))
-            };
-            return login_page(
-                &store,
-                &pending,
-                &form.request,
-                csrf,
-                form.email,
-                email_error,
-                password_error,
-                StatusCode::OK,
-            );
-        }
-        Err(LoginError::Throttled) => {
-            return ErrorPage::new(
-                "Too many sign-in attempts",
-                "There were too many attempts in a short time. Wait a minute, then try again.",
-            )
-            .next(back_to_login(&form.request), "Back to sign in")
-            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
-        }
-        Err(LoginError::Busy) => {
-            return busy_page()
-                .next(back_to_login(&form.request), "Back to sign in")
-                .into_response_with_retry_after();
-        }
-        Err(LoginError::Internal(e)) => return WebError::Internal(e).into_response(),
+        Err(error) => return refused(error, &store, &pending, &form.request, form.email, csrf),
     };
     // Single use: of two concurrent submissions only one continues.
     let request =
@@ -170,6 +115,99 @@ pub async fn submit(
     .await
     .unwrap_or_else(IntoResponse::into_response);
     (jar, response).into_response()
+}
+
+/// The form, sent as a form and carrying the token this page issued.
+fn read_form(headers: &HeaderMap, body: &[u8], csrf: &CsrfToken) -> Result<LoginForm, FormRefusal> {
+    if !is_form_content_type(headers) {
+        return Err(FormRefusal::NotAForm);
+    }
+    let form = LoginForm::parse(body).map_err(FormRefusal::Unreadable)?;
+    // Login CSRF: without this an attacker could log a shopper into the attacker's account.
+    let token_ok = form
+        .authenticity_token
+        .as_deref()
+        .is_some_and(|t| csrf.verify(t).is_ok());
+    if !token_ok {
+        return Err(FormRefusal::Expired {
+            request: form.request,
+        });
+    }
+    Ok(form)
+}
+
+enum FormRefusal {
+    NotAForm,
+    Unreadable(ParamError),
+    /// No token, or not one this page issued.
+    Expired {
+        request: String,
+    },
+}
+
+impl IntoResponse for FormRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::NotAForm => WebError::BadRequest("The login form was not sent as a form.".into())
+                .into_response(),
+            Self::Unreadable(e) => {
+                WebError::BadRequest(format!("The login form could not be read: {e}."))
+                    .into_response()
+            }
+            Self::Expired { request } => ErrorPage::new(
+                "Your sign-in form expired",
+                "For your safety we only accept sign-in forms that this page just showed you. \
+                 Open the sign-in page again and retry.",
+            )
+            .next(back_to_login(&request), "Back to sign in")
+            .into_response_with(StatusCode::FORBIDDEN),
+        }
+    }
+}
+
+/// The answer to a login `accounts::authenticate` refused: the form again with the reason
+/// for wrong credentials, a page to wait on for throttling or a full hashing queue.
+fn refused(
+    error: LoginError,
+    store: &StoreConfig,
+    pending: &Pending,
+    request_id: &str,
+    email: String,
+    csrf: CsrfToken,
+) -> Response {
+    match error {
+        LoginError::BadCredentials => {
+            let (email_error, password_error) = if email.trim().is_empty() {
+                (Some("Enter your email address."), None)
+            } else {
+                let message = format!(
+                    "That email and password do not match an account at {}.",
+                    store.name
+                );
+                (None, Some(message))
+            };
+            login_page(
+                store,
+                pending,
+                request_id,
+                csrf,
+                email,
+                email_error,
+                password_error,
+                StatusCode::OK,
+            )
+        }
+        LoginError::Throttled => ErrorPage::new(
+            "Too many sign-in attempts",
+            "There were too many attempts in a short time. Wait a minute, then try again.",
+        )
+        .next(back_to_login(request_id), "Back to sign in")
+        .into_response_with(StatusCode::TOO_MANY_REQUESTS),
+        LoginError::Busy => busy_page()
+            .next(back_to_login(request_id), "Back to sign in")
+            .into_response_with_retry_after(),
+        LoginError::Internal(e) => WebError::Internal(e).into_response(),
+    }
 }
 
 struct LoginForm {

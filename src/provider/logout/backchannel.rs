@@ -12,14 +12,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::db::sessions::StoreSession;
-use crate::domain::StoreId;
+use crate::domain::{BACKCHANNEL_LOGOUT_EVENT, StoreId};
 use crate::provider::clients::{self, Client};
 use crate::secrets::OpaqueSecret;
-
-/// The `events` member that makes a JWT a logout token (§2.4).
-pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+use crate::state::AppState;
 
 /// Logout tokens are acted on at once; a short life bounds replays.
 const LOGOUT_TOKEN_LIFETIME_SECS: i64 = 2 * 60;

@@ -16,12 +16,12 @@ use axum_csrf::CsrfToken;
 use axum_extra::extract::CookieJar;
 
 use super::id_token_hint::{self, Hint};
-use crate::app::AppState;
+use crate::accounts;
 use crate::config::StoreConfig;
 use crate::provider::clients;
 use crate::provider::params::{Params, is_form_content_type};
-use crate::store::accounts;
-use crate::store::forms::verify_csrf;
+use crate::state::AppState;
+use crate::web::forms::verify_csrf;
 use crate::web::headers::csp_with_form_targets;
 use crate::web::{ErrorPage, StoreTenant, WebError, render};
 
@@ -202,7 +202,7 @@ async fn log_out(
     jar: CookieJar,
     request: &LogoutRequest,
 ) -> Response {
-    let jar = match accounts::end_session(state, &store.id, jar).await {
+    let jar = match super::log_out(state, &store.id, jar).await {
         Ok(jar) => jar,
         Err(e) => return WebError::Internal(e).into_response(),
     };

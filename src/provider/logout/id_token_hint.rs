@@ -4,8 +4,8 @@
 use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::config::StoreConfig;
+use crate::state::AppState;
 
 /// What a valid hint tells: who, for which client.
 #[derive(Debug, Clone)]

@@ -6,5 +6,25 @@ mod backchannel;
 mod end_session;
 mod id_token_hint;
 
-pub use backchannel::{BACKCHANNEL_LOGOUT_EVENT, announce};
+use backchannel::announce;
 pub use end_session::{confirm, get, post};
+
+use axum_extra::extract::CookieJar;
+
+use crate::accounts;
+use crate::domain::StoreId;
+use crate::state::AppState;
+
+/// Ends the shopper's store session, clears its cookie and tells the store's clients
+/// (OpenID Connect Back-Channel Logout).
+pub async fn log_out(
+    state: &AppState,
+    store: &StoreId,
+    jar: CookieJar,
+) -> anyhow::Result<CookieJar> {
+    let (jar, ended) = accounts::end_session(state, store, jar).await?;
+    if let Some(ended) = ended {
+        announce(state, store, &ended).await;
+    }
+    Ok(jar)
+}

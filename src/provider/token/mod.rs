@@ -17,11 +17,11 @@ use serde::Serialize;
 use self::checks::ConsumedCode;
 use super::client_jwks::ClientJwksCache;
 use super::error::{OAuthError, no_store};
-use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::db::{self, tokens::NewAccessToken};
 use crate::provider::clients::Client;
 use crate::secrets::OpaqueSecret;
+use crate::state::AppState;
 use crate::web::StoreTenant;
 
 /// Long enough to call userinfo once; there are no refresh tokens.

@@ -103,8 +103,8 @@ impl VerifiedRedirect {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::SigningAlg;
     use crate::provider::clients::AuthMethod;
-    use crate::provider::keys::SigningAlg;
 
     fn client(uris: &[&str]) -> Client {
         Client {

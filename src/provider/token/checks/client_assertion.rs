@@ -41,56 +41,9 @@ pub async fn private_key_jwt_valid(
         ));
     }
     let assertion = assertion.ok_or(OAuthError::InvalidClient("client_assertion is required"))?;
-    // Read unverified only to learn which client to verify against; nothing else from
-    // this decode is trusted.
-    let unverified = jsonwebtoken::dangerous::insecure_decode::<UnverifiedIssuer>(assertion)
-        .map_err(|_| OAuthError::InvalidClient("malformed client assertion"))?;
-    let client_id = match (unverified.claims.iss.as_deref(), body_client_id) {
-        (Some(iss), Some(id)) if iss != id => {
-            return Err(OAuthError::InvalidClient(
-                "client_id does not match the assertion",
-            ));
-        }
-        (Some(iss), _) => iss.to_owned(),
-        (None, _) => return Err(OAuthError::InvalidClient("client assertion has no iss")),
-    };
+    let (client_id, header) = claimed_client(assertion, body_client_id)?;
     let client = registered(cx, &client_id, AuthMethod::PrivateKeyJwt).await?;
-    let jwks_uri = client
-        .jwks_uri
-        .as_deref()
-        .ok_or(OAuthError::InvalidClient("the client has no jwks_uri"))?;
-    // NB: the header's `alg` only selects among algorithms we allow for this key type.
-    let alg = unverified.header.alg;
-    if !ASSERTION_ALGS.contains(&alg) {
-        return Err(OAuthError::InvalidClient(
-            "unsupported client assertion algorithm",
-        ));
-    }
-    let keys = cx
-        .jwks
-        .keys_for(
-            &cx.state.http,
-            jwks_uri,
-            unverified.header.kid.as_deref(),
-            alg,
-        )
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = ?e, client = %client_id, "client JWKS unavailable");
-            OAuthError::InvalidClient("the client's keys could not be fetched")
-        })?;
-    let mut validation = Validation::new(alg);
-    validation.set_audience(&[cx.store.url("/token"), cx.store.issuer()]);
-    validation.set_issuer(&[&client_id]);
-    validation.sub = Some(client_id.clone());
-    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    validation.leeway = LEEWAY_SECS;
-    let claims = keys
-        .iter()
-        .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok())
-        .find_map(|key| jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation).ok())
-        .ok_or(OAuthError::InvalidClient("client assertion is not valid"))?
-        .claims;
+    let claims = verified_claims(cx, &client, assertion, &header).await?;
     let now = db::now();
     if claims.exp > now + MAX_LIFETIME_SECS {
         return Err(OAuthError::InvalidClient(
@@ -117,4 +70,62 @@ pub async fn private_key_jwt_valid(
         ));
     }
     Ok(client)
+}
+
+/// The client the assertion claims to be (its `iss`, which must agree with a `client_id`
+/// in the body) and its header. Read unverified only to learn which client to verify
+/// against; nothing else from this decode is trusted.
+fn claimed_client(
+    assertion: &str,
+    body_client_id: Option<&str>,
+) -> Result<(String, jsonwebtoken::Header), OAuthError> {
+    let unverified = jsonwebtoken::dangerous::insecure_decode::<UnverifiedIssuer>(assertion)
+        .map_err(|_| OAuthError::InvalidClient("malformed client assertion"))?;
+    match (unverified.claims.iss, body_client_id) {
+        (Some(iss), Some(id)) if iss != id => Err(OAuthError::InvalidClient(
+            "client_id does not match the assertion",
+        )),
+        (Some(iss), _) => Ok((iss, unverified.header)),
+        (None, _) => Err(OAuthError::InvalidClient("client assertion has no iss")),
+    }
+}
+
+/// The assertion's claims, verified with a key from the client's JWKS: signature, `iss` =
+/// `sub` = client id, `aud` our token endpoint or issuer, `exp`.
+async fn verified_claims(
+    cx: &TokenContext<'_>,
+    client: &Client,
+    assertion: &str,
+    header: &jsonwebtoken::Header,
+) -> Result<AssertionClaims, OAuthError> {
+    let jwks_uri = client
+        .jwks_uri
+        .as_deref()
+        .ok_or(OAuthError::InvalidClient("the client has no jwks_uri"))?;
+    // NB: the header's `alg` only selects among algorithms we allow for this key type.
+    let alg = header.alg;
+    if !ASSERTION_ALGS.contains(&alg) {
+        return Err(OAuthError::InvalidClient(
+            "unsupported client assertion algorithm",
+        ));
+    }
+    let keys = cx
+        .jwks
+        .keys_for(&cx.state.http, jwks_uri, header.kid.as_deref(), alg)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = ?e, client = %client.client_id, "client JWKS unavailable");
+            OAuthError::InvalidClient("the client's keys could not be fetched")
+        })?;
+    let mut validation = Validation::new(alg);
+    validation.set_audience(&[cx.store.url("/token"), cx.store.issuer()]);
+    validation.set_issuer(&[&client.client_id]);
+    validation.sub = Some(client.client_id.clone());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.leeway = LEEWAY_SECS;
+    keys.iter()
+        .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok())
+        .find_map(|key| jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation).ok())
+        .map(|data| data.claims)
+        .ok_or(OAuthError::InvalidClient("client assertion is not valid"))
 }

@@ -15,7 +15,6 @@ use openidconnect::{AdditionalProviderMetadata, ProviderMetadata};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::app::AppState;
 use crate::config::StoreConfig;
 use crate::domain::StoreId;
 
@@ -81,15 +80,15 @@ const KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// Per-store provider metadata and JWKS, cached (a cache, not state: any node refetches).
 #[derive(Default)]
-pub struct Registry {
+pub struct StoreProviders {
     cache: RwLock<HashMap<StoreId, Arc<Discovered>>>,
 }
 
-impl Registry {
+impl StoreProviders {
     /// The store's provider, from the cache while fresh, else discovered anew.
     pub(crate) async fn discover(
         &self,
-        state: &AppState,
+        http: &reqwest::Client,
         store: &StoreConfig,
     ) -> anyhow::Result<Arc<Discovered>> {
         if let Some(hit) = self.cached(&store.id)
@@ -97,7 +96,7 @@ impl Registry {
         {
             return Ok(hit);
         }
-        let fresh = Arc::new(fetch(state, store).await?);
+        let fresh = Arc::new(fetch(http, store).await?);
         self.put(&store.id, fresh.clone());
         Ok(fresh)
     }
@@ -106,7 +105,7 @@ impl Registry {
     /// the keys were refetched for that reason within the cooldown.
     pub(crate) async fn refresh_keys(
         &self,
-        state: &AppState,
+        http: &reqwest::Client,
         store: &StoreConfig,
         stale: &Discovered,
     ) -> anyhow::Result<Arc<Discovered>> {
@@ -117,7 +116,7 @@ impl Registry {
         }) {
             return Ok(recent);
         }
-        let jwks = fetch_jwks(state, &stale.metadata).await?;
+        let jwks = fetch_jwks(http, &stale.metadata).await?;
         let fresh = Arc::new(Discovered {
             metadata: stale.metadata.clone().set_jwks(jwks),
             fetched_at: stale.fetched_at,
@@ -173,7 +172,7 @@ pub(crate) fn accepted_issuers(configured: &Url) -> Vec<String> {
     }
 }
 
-async fn fetch(state: &AppState, store: &StoreConfig) -> anyhow::Result<Discovered> {
+async fn fetch(http: &reqwest::Client, store: &StoreConfig) -> anyhow::Result<Discovered> {
     let configured = configured_issuer(store);
     let accepted = accepted_issuers(&configured);
     // OIDC Discovery §4: the document lives under the issuer, after any path it has.
@@ -181,8 +180,7 @@ async fn fetch(state: &AppState, store: &StoreConfig) -> anyhow::Result<Discover
         "{}/.well-known/openid-configuration",
         configured.as_str().trim_end_matches('/')
     );
-    let response = state
-        .http
+    let response = http
         .get(&url)
         .send()
         .await
@@ -198,7 +196,7 @@ async fn fetch(state: &AppState, store: &StoreConfig) -> anyhow::Result<Discover
         metadata.issuer().as_str(),
         accepted[0]
     );
-    let jwks = fetch_jwks(state, &metadata).await?;
+    let jwks = fetch_jwks(http, &metadata).await?;
     Ok(Discovered {
         metadata: metadata.set_jwks(jwks),
         fetched_at: Instant::now(),
@@ -206,10 +204,12 @@ async fn fetch(state: &AppState, store: &StoreConfig) -> anyhow::Result<Discover
     })
 }
 
-async fn fetch_jwks(state: &AppState, metadata: &Metadata) -> anyhow::Result<CoreJsonWebKeySet> {
+async fn fetch_jwks(
+    http: &reqwest::Client,
+    metadata: &Metadata,
+) -> anyhow::Result<CoreJsonWebKeySet> {
     let url = metadata.jwks_uri().url().clone();
-    let response = state
-        .http
+    let response = http
         .get(url.clone())
         .send()
         .await

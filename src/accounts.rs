@@ -3,10 +3,10 @@
 
 use axum_extra::extract::CookieJar;
 
-use crate::app::AppState;
 use crate::db::{self, sessions::StoreSession};
 use crate::domain::{Customer, Email, Password, StoreId};
-use crate::store::hashing::HashError;
+use crate::passwords::HashError;
+use crate::state::AppState;
 use crate::web::{CookieName, LoginSubject};
 
 /// The store session cookie as this store's host names it.
@@ -152,18 +152,17 @@ pub async fn current_customer(
     Ok(customer.map(|c| (c, session)))
 }
 
-/// Ends the session server-side, tells the store's clients (OpenID Connect Back-Channel
-/// Logout) and clears the cookie.
+/// Ends the session server-side and clears the cookie; returns the ended session so the
+/// caller can tell the store's clients (`provider::logout::log_out` does).
 pub async fn end_session(
     state: &AppState,
     store: &StoreId,
     jar: CookieJar,
-) -> anyhow::Result<CookieJar> {
+) -> anyhow::Result<(CookieJar, Option<StoreSession>)> {
     let cookie = session_cookie(state, store);
-    if let Some(token) = cookie.value(&jar)
-        && let Some(ended) = db::sessions::delete(&state.db, store, token).await?
-    {
-        crate::provider::logout::announce(state, store, &ended).await;
-    }
-    Ok(jar.remove(cookie.removal()))
+    let ended = match cookie.value(&jar) {
+        Some(token) => db::sessions::delete(&state.db, store, token).await?,
+        None => None,
+    };
+    Ok((jar.remove(cookie.removal()), ended))
 }

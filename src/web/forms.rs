@@ -6,7 +6,7 @@ use axum::{Form, RequestExt};
 use axum_csrf::CsrfToken;
 use serde::de::DeserializeOwned;
 
-use crate::web::WebError;
+use super::WebError;
 
 /// A urlencoded form; an unreadable body (wrong content type, bad UTF-8, a field given
 /// twice) is a readable 400 page rather than axum's plain-text rejection.

@@ -2,15 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Address, CustomerId, Email, Money, PhoneNumber};
-use crate::payment::random_id;
+use super::{Address, CustomerId, Email, Money, PhoneNumber};
 use crate::secrets::SecretHash;
-
-random_id!(
-    /// A place-order process (one per basket).
-    ProcessId,
-    "process_id"
-);
 
 /// The states after Flamingo's place-order state machine, plus `rolling_back`, which
 /// persists a decided failure while its rollbacks (cancel payment, reopen basket) run, so

@@ -1,20 +1,36 @@
-//! The checkout session: server-side, one per browser and basket. The browser holds one
-//! random token in the `checkout_session` cookie (built by `web::CookieName`: `Path=/`,
-//! `__Host-` on https, so neither a sibling host nor a plain-http page can plant it); each
-//! basket's row is keyed by a hash of that token with the store and basket, so one cookie
-//! serves every basket the browser checks out and the database holds nothing usable.
+//! The checkout session: server-side, one per browser and basket, holding the verified
+//! identity (if the shopper logged in through the store) and the form's draft. The browser
+//! holds one random token in the `checkout_session` cookie (built by `web::CookieName`:
+//! `Path=/`, HttpOnly, `SameSite=Lax`, `__Host-` on https, so neither a sibling host nor a
+//! plain-http page can plant it); each basket's row is keyed by a hash of that token with
+//! the store and basket, so one cookie serves every basket the browser checks out and the
+//! database holds nothing usable.
 //!
 //! A session comes only from a checkout ticket the store handed over ([`begin`]) or from a
-//! verified login ([`start_verified`], always a new token).
+//! verified login ([`start_verified`], called by the relying party's callback; always a new
+//! token, so a planted guest cookie never becomes a logged-in session). Its identity is
+//! keyed by `(issuer, subject)`, never by email; `identity.customer_id` is set only when
+//! the issuer is this deployment's own provider for the store (then the basket became that
+//! customer's when the provider's token endpoint redeemed the basket-bound code).
 
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 
-use super::{CheckoutSession, VerifiedIdentity};
-use crate::app::AppState;
 use crate::db;
-use crate::domain::{BasketId, StoreId};
+use crate::domain::{BasketId, StoreId, VerifiedIdentity};
 use crate::secrets::{OpaqueSecret, SecretHash};
+use crate::state::AppState;
 use crate::web::CookieName;
+
+/// A shopper's checkout of one basket, in one browser.
+#[derive(Debug, Clone)]
+pub struct CheckoutSession {
+    pub store_id: StoreId,
+    pub basket_id: BasketId,
+    /// `None` for a guest.
+    pub identity: Option<VerifiedIdentity>,
+    /// Whatever the checkout pages saved with [`save_draft`].
+    pub draft: Option<serde_json::Value>,
+}
 
 /// A checkout is a matter of minutes; a session outliving a working day is a risk only.
 pub(crate) const LIFETIME_SECS: i64 = 4 * 60 * 60;

@@ -4,8 +4,8 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::StoreTenant;
 use crate::config::StoreConfig;
-use crate::web::StoreTenant;
 
 pub async fn theme(store: StoreTenant) -> Response {
     stylesheet(&store)
