@@ -15,6 +15,10 @@
 //!   Logout 1.0); ends every checkout session of the provider session they name.
 //! - `GET /.well-known/jwks.json`: the checkout's public keys (`private_key_jwt`).
 //!
+//! A verified login becomes a new checkout session (`checkout::session_store::start_verified`),
+//! so this module sits above the checkout: it uses the checkout's sessions, its
+//! `BoundBasket` and its page chrome, and the checkout knows nothing of it but the routes.
+//!
 //! # Cookies and rows of the handoff
 //!
 //! - `checkout_login` (Path=/, HttpOnly, Lax): a random per-browser value signed by the
