@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
+use super::flow;
 use super::form::{self, DetailsInput, FieldErrors, FormRules, PaymentOption};
+use super::guard::{CheckoutForm, EditableBasket, EditableForm};
 use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
-use super::{flow, guard};
 use crate::domain::DeliveryMethod;
 use crate::state::AppState;
-use crate::web::forms::{Field, PageForm, Problem, authenticity_token, problems};
+use crate::web::forms::{Field, Problem, authenticity_token, problems};
 use crate::web::view;
 use crate::web::{WebError, render};
 
@@ -66,17 +67,14 @@ struct PaymentChoice {
 
 pub async fn show(
     State(state): State<AppState>,
-    bound: BoundBasket,
+    basket: EditableBasket,
     csrf: CsrfToken,
 ) -> Result<Response, WebError> {
     let BoundBasket {
         target, session, ..
-    } = &bound;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
-    }
+    } = &*basket;
     let options = flow::payment_options(&state, &target.store);
-    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
+    let payment_problem = flow::payment_problem(&state, target, &basket.starter()).await?;
     let page = details_page(
         target,
         session,
@@ -98,23 +96,22 @@ pub struct DetailsForm {
     input: DetailsInput,
 }
 
+impl CheckoutForm for DetailsForm {
+    fn authenticity_token(&self) -> &str {
+        &self.authenticity_token
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
-    bound: BoundBasket,
     csrf: CsrfToken,
-    PageForm(form): PageForm<DetailsForm>,
+    EditableForm { basket, form }: EditableForm<DetailsForm>,
 ) -> Result<Response, WebError> {
-    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
-        return Ok(refusal);
-    }
-    let target = &bound.target;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
-    }
-    let mut session = bound.session.clone();
+    let target = &basket.target;
+    let mut session = basket.session.clone();
     // Absurdly long input is refused and not kept: a draft is what a shopper could type.
     if !form.input.is_oversized() {
-        bound.save_draft(&state, &form.input).await?;
+        basket.save_draft(&state, &form.input).await?;
         session.draft = Some(form.input.clone());
     }
     let options = flow::payment_options(&state, &target.store);
@@ -123,7 +120,7 @@ pub async fn submit(
             if target.flags().skip_review_action {
                 // No review step: the form is the shopper's confirmation (Flamingo starts
                 // the place order right from the checkout action then).
-                return flow::place_order(&state, target, bound.starter(), &session, &details)
+                return flow::place_order(&state, target, basket.starter(), &session, &details)
                     .await;
             }
             Ok(Redirect::to(&target.path("/review")).into_response())

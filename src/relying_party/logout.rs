@@ -27,13 +27,14 @@ use serde::Deserialize;
 use super::client::Registration;
 use crate::checkout::page::{Chrome, NoticePage};
 use crate::checkout::session_store;
+use crate::checkout::target::{BasketPath, Unresolved};
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{BACKCHANNEL_LOGOUT_EVENT, StoreId};
 use crate::state::AppState;
 use crate::store_providers::{Discovered, accepted_issuers, configured_issuer};
 use crate::web::forms::verify_csrf;
-use crate::web::{BasketPath, ErrorPage, WebError, render};
+use crate::web::{ErrorPage, WebError, render};
 
 /// Clocks of two servers drift a little.
 const CLOCK_SKEW_SECS: u64 = 60;
@@ -253,16 +254,19 @@ pub(crate) struct LogoutForm {
 #[tracing::instrument(skip_all)]
 pub(crate) async fn start(
     State(state): State<AppState>,
-    BasketPath { store, basket }: BasketPath,
+    path: Result<BasketPath, Unresolved>,
     csrf: CsrfToken,
     jar: CookieJar,
     axum::Form(form): axum::Form<LogoutForm>,
 ) -> Result<Response, WebError> {
-    let store = state
-        .config
-        .store(&store)
-        .cloned()
-        .ok_or(WebError::NotFound("store"))?;
+    let (store, basket) = match path {
+        Ok(path) => path.into_ids(),
+        Err(Unresolved::UnknownStore) => return Err(WebError::NotFound("store")),
+        Err(Unresolved::Internal(e)) => return Err(WebError::Internal(e)),
+        Err(Unresolved::Undecodable | Unresolved::UnknownBasket(_)) => {
+            return Err(WebError::NotFound("basket"));
+        }
+    };
     verify_csrf(&csrf, &form.authenticity_token)?;
     let id_token = match session_store::key(&state, &jar, &store.id, basket) {
         Some(key) => db::checkout_sessions::id_token(&state.db, &store.id, basket, &key).await?,

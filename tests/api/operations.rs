@@ -1,10 +1,12 @@
 //! Operations basics every host shares: health, security headers, request ids.
 
-use crate::helpers::*;
+use crate::common::app::spawn_app;
+use crate::common::browser::{Browser, header};
+use crate::common::database::Backend;
 
 async fn health_check_answers_on_any_host(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for url in [
         app.store_url("site1", "/healthz"),
         app.checkout_url("/healthz"),
@@ -18,7 +20,7 @@ async fn health_check_answers_on_any_host(backend: Backend) {
 
 async fn every_response_carries_security_headers_and_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for url in [
         app.store_url("site1", "/"),
         app.store_url("site1", "/no-such-page"),
@@ -47,8 +49,7 @@ async fn every_response_carries_security_headers_and_a_request_id(backend: Backe
 
 async fn an_unknown_host_gets_a_readable_404(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app
-        .browser()
+    let response = Browser::new()
         .get(&format!("http://unknown.localhost:{}/", app.port))
         .await;
     assert_eq!(response.status(), 404);
