@@ -422,3 +422,118 @@ async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_o
         serve.kill().await.unwrap();
     }
 }
+
+/// The demo with metrics on its own listener: `/readyz` is ready, `/metrics` parses as
+/// Prometheus text and counts exactly the refused token requests sent, and on SIGTERM the
+/// node answers 503 at `/readyz` while draining, then exits cleanly.
+#[tokio::test]
+async fn readiness_metrics_and_draining_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{metrics_port}");
+    let demo = Demo::start(
+        data.path(),
+        &[
+            (
+                "SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN",
+                &metrics_listen,
+            ),
+            ("SHARED_CHECKOUT_OPERATIONS__DRAIN_SECS", "30"),
+        ],
+    )
+    .await;
+    let http = http();
+    let ready = http.get(demo.url("site1", "/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+
+    const REFUSED: usize = 3;
+    for _ in 0..REFUSED {
+        let refused = http
+            .post(demo.url("site1", "/token"))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+    let text = http
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("Prometheus text");
+    let value = |metric: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => panic!("{metric} is not a single value"),
+            })
+    };
+    let refused = REFUSED as f64;
+    assert_eq!(
+        value(
+            "token_requests_total",
+            &[("store", "site1"), ("outcome", "invalid_client")]
+        ),
+        Some(refused),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "http_requests_total",
+            &[("site", "site1"), ("route", "/token"), ("status", "401")]
+        ),
+        Some(refused),
+        "{text}"
+    );
+    assert_eq!(
+        value("token_requests_total", &[("outcome", "issued")]),
+        None,
+        "no token was issued"
+    );
+    assert!(value("db_pool_max_connections", &[]).is_some_and(|max| max >= 1.0));
+    // Not on the public hosts.
+    let public = http
+        .get(demo.url("site1", "/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+
+    let pid = demo.child.id().expect("the demo runs").to_string();
+    let signalled = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(signalled.success());
+    let draining = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let response = http.get(demo.url("site1", "/readyz")).send().await.unwrap();
+            if response.status() == 503 {
+                return response.text().await.unwrap();
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("/readyz answers 503 soon after SIGTERM");
+    assert_eq!(draining, "draining");
+    // Still serving while draining: the load balancer may not have noticed yet.
+    let home = http.get(demo.url("site1", "/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    demo.stop().await;
+}

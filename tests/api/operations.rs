@@ -18,6 +18,41 @@ async fn health_check_answers_on_any_host(backend: Backend) {
     }
 }
 
+/// Ready on any host while the database has every migration of this release; a database
+/// missing the latest one (a new node started before its migrations ran) is not ready.
+async fn readiness_follows_the_databases_migrations(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::new();
+    let urls = [
+        app.store_url("site1", "/readyz"),
+        app.checkout_url("/readyz"),
+        format!("http://127.0.0.1:{}/readyz", app.port),
+    ];
+    for url in &urls {
+        let response = browser.get(url).await;
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.text().await.unwrap(), "ready", "{url}");
+    }
+    let latest: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(latest)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    for url in &urls {
+        let response = browser.get(url).await;
+        assert_eq!(response.status(), 503, "{url}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            "database migrations pending",
+            "{url}"
+        );
+    }
+}
+
 async fn every_response_carries_security_headers_and_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;
     let browser = Browser::new();
@@ -59,6 +94,7 @@ async fn an_unknown_host_gets_a_readable_404(backend: Backend) {
 
 crate::on_both_backends!(
     health_check_answers_on_any_host,
+    readiness_follows_the_databases_migrations,
     every_response_carries_security_headers_and_a_request_id,
     an_unknown_host_gets_a_readable_404,
 );
