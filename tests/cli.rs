@@ -346,7 +346,7 @@ async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revo
             .any(|w| w == needle.as_bytes())
     };
     assert!(!stored(key), "the key itself is in the database");
-    assert!(stored(&shared_checkout::secrets::hash_secret(key)));
+    assert!(stored(&shared_checkout::secrets::sha256_hex(key)));
 
     let http = http();
     let status_url = |store: &str| {

@@ -16,7 +16,7 @@ mod session;
 pub mod session_store;
 mod start;
 mod success;
-mod target;
+pub(crate) mod target;
 pub mod testgateway;
 
 pub use session::BoundBasket;

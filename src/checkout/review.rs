@@ -13,7 +13,7 @@ use super::guard::EditableBasket;
 use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
-use crate::domain::Address;
+use crate::domain::{Address, PhoneNumber};
 use crate::state::AppState;
 use crate::web::forms::authenticity_token;
 use crate::web::view;
@@ -27,7 +27,7 @@ pub struct ReviewPage {
     payment_problem: Option<String>,
     notice: Option<String>,
     email: String,
-    phone: Option<String>,
+    phone: Option<PhoneNumber>,
     billing: Vec<String>,
     delivery: Option<Vec<String>>,
     delivery_method: String,

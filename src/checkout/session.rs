@@ -16,6 +16,7 @@ use super::target::{BasketPath, Target, Unresolved};
 use crate::domain::VerifiedIdentity;
 use crate::domain::{BasketId, StoreId};
 use crate::placeorder::Starter;
+use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::web::WebError;
 
@@ -80,7 +81,7 @@ pub struct BoundBasket {
     pub target: Target,
     pub session: Session,
     /// The key of the session's row, for saving the draft into that row only.
-    key: String,
+    key: SecretHash,
 }
 
 impl BoundBasket {
@@ -108,7 +109,7 @@ impl BoundBasket {
     }
 
     /// The key of this browser's session row (a login carries the draft over from it).
-    pub fn session_key(&self) -> &str {
+    pub fn session_key(&self) -> &SecretHash {
         &self.key
     }
 

@@ -43,6 +43,11 @@ pub struct BasketPath {
 }
 
 impl BasketPath {
+    /// The ids alone, for a page that acts on them without the basket's row.
+    pub fn into_ids(self) -> (StoreConfig, BasketId) {
+        (self.store, self.basket)
+    }
+
     pub async fn resolve(self, state: &AppState) -> Result<Target, Unresolved> {
         match db::baskets::find(&state.db, &self.store.id, self.basket).await? {
             Some(basket) => Ok(Target {

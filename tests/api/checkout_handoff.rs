@@ -118,7 +118,7 @@ async fn an_expired_ticket_is_refused(backend: Backend) {
     let ticket = query_param(&ticket_url, "ticket").unwrap();
     // Its minute is over.
     sqlx::query("UPDATE checkout_tickets SET expires_at = expires_at - 61 WHERE ticket_hash = $1")
-        .bind(shared_checkout::secrets::hash_secret(&ticket))
+        .bind(shared_checkout::secrets::SecretHash::of(&ticket))
         .execute(&app.state.db.pool)
         .await
         .unwrap();

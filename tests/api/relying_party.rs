@@ -3,7 +3,7 @@
 //! identity attached; the well-behaved provider gets the shopper logged in.
 
 use shared_checkout::checkout::session_store as session;
-use shared_checkout::domain::StoreId;
+use shared_checkout::domain::{SigningAlg, StoreId};
 
 use crate::common::app::{free_port, spawn_app, spawn_app_with};
 use crate::common::browser::{Browser, assert_redirect, header, location};
@@ -132,7 +132,7 @@ async fn a_store_configured_for_es256_accepts_only_es256_id_tokens(backend: Back
     let issuer = rogue.issuer.clone();
     let app = spawn_app_with(backend, |settings| {
         add_store(settings, "site3", &issuer, None);
-        settings.stores.last_mut().unwrap().login.id_token_alg = Some("ES256".to_owned());
+        settings.stores.last_mut().unwrap().login.id_token_alg = Some(SigningAlg::Es256);
     })
     .await;
     // The rogue's "wrong" algorithm is the configured one here: accepted.

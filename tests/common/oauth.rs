@@ -121,8 +121,10 @@ impl TestClient {
     /// Registers this same client (id, redirect URIs, credentials) at another store too.
     pub async fn register_at(&self, app: &TestApp, store: &str, id_token_alg: SigningAlg) {
         let auth = match (&self.credentials, self.auth) {
-            (Credentials::Secret(s), AuthKind::SecretPost) => ClientAuth::SecretPost(s.clone()),
-            (Credentials::Secret(s), _) => ClientAuth::SecretBasic(s.clone()),
+            (Credentials::Secret(s), AuthKind::SecretPost) => {
+                ClientAuth::SecretPost(s.as_str().into())
+            }
+            (Credentials::Secret(s), _) => ClientAuth::SecretBasic(s.as_str().into()),
             (Credentials::Jwt(key), _) => ClientAuth::PrivateKeyJwt {
                 jwks_uri: key.server.url.clone(),
             },

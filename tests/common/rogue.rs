@@ -208,7 +208,7 @@ pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Opt
         login: StoreLoginSettings {
             issuer: Some(url::Url::parse(issuer).unwrap()),
             client_id: client_id.map(str::to_owned),
-            client_secret: Some(TEST_CLIENT_SECRET.to_owned()),
+            client_secret: Some(TEST_CLIENT_SECRET.into()),
             id_token_alg: None,
         },
         checkout: Default::default(),
