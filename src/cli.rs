@@ -196,61 +196,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Keys { command } => {
-            let settings = settings(global, "127.0.0.1:0".parse()?)?;
-            let keys = match command {
-                KeysCommand::Generate => SigningKeys::load_or_generate(&settings.key_dir)?,
-                KeysCommand::Rotate => SigningKeys::rotate(&settings.key_dir)?,
-                KeysCommand::List => SigningKeys::load(&settings.key_dir)?,
-            };
-            for key in keys.all() {
-                let active = keys.active(key.alg).is_some_and(|a| a.kid == key.kid);
-                println!(
-                    "{}  {}  {}",
-                    key.kid,
-                    key.alg.as_str(),
-                    if active { "signing" } else { "published" }
-                );
-            }
-            Ok(())
-        }
+        Command::Keys { command } => keys(global, command),
         Command::Client {
             command: ClientCommand::Add(args),
-        } => {
-            let settings = settings(global, "127.0.0.1:0".parse()?)?;
-            let db = Db::connect(&settings.database_url).await?;
-            db.migrate().await?;
-            anyhow::ensure!(
-                settings.stores.iter().any(|s| s.id == args.store),
-                "store {} is not configured",
-                args.store
-            );
-            let port = settings.listen.port();
-            let config = crate::config::Config::resolve(&settings, port)?;
-            crate::db::stores::sync(&db, &config.stores).await?;
-            let auth = match (args.secret, args.jwks_uri) {
-                (Some(secret), _) if args.post => ClientAuth::SecretPost(secret),
-                (Some(secret), _) => ClientAuth::SecretBasic(secret),
-                (None, Some(jwks_uri)) => ClientAuth::PrivateKeyJwt { jwks_uri },
-                (None, None) => anyhow::bail!("give --secret or --jwks-uri"),
-            };
-            let client = NewClient {
-                client_id: args.id,
-                redirect_uris: args.redirect_uris,
-                auth,
-                id_token_alg: args.id_token_alg,
-                backchannel_logout_uri: args.backchannel_logout_uri,
-                post_logout_redirect_uris: args.post_logout_redirect_uris,
-            };
-            clients::register(&db, &args.store, &client).await?;
-            println!(
-                "client {} registered at store {}",
-                client.client_id, args.store
-            );
-            Ok(())
-        }
+        } => client_add(global, args).await,
         Command::ApiKey { command } => api_key(global, command).await,
     }
+}
+
+fn keys(global: &GlobalOptions, command: KeysCommand) -> anyhow::Result<()> {
+    let settings = settings(global, "127.0.0.1:0".parse()?)?;
+    let keys = match command {
+        KeysCommand::Generate => SigningKeys::load_or_generate(&settings.key_dir)?,
+        KeysCommand::Rotate => SigningKeys::rotate(&settings.key_dir)?,
+        KeysCommand::List => SigningKeys::load(&settings.key_dir)?,
+    };
+    for key in keys.all() {
+        let active = keys.active(key.alg).is_some_and(|a| a.kid == key.kid);
+        println!(
+            "{}  {}  {}",
+            key.kid,
+            key.alg.as_str(),
+            if active { "signing" } else { "published" }
+        );
+    }
+    Ok(())
+}
+
+async fn client_add(global: &GlobalOptions, args: ClientAddArgs) -> anyhow::Result<()> {
+    let settings = settings(global, "127.0.0.1:0".parse()?)?;
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    anyhow::ensure!(
+        settings.stores.iter().any(|s| s.id == args.store),
+        "store {} is not configured",
+        args.store
+    );
+    let port = settings.listen.port();
+    let config = crate::config::Config::resolve(&settings, port)?;
+    crate::db::stores::sync(&db, &config.stores).await?;
+    let auth = match (args.secret, args.jwks_uri) {
+        (Some(secret), _) if args.post => ClientAuth::SecretPost(secret),
+        (Some(secret), _) => ClientAuth::SecretBasic(secret),
+        (None, Some(jwks_uri)) => ClientAuth::PrivateKeyJwt { jwks_uri },
+        (None, None) => anyhow::bail!("give --secret or --jwks-uri"),
+    };
+    let client = NewClient {
+        client_id: args.id,
+        redirect_uris: args.redirect_uris,
+        auth,
+        id_token_alg: args.id_token_alg,
+        backchannel_logout_uri: args.backchannel_logout_uri,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
+    };
+    clients::register(&db, &args.store, &client).await?;
+    println!(
+        "client {} registered at store {}",
+        client.client_id, args.store
+    );
+    Ok(())
 }
 
 async fn api_key(global: &GlobalOptions, command: ApiKeyCommand) -> anyhow::Result<()> {
