@@ -184,20 +184,7 @@ pub fn parse(input: &DetailsInput, rules: &FormRules<'_>) -> Result<Details, Fie
         }
     }
 
-    let email = Email::parse(&input.email).map_err(|e| {
-        if input.email.trim().is_empty() {
-            errors.add(
-                "email",
-                "Enter your email address, so we can confirm the order.",
-            );
-        } else {
-            let _ = e;
-            errors.add(
-                "email",
-                "Enter an email address in the form name@example.com.",
-            );
-        }
-    });
+    let email = parse_email(&input.email, &mut errors);
 
     let phone = if rules.use_personal_data_form {
         PhoneNumber::parse_optional(&input.phone)
@@ -232,21 +219,7 @@ pub fn parse(input: &DetailsInput, rules: &FormRules<'_>) -> Result<Details, Fie
         )
     });
 
-    let payment = rules
-        .payment_options
-        .iter()
-        .find(|o| o.value() == input.payment)
-        .cloned()
-        .ok_or_else(|| {
-            errors.add(
-                "payment",
-                if input.payment.is_empty() {
-                    "Choose how you want to pay."
-                } else {
-                    "Choose one of the payment methods shown."
-                },
-            )
-        });
+    let payment = chosen_payment(rules.payment_options, &input.payment, &mut errors);
 
     if rules.privacy_policy_required && input.privacy_policy.is_none() {
         errors.add(
@@ -270,6 +243,37 @@ pub fn parse(input: &DetailsInput, rules: &FormRules<'_>) -> Result<Details, Fie
         }
         _ => Err(errors),
     }
+}
+
+fn parse_email(raw: &str, errors: &mut FieldErrors) -> Result<Email, ()> {
+    Email::parse(raw).map_err(|_| {
+        let message = if raw.trim().is_empty() {
+            "Enter your email address, so we can confirm the order."
+        } else {
+            "Enter an email address in the form name@example.com."
+        };
+        errors.add("email", message);
+    })
+}
+
+/// One of the payment options this form showed, by its value.
+fn chosen_payment(
+    options: &[PaymentOption],
+    value: &str,
+    errors: &mut FieldErrors,
+) -> Result<PaymentOption, ()> {
+    options
+        .iter()
+        .find(|o| o.value() == value)
+        .cloned()
+        .ok_or_else(|| {
+            let message = if value.is_empty() {
+                "Choose how you want to pay."
+            } else {
+                "Choose one of the payment methods shown."
+            };
+            errors.add("payment", message);
+        })
 }
 
 #[derive(Clone, Copy)]
