@@ -69,6 +69,27 @@ pub async fn authenticate(
     client_address: &str,
     jar: &CookieJar,
 ) -> Result<Customer, LoginError> {
+    let result = check_credentials(state, store, email, password, client_address, jar).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(LoginError::BadCredentials) => "bad_credentials",
+        Err(LoginError::Throttled) => "throttled",
+        Err(LoginError::Busy) => "busy",
+        Err(LoginError::Internal(_)) => "error",
+    };
+    metrics::counter!("logins_total", "store" => store.to_string(), "outcome" => outcome)
+        .increment(1);
+    result
+}
+
+async fn check_credentials(
+    state: &AppState,
+    store: &StoreId,
+    email: &str,
+    password: String,
+    client_address: &str,
+    jar: &CookieJar,
+) -> Result<Customer, LoginError> {
     // Something that is not an email address cannot be an account: refused without a
     // lookup or a hash, which reveals nothing about which accounts exist.
     let Ok(email) = Email::parse(email) else {

@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::{Config, Settings};
 use crate::db::Db;
 use crate::keys::SigningKeys;
+use crate::ops::Health;
 use crate::state::AppState;
 use crate::web::{self, WebError, host_of};
 
@@ -28,6 +29,10 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     pub state: AppState,
+    health: Health,
+    /// The operations listener (`/metrics`), when configured.
+    metrics_listener: Option<TcpListener>,
+    drain: Duration,
 }
 
 impl Application {
@@ -69,11 +74,31 @@ impl Application {
             keys,
             checkout_keys,
         };
-        let router = router(state.clone(), &cookie_secret);
+        let metrics_listener = match settings.operations.metrics_listen {
+            Some(address) => {
+                crate::ops::metrics();
+                Some(
+                    TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("binding the metrics listener {address}"))?,
+                )
+            }
+            None => None,
+        };
+        let health = Health::new(state.db.clone());
+        let router = router(
+            state.clone(),
+            &cookie_secret,
+            health.clone(),
+            metrics_listener.is_some(),
+        );
         Ok(Self {
             listener,
             router,
             state,
+            health,
+            metrics_listener,
+            drain: Duration::from_secs(settings.operations.drain_secs),
         })
     }
 
@@ -84,7 +109,17 @@ impl Application {
             .unwrap_or_default()
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// The operations listener's port, when `operations.metrics_listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+    }
+
+    /// Serves until `shutdown` resolves; then `/readyz` answers 503 for
+    /// `operations.drain_secs` while requests are still taken, and in-flight requests
+    /// finish before this returns.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -92,6 +127,19 @@ impl Application {
         if self.state.config.role.serves_checkout() {
             crate::placeorder::spawn_workers(self.state.clone());
         }
+        if let Some(listener) = self.metrics_listener {
+            serve_metrics(listener, self.state.db.clone());
+        }
+        let (health, drain) = (self.health, self.drain);
+        let shutdown = async move {
+            shutdown.await;
+            health.start_draining();
+            tracing::info!(
+                drain_secs = drain.as_secs(),
+                "draining: /readyz answers 503"
+            );
+            tokio::time::sleep(drain).await;
+        };
         axum::serve(
             self.listener,
             self.router
@@ -126,6 +174,24 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested, draining connections");
 }
 
+/// Serves `/metrics` on its own listener, and keeps the recorder's histograms drained
+/// between scrapes so that they never grow with the traffic.
+fn serve_metrics(listener: TcpListener, db: Db) {
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, crate::ops::metrics_router(db)).await {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    });
+    tokio::spawn(async move {
+        let handle = crate::ops::metrics();
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
 /// The HTTP client for calls between roles (token, JWKS, userinfo). `*.localhost`
 /// names resolve to loopback as browsers do, so the demo needs no /etc/hosts entries.
 fn back_channel_client() -> anyhow::Result<reqwest::Client> {
@@ -140,7 +206,7 @@ fn back_channel_client() -> anyhow::Result<reqwest::Client> {
 
 /// One router per host; requests go to the one that owns their `Host`. Each host has its
 /// own CSRF key, so a form token issued at one host verifies at no other.
-fn router(state: AppState, cookie_secret: &[u8]) -> Router {
+fn router(state: AppState, cookie_secret: &[u8], health: Health, metrics: bool) -> Router {
     let with_csrf = |host: &str, secure: bool| AppState {
         csrf: web::csrf_config(cookie_secret, host, secure),
         ..state.clone()
@@ -151,7 +217,10 @@ fn router(state: AppState, cookie_secret: &[u8]) -> Router {
             let router = crate::store::router()
                 .merge(crate::provider::router())
                 .with_state(with_csrf(&store.host, store.secure_cookies()));
-            routes.insert(store.host.clone(), router);
+            routes.insert(
+                store.host.clone(),
+                measured(router, metrics, store.id.to_string()),
+            );
         }
     }
     if state.config.role.serves_checkout() {
@@ -159,14 +228,15 @@ fn router(state: AppState, cookie_secret: &[u8]) -> Router {
         let router = crate::checkout::router(&state.config.payments)
             .merge(crate::relying_party::router())
             .with_state(with_csrf(checkout, state.config.secure_cookies()));
-        routes.insert(checkout.clone(), router);
+        routes.insert(
+            checkout.clone(),
+            measured(router, metrics, "checkout".to_owned()),
+        );
     }
-    let hosts = HostRouters {
-        db: state.db.clone(),
-        routes,
-    };
+    let hosts = HostRouters { routes };
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(crate::ops::healthz))
+        .route("/readyz", get(crate::ops::readyz).with_state(health))
         .route("/static/style.css", get(web::assets::stylesheet))
         .fallback(dispatch_by_host)
         .with_state(Arc::new(hosts))
@@ -186,8 +256,19 @@ fn router(state: AppState, cookie_secret: &[u8]) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
+/// With metrics on, every request to the site is counted and timed under its name.
+fn measured(router: Router, metrics: bool, site: String) -> Router {
+    if metrics {
+        router.route_layer(axum::middleware::from_fn_with_state(
+            Arc::new(site),
+            crate::ops::record_request,
+        ))
+    } else {
+        router
+    }
+}
+
 struct HostRouters {
-    db: Db,
     /// By lowercased host name: each store's and the checkout's, for the roles served.
     routes: HashMap<String, Router>,
 }
@@ -202,13 +283,4 @@ async fn dispatch_by_host(State(hosts): State<Arc<HostRouters>>, request: Reques
         },
         None => WebError::NotFound("site").into_response(),
     }
-}
-
-/// Ready when the database answers.
-async fn healthz(State(hosts): State<Arc<HostRouters>>) -> Result<&'static str, WebError> {
-    sqlx::query("SELECT 1")
-        .execute(&hosts.db.pool)
-        .await
-        .context("health check")?;
-    Ok("ok")
 }

@@ -165,7 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(settings.log_format);
             let app = Application::build(settings).await?;
             crate::demo::seed(&app.state).await?;
-            crate::demo::print_welcome(&app.state);
+            crate::demo::print_welcome(&app.state, app.metrics_port());
             app.serve(shutdown_signal()).await
         }
         Command::Serve { listen, role } => {
@@ -182,7 +182,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crate::telemetry::init(settings.log_format);
             let app = Application::build(settings).await?;
-            tracing::info!(port = app.port(), "listening");
+            tracing::info!(
+                port = app.port(),
+                metrics_port = app.metrics_port(),
+                "listening"
+            );
             app.serve(shutdown_signal()).await
         }
         Command::Migrate => {

@@ -56,6 +56,8 @@ pub struct Settings {
     /// Which built-in payment gateways this deployment offers.
     #[serde(default)]
     pub payments: PaymentSettings,
+    #[serde(default)]
+    pub operations: OperationsSettings,
     pub checkout: CheckoutSettings,
     pub stores: Vec<StoreSettings>,
 }
@@ -67,6 +69,18 @@ pub struct PaymentSettings {
     /// The hosted test payment page, where shoppers approve their own payments: for the
     /// demo and tests only, never where real orders are taken. Off unless configured.
     pub test_gateway: bool,
+}
+
+/// `[operations]`: what operators and load balancers see of a node.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperationsSettings {
+    /// Where Prometheus metrics are served (`GET /metrics`), on a listener of its own so
+    /// that no store or checkout host exposes them. No metrics are recorded without it.
+    pub metrics_listen: Option<SocketAddr>,
+    /// On SIGTERM, how long `/readyz` answers 503 before the node stops accepting
+    /// connections: at least the load balancer's health-check interval.
+    pub drain_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -195,6 +209,7 @@ impl Settings {
             code_ttl_secs: default_code_ttl_secs(),
             client_ip_source: default_client_ip_source(),
             payments: PaymentSettings { test_gateway: true },
+            operations: OperationsSettings::default(),
             checkout: CheckoutSettings {
                 host: "checkout.localhost".to_owned(),
                 base_url: None,

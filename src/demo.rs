@@ -152,7 +152,7 @@ fn checkout_url(base: &Url, path: &str) -> String {
     )
 }
 
-pub fn print_welcome(state: &AppState) {
+pub fn print_welcome(state: &AppState, metrics_port: Option<u16>) {
     let config = &state.config;
     println!();
     println!("shared-checkout demo is running. Open a store in your browser:");
@@ -170,6 +170,10 @@ pub fn print_welcome(state: &AppState) {
         println!("Demo customer at {DEMO_STORE} (only there):");
         println!("  email:    {DEMO_EMAIL}");
         println!("  password: {DEMO_PASSWORD}");
+        println!();
+    }
+    if let Some(port) = metrics_port {
+        println!("Metrics: http://127.0.0.1:{port}/metrics");
         println!();
     }
     println!("Browsers resolve *.localhost to this machine; no hosts file needed. Ctrl-C stops.");

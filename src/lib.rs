@@ -12,6 +12,7 @@ pub mod domain;
 pub mod keys;
 #[cfg(test)]
 mod layers;
+pub mod ops;
 pub mod passwords;
 pub mod payment;
 pub mod placeorder;

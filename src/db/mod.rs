@@ -76,11 +76,28 @@ impl Db {
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrator()
+            .run(&self.pool)
+            .await
+            .context("running database migrations")
+    }
+
+    /// Whether every migration this binary knows has run. A database ahead of the binary
+    /// is fine: old nodes keep serving while a new release's migrations are applied.
+    pub async fn migrations_current(&self) -> anyhow::Result<bool> {
+        let known = self.migrator().iter().map(|m| m.version).max();
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .context("reading the applied migrations")?;
+        Ok(applied >= known)
+    }
+
+    fn migrator(&self) -> sqlx::migrate::Migrator {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         }
-        .context("running database migrations")
     }
 }
 

@@ -180,6 +180,7 @@ pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
 
 async fn save_held(app: &AppState, lease: &Lease, process: &Process) -> Result<Rest, EngineError> {
     if store_db::save(&app.db, lease, process, true).await? {
+        count_step(process);
         Ok(Rest::Continue)
     } else {
         Err(EngineError::LostLease)
@@ -192,9 +193,21 @@ async fn save_released(
     process: &Process,
 ) -> Result<Rest, EngineError> {
     if store_db::save(&app.db, lease, process, false).await? {
+        count_step(process);
         Ok(Rest::Released)
     } else {
         Err(EngineError::LostLease)
+    }
+}
+
+/// Steps by the state they ended in; a failed process by its reason.
+fn count_step(process: &Process) {
+    metrics::counter!("place_order_steps_total", "state" => process.state.as_str()).increment(1);
+    if process.state == ProcessState::Failed
+        && let Some(failure) = &process.failure
+    {
+        metrics::counter!("place_order_failures_total", "reason" => failure.reason.as_str())
+            .increment(1);
     }
 }
 
@@ -518,6 +531,10 @@ async fn place_order(
     match store_db::complete_with_order(&app.db, lease, &order).await? {
         Some(placed) => {
             tracing::info!(process = %crate::telemetry::ShortIds(&process.id), order = %crate::telemetry::ShortIds(&placed.id), created = placed.created, "order placed");
+            if placed.created {
+                metrics::counter!("orders_placed_total", "store" => process.store_id.to_string())
+                    .increment(1);
+            }
             Ok(Rest::Released)
         }
         None => Err(EngineError::LostLease),

@@ -106,7 +106,10 @@ async fn reconcile_with(
     let before_ms = now_ms() - older_than.as_millis() as i64;
     for (store, id) in db::placeorder::stale(&app.db, before_ms, settings.batch).await? {
         match drive(app, &store, id, settings.lease).await {
-            Ok(true) => report.resumed += 1,
+            Ok(true) => {
+                report.resumed += 1;
+                metrics::counter!("reconciler_actions_total", "action" => "resumed").increment(1);
+            }
             Ok(false) => {}
             Err(error) => {
                 tracing::warn!(process = %crate::telemetry::ShortIds(&id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "reconciling a process failed")
@@ -138,6 +141,8 @@ async fn reconcile_with(
             Ok(_) => {
                 tracing::info!(payment = %crate::telemetry::ShortIds(&payment.id), "voided a successful payment without an order");
                 report.payments_voided += 1;
+                metrics::counter!("reconciler_actions_total", "action" => "payment_voided")
+                    .increment(1);
             }
             Err(error) => {
                 tracing::warn!(payment = %crate::telemetry::ShortIds(&payment.id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "voiding a payment failed")

@@ -31,6 +31,8 @@ pub async fn authorization_granted(
         .await
         .map_err(|e| to_client(OAuthError::Internal(e)))?;
     tracing::info!(client = %request.client_id, "authorization code issued");
+    metrics::counter!("authorization_codes_issued_total", "store" => store.id.to_string())
+        .increment(1);
     Ok(back.with_code(code.secret(), request.state.as_deref()))
 }
 

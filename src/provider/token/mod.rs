@@ -48,16 +48,29 @@ pub async fn token(
         store: &store,
         jwks: &jwks,
     };
-    let params = checks::form_is_well_formed(&headers, &body)?; // RFC 6749 §3.2, §4.1.3
-    let client = checks::client_authenticated(&cx, &headers, &params).await?; // §2.3, RFC 7523
+    let result = exchange(&cx, &headers, &body).await;
+    let outcome = result.as_ref().map_or_else(OAuthError::code, |_| "issued");
+    metrics::counter!("token_requests_total", "store" => store.id.to_string(), "outcome" => outcome)
+        .increment(1);
+    result
+}
+
+/// The ordered checks of a token request, then the tokens.
+async fn exchange(
+    cx: &TokenContext<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
+    let params = checks::form_is_well_formed(headers, body)?; // RFC 6749 §3.2, §4.1.3
+    let client = checks::client_authenticated(cx, headers, &params).await?; // §2.3, RFC 7523
     checks::grant_type_is_authorization_code(&params)?; // §4.1.3
     // §4.1.2, §10.5; the grant's checks run while the code is being consumed.
-    let code = checks::code_consumed_once(&cx, &client, &params, |grant| {
+    let code = checks::code_consumed_once(cx, &client, &params, |grant| {
         checks::redirect_uri_identical(grant, &params)?; // §4.1.3
         checks::pkce_verifier_matches(grant, &params) // RFC 7636 §4.6
     })
     .await?;
-    issue_tokens(&cx, &client, &code).await
+    issue_tokens(cx, &client, &code).await
 }
 
 #[derive(Serialize)]
