@@ -29,7 +29,7 @@ use anyhow::{Context, bail, ensure};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use sqlx::Connection;
 
-use crate::oidc::Provider;
+use crate::oidc::{Provider, Session};
 use crate::procs::{PostgresCpu, Running};
 
 const STORE: &str = "site1";
@@ -241,7 +241,7 @@ async fn handoff_rows(
         for _ in 0..clients {
             let client = oidc::Client::new();
             client
-                .flow(provider)
+                .flow(provider, Session::LogIn)
                 .await
                 .context("logging the shopper in")?;
             workers.push(Arc::new(client));
@@ -251,7 +251,7 @@ async fn handoff_rows(
             target
                 .measure("handoff", workers, options.flows, move |client, _| {
                     let provider = provider.clone();
-                    async move { client.flow(&provider).await }
+                    async move { client.flow(&provider, Session::Existing).await }
                 })
                 .await?,
         );
@@ -273,7 +273,7 @@ async fn login_rows(
             target
                 .measure("login", workers, options.logins, move |_, _| {
                     let provider = provider.clone();
-                    async move { oidc::Client::new().flow(&provider).await }
+                    async move { oidc::Client::new().flow(&provider, Session::LogIn).await }
                 })
                 .await?,
         );

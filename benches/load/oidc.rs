@@ -75,6 +75,15 @@ impl Provider {
     }
 }
 
+/// Whether the shopper logs in during a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// No session yet: the provider shows its login form once, which the shopper fills in.
+    LogIn,
+    /// Logged in at the provider already: no form is shown.
+    Existing,
+}
+
 /// A shopper's browser (cookies kept, redirects by hand) and the relying party's back
 /// channel, each with its own kept-alive connections.
 pub struct Client {
@@ -90,8 +99,8 @@ impl Client {
         }
     }
 
-    /// One complete handoff: logs in on the provider's form when it shows one.
-    pub async fn flow(&self, provider: &Provider) -> anyhow::Result<()> {
+    /// One complete handoff, the shopper's session as `session` says.
+    pub async fn flow(&self, provider: &Provider, session: Session) -> anyhow::Result<()> {
         let verifier = random_token();
         let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
         let state = random_token();
@@ -106,7 +115,7 @@ impl Client {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
-        let callback = self.authorize(provider, url.as_str()).await?;
+        let callback = self.authorize(provider, url.as_str(), session).await?;
         let callback = url::Url::parse(&callback)?;
         let param = |name: &str| {
             callback
@@ -157,11 +166,18 @@ impl Client {
         Ok(())
     }
 
-    /// Follows the browser's redirects from the authorization request, submitting a login
-    /// form if one is shown, until the provider sends it to the redirect URI.
-    async fn authorize(&self, provider: &Provider, start: &str) -> anyhow::Result<String> {
+    /// Follows the browser's redirects from the authorization request, submitting the
+    /// login form when `session` expects one, until the provider sends it to the redirect
+    /// URI.
+    async fn authorize(
+        &self,
+        provider: &Provider,
+        start: &str,
+        session: Session,
+    ) -> anyhow::Result<String> {
         let mut response = self.browser.get(start).send().await?;
         let mut url = start.to_owned();
+        let mut logged_in = false;
         for _ in 0..10 {
             if response.status().is_redirection() {
                 let location = response
@@ -171,6 +187,12 @@ impl Client {
                     .to_str()?;
                 let next = url::Url::parse(&url)?.join(location)?.to_string();
                 if next.starts_with(&provider.redirect_uri) {
+                    // Otherwise a row would time another flow than it names.
+                    ensure!(
+                        logged_in == (session == Session::LogIn),
+                        "{session:?}: the shopper logged in {} times",
+                        u8::from(logged_in)
+                    );
                     return Ok(next);
                 }
                 response = self.browser.get(&next).send().await?;
@@ -180,6 +202,11 @@ impl Client {
             let status = response.status();
             let html = response.text().await?;
             ensure!(status.is_success(), "{url}: {status}: {html}");
+            ensure!(
+                session == Session::LogIn && !logged_in,
+                "{session:?}: a form at {url} after {} logins",
+                u8::from(logged_in)
+            );
             let form =
                 LoginForm::parse(&html).with_context(|| format!("no login form at {url}"))?;
             let action = url::Url::parse(&url)?.join(&form.action)?.to_string();
@@ -188,6 +215,7 @@ impl Client {
             fields.push(("password".to_owned(), provider.password.clone()));
             response = self.browser.post(&action).form(&fields).send().await?;
             url = action;
+            logged_in = true;
         }
         bail!("no redirect to the client after ten hops from {start}")
     }
