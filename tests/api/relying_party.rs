@@ -175,6 +175,8 @@ async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(
         M::UserinfoOtherSub,
         M::UnknownKid,
         M::TokenError,
+        M::WrongAtHash,
+        M::WrongCHash,
     ] {
         rogue.misbehave(case);
         let browser = app.browser();

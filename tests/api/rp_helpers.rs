@@ -65,6 +65,10 @@ pub enum Misbehaviour {
     RotatedKey,
     /// The token endpoint refuses the code.
     TokenError,
+    /// `at_hash` is not of the access token sent with the ID token.
+    WrongAtHash,
+    /// `c_hash` is not of the code redeemed.
+    WrongCHash,
 }
 
 #[derive(Clone)]
@@ -480,7 +484,7 @@ async fn token(
         .lock()
         .unwrap()
         .insert(access_token.clone(), subject);
-    let id_token = id_token(&rogue, behaviour, &grant);
+    let id_token = id_token(&rogue, behaviour, &grant, &access_token, &field("code"));
     axum::Json(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -490,9 +494,17 @@ async fn token(
     .into_response()
 }
 
-fn id_token(rogue: &RogueState, behaviour: Misbehaviour, grant: &Grant) -> String {
+fn id_token(
+    rogue: &RogueState,
+    behaviour: Misbehaviour,
+    grant: &Grant,
+    access_token: &str,
+    code: &str,
+) -> String {
     use Misbehaviour as M;
     let now = shared_checkout::db::now();
+    // OIDC Core §3.1.3.6, §3.3.2.11: the left half of the SHA-256 digest (RS256 and ES256).
+    let half_hash = |value: &str| URL_SAFE_NO_PAD.encode(&Sha256::digest(value.as_bytes())[..16]);
     let mut claims = json!({
         "iss": rogue.issuer,
         "sub": ROGUE_SUBJECT,
@@ -503,6 +515,8 @@ fn id_token(rogue: &RogueState, behaviour: Misbehaviour, grant: &Grant) -> Strin
         "nonce": grant.nonce,
         "basket_id": grant.basket_id,
         "email": "rogue.shopper@example.com",
+        "at_hash": half_hash(access_token),
+        "c_hash": half_hash(code),
     });
     let object = claims.as_object_mut().unwrap();
     match behaviour {
@@ -543,6 +557,12 @@ fn id_token(rogue: &RogueState, behaviour: Misbehaviour, grant: &Grant) -> Strin
         M::Expired => {
             object.insert("iat".into(), json!(now - 600));
             object.insert("exp".into(), json!(now - 300));
+        }
+        M::WrongAtHash => {
+            object.insert("at_hash".into(), json!(half_hash("another access token")));
+        }
+        M::WrongCHash => {
+            object.insert("c_hash".into(), json!(half_hash("another code")));
         }
         _ => {}
     }
