@@ -12,7 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{EncodingKey, Header};
 use shared_checkout::keys::{SigningAlg, SigningKeys};
-use shared_checkout::secrets::{OpaqueSecret, constant_time_eq, hash_secret};
+use shared_checkout::secrets::{OpaqueSecret, SecretHash};
 
 fn claims() -> serde_json::Value {
     serde_json::json!({
@@ -91,7 +91,7 @@ fn client_secret_check(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("client_secret");
     group.bench_function("sha256_constant_time", |b| {
-        b.iter(|| constant_time_eq(&hash_secret(black_box(secret.secret())), &stored))
+        b.iter(|| SecretHash::of(black_box(secret.secret())) == stored)
     });
     group.sample_size(10);
     group.bench_function("argon2id_owasp", |b| {

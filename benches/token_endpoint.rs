@@ -85,7 +85,7 @@ impl Provider {
                 &state,
                 &site1,
                 BASIC_CLIENT,
-                ClientAuth::SecretBasic(basic_secret.clone()),
+                ClientAuth::SecretBasic(basic_secret.as_str().into()),
             )
             .await;
             let (jwt_key, jwt_kid, jwks_uri) = client_key().await;

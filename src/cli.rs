@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::domain::StoreId;
 use crate::keys::{SigningAlg, SigningKeys};
 use crate::provider::clients::{self, ClientAuth, NewClient};
+use crate::secrets::ClientSecret;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -137,7 +138,7 @@ pub struct ClientAddArgs {
         conflicts_with = "jwks_uri",
         required_unless_present = "jwks_uri"
     )]
-    pub secret: Option<String>,
+    pub secret: Option<ClientSecret>,
     /// Send the secret in the form body (client_secret_post) instead of Basic auth.
     #[arg(long, requires = "secret")]
     pub post: bool,
@@ -145,8 +146,8 @@ pub struct ClientAddArgs {
     #[arg(long)]
     pub jwks_uri: Option<String>,
     /// Algorithm for ID tokens issued to this client.
-    #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256"])]
-    pub id_token_alg: String,
+    #[arg(long, default_value = "RS256")]
+    pub id_token_alg: SigningAlg,
     /// Where logout tokens are POSTed when a customer's store session ends
     /// (OpenID Connect Back-Channel Logout).
     #[arg(long)]
@@ -237,7 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 client_id: args.id,
                 redirect_uris: args.redirect_uris,
                 auth,
-                id_token_alg: SigningAlg::parse(&args.id_token_alg).context("id token alg")?,
+                id_token_alg: args.id_token_alg,
                 backchannel_logout_uri: args.backchannel_logout_uri,
                 post_logout_redirect_uris: args.post_logout_redirect_uris,
             };
@@ -311,4 +312,55 @@ fn settings_over(global: &GlobalOptions, base: Settings) -> anyhow::Result<Setti
             .with_context(|| format!("creating {}", global.data_dir.display()))?;
     }
     Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_add_parses_the_algorithm_and_never_debug_prints_the_secret() {
+        let secret = "cli-secret-0123456789abcdef0123456789";
+        let cli = Cli::try_parse_from([
+            "shared-checkout",
+            "client",
+            "add",
+            "--store",
+            "site1",
+            "--id",
+            "shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--secret",
+            secret,
+            "--id-token-alg",
+            "ES256",
+        ])
+        .unwrap();
+        assert!(!format!("{cli:?}").contains(secret));
+        let Command::Client {
+            command: ClientCommand::Add(args),
+        } = cli.command
+        else {
+            panic!("not client add");
+        };
+        assert_eq!(args.id_token_alg, SigningAlg::Es256);
+        assert_eq!(args.secret.unwrap().expose(), secret);
+        let refused = Cli::try_parse_from([
+            "shared-checkout",
+            "client",
+            "add",
+            "--store",
+            "site1",
+            "--id",
+            "shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--secret",
+            secret,
+            "--id-token-alg",
+            "HS256",
+        ]);
+        assert!(refused.unwrap_err().to_string().contains("RS256 or ES256"));
+    }
 }

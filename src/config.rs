@@ -8,7 +8,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::StoreId;
+use crate::domain::{SigningAlg, StoreId};
+use crate::secrets::ClientSecret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -119,11 +120,11 @@ pub struct StoreLoginSettings {
     /// The checkout's client id there; `checkout.client_id` when absent.
     pub client_id: Option<String>,
     /// With a secret the checkout uses `client_secret_basic`; without, `private_key_jwt`.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecret>,
     /// The one algorithm accepted on ID tokens (`RS256` or `ES256`): the checkout's
     /// registered `id_token_signed_response_alg`. Default: ES256 from this deployment's own
     /// providers (which register the checkout so), RS256 (OIDC's default) from others.
-    pub id_token_alg: Option<String>,
+    pub id_token_alg: Option<SigningAlg>,
 }
 
 /// Flamingo's checkout flags (`commerce.checkout.*`), with its defaults.
@@ -253,14 +254,6 @@ impl Settings {
                 store.host
             );
             anyhow::ensure!(
-                matches!(
-                    store.login.id_token_alg.as_deref(),
-                    None | Some("RS256" | "ES256")
-                ),
-                "store {}: login.id_token_alg must be RS256 or ES256",
-                store.id
-            );
-            anyhow::ensure!(
                 is_hex_colour(&store.accent_color),
                 "store {}: accent_color must look like #1f5f8b",
                 store.id
@@ -380,5 +373,49 @@ impl Config {
     /// Cookies set by the checkout host are `Secure` (and `__Host-` named) on https.
     pub fn secure_cookies(&self) -> bool {
         self.checkout.base_url.scheme() == "https"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "configured-secret-0123456789abcdef";
+
+    fn load(login: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("config.toml");
+        let toml = format!(
+            "[[stores]]\nid = \"site3\"\nname = \"Third\"\nhost = \"site3.localhost\"\n\
+             [stores.login]\nissuer = \"https://login.site3.example\"\n{login}\n"
+        );
+        std::fs::write(&file, toml)?;
+        Settings::load(
+            Settings::demo(dir.path(), "127.0.0.1:0".parse()?),
+            Some(&file),
+        )
+    }
+
+    #[test]
+    fn the_client_secret_is_kept_but_never_debug_printed() {
+        let settings = load(&format!("client_secret = \"{SECRET}\"")).unwrap();
+        let login = &settings.stores[0].login;
+        assert_eq!(login.client_secret.as_ref().unwrap().expose(), SECRET);
+        assert!(!format!("{settings:?}").contains(SECRET));
+        let config = Config::resolve(&settings, 8080).unwrap();
+        assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn the_id_token_alg_is_parsed_once_and_an_unknown_one_is_refused() {
+        let settings = load("id_token_alg = \"ES256\"").unwrap();
+        assert_eq!(
+            settings.stores[0].login.id_token_alg,
+            Some(SigningAlg::Es256)
+        );
+        assert_eq!(load("").unwrap().stores[0].login.id_token_alg, None);
+        let error = format!("{:#}", load("id_token_alg = \"HS256\"").unwrap_err());
+        assert!(error.contains("RS256 or ES256"), "{error}");
+        assert!(error.contains("id_token_alg"), "{error}");
     }
 }

@@ -20,44 +20,13 @@ use jsonwebtoken::jwk::{
 };
 use serde::Serialize;
 
-/// The JWS algorithms our providers sign with: RS256 because OIDC requires it, ES256
-/// because it is an order of magnitude cheaper to sign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SigningAlg {
-    Rs256,
-    Es256,
-}
+pub use crate::domain::SigningAlg;
 
-impl SigningAlg {
-    pub const ALL: [SigningAlg; 2] = [SigningAlg::Rs256, SigningAlg::Es256];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SigningAlg::Rs256 => "RS256",
-            SigningAlg::Es256 => "ES256",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "RS256" => Some(SigningAlg::Rs256),
-            "ES256" => Some(SigningAlg::Es256),
-            _ => None,
-        }
-    }
-
-    fn file_tag(self) -> &'static str {
-        match self {
-            SigningAlg::Rs256 => "rs256",
-            SigningAlg::Es256 => "es256",
-        }
-    }
-
-    pub fn jwt(self) -> jsonwebtoken::Algorithm {
-        match self {
-            SigningAlg::Rs256 => jsonwebtoken::Algorithm::RS256,
-            SigningAlg::Es256 => jsonwebtoken::Algorithm::ES256,
-        }
+/// The tag of an algorithm's key files (`es256-….pk8`).
+fn file_tag(alg: SigningAlg) -> &'static str {
+    match alg {
+        SigningAlg::Rs256 => "rs256",
+        SigningAlg::Es256 => "es256",
     }
 }
 
@@ -309,7 +278,7 @@ fn generate_key_file(dir: &Path, alg: SigningAlg) -> anyhow::Result<PathBuf> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
-    let path = dir.join(format!("{created_ms}-{}-{suffix}.pem", alg.file_tag()));
+    let path = dir.join(format!("{created_ms}-{}-{suffix}.pem", file_tag(alg)));
     let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der));
     crate::secrets::write_private_file(&path, pem.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;

@@ -2,153 +2,59 @@
 //! its logs never carry a whole basket id. `shared-checkout demo` runs as a child process on
 //! a temporary data directory; its resident memory is read from `/proc/<pid>/status`.
 
-use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
+mod common {
+    pub mod html;
+    pub mod process;
+}
 
 use futures::StreamExt;
-use reqwest::redirect::Policy;
-use shared_checkout::web::LocalhostResolver;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-/// The binary cargo built for these tests; `SHARED_CHECKOUT_BIN` names another copy (when
-/// several checkouts share one target directory, the built binary may be replaced).
-fn binary() -> String {
-    std::env::var("SHARED_CHECKOUT_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_shared-checkout").to_owned())
-}
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::process::{Demo, http};
+
 const MIB: u64 = 1024 * 1024;
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .cookie_store(true)
-        .dns_resolver(Arc::new(LocalhostResolver))
-        .build()
-        .expect("HTTP client")
+/// Resident set size of the demo, in bytes.
+fn rss(demo: &Demo) -> u64 {
+    let pid = demo.child.id().expect("demo running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS line");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS in kB");
+    kib * 1024
 }
 
-struct Demo {
-    child: Child,
-    port: u16,
-    /// Readers of what the demo prints after its URLs, on stdout and stderr.
-    output: Vec<tokio::task::JoinHandle<String>>,
-    _data: tempfile::TempDir,
-}
-
-impl Demo {
-    /// Starts `shared-checkout demo` on a free port with extra environment.
-    async fn start(env: &[(&str, &str)]) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let mut command = Command::new(binary());
-        command
-            .args([
-                "--data-dir",
-                data.path().to_str().unwrap(),
-                "demo",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env_remove("DATABASE_URL")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("demo starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await.expect("demo output") {
-                if let Some(rest) = line.split("http://site1.localhost:").nth(1) {
-                    return rest.trim_end_matches('/').parse::<u16>().expect("port");
-                }
-            }
-            panic!("demo ended without printing site1's URL");
-        })
+/// A CSRF token for site1's login form, with its cookie in `client`.
+async fn login_token(demo: &Demo, client: &reqwest::Client, address: &str) -> String {
+    let html = client
+        .get(demo.url("site1", "/account/login"))
+        .header("x-forwarded-for", address)
+        .send()
         .await
-        .expect("demo prints its URLs within a minute");
-        // Keep draining both pipes so the demo never blocks on a full one.
-        let stdout = tokio::spawn(async move {
-            let mut all = String::new();
-            while let Ok(Some(line)) = lines.next_line().await {
-                all.push_str(&line);
-                all.push('\n');
-            }
-            all
-        });
-        let mut stderr = child.stderr.take().unwrap();
-        let stderr = tokio::spawn(async move {
-            let mut all = String::new();
-            let _ = stderr.read_to_string(&mut all).await;
-            all
-        });
-        Self {
-            child,
-            port,
-            output: vec![stdout, stderr],
-            _data: data,
-        }
-    }
-
-    fn url(&self, host: &str, path: &str) -> String {
-        format!("http://{host}.localhost:{}{path}", self.port)
-    }
-
-    /// Resident set size in bytes.
-    fn rss(&self) -> u64 {
-        let pid = self.child.id().expect("demo running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .expect("VmRSS line");
-        let kib: u64 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .expect("VmRSS in kB");
-        kib * 1024
-    }
-
-    /// A CSRF token for site1's login form, with its cookie in `client`.
-    async fn login_token(&self, client: &reqwest::Client, address: &str) -> String {
-        let html = client
-            .get(self.url("site1", "/account/login"))
-            .header("x-forwarded-for", address)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        hidden_input(&html, "authenticity_token").expect("a CSRF token")
-    }
-}
-
-fn hidden_input(html: &str, name: &str) -> Option<String> {
-    let at = html.find(&format!("name=\"{name}\""))?;
-    let tag = &html[html[..at].rfind('<')?..at + html[at..].find('>')?];
-    let value = &tag[tag.find("value=\"")? + 7..];
-    Some(
-        value[..value.find('"')?]
-            .replace("&#x2b;", "+")
-            .replace("&#x2f;", "/")
-            .replace("&#x3d;", "=")
-            .replace("&#43;", "+")
-            .replace("&#47;", "/")
-            .replace("&#61;", "="),
-    )
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_token(&html)
 }
 
 #[tokio::test]
 async fn two_thousand_failed_logins_with_huge_emails_leave_memory_bounded() {
     // Every attempt from its own address, so none is stopped before the account counters.
-    let demo = Demo::start(&[("SHARED_CHECKOUT_CLIENT_IP_SOURCE", "RightmostXForwardedFor")]).await;
+    let data = tempfile::tempdir().unwrap();
+    let demo = Demo::start(
+        data.path(),
+        &[("SHARED_CHECKOUT_CLIENT_IP_SOURCE", "RightmostXForwardedFor")],
+    )
+    .await;
     let client = http();
-    let token = demo.login_token(&client, "192.0.2.1").await;
+    let token = login_token(&demo, &client, "192.0.2.1").await;
     let post = |n: usize| {
         let client = client.clone();
         let token = token.clone();
@@ -174,7 +80,7 @@ async fn two_thousand_failed_logins_with_huge_emails_leave_memory_bounded() {
     for n in 0..20 {
         post(n).await;
     }
-    let before = demo.rss();
+    let before = rss(&demo);
     let statuses: Vec<u16> = futures::stream::iter(20..2020)
         .map(post)
         .buffer_unordered(8)
@@ -185,7 +91,7 @@ async fn two_thousand_failed_logins_with_huge_emails_leave_memory_bounded() {
         "every attempt is refused: {:?}",
         statuses.iter().find(|s| **s != 401 && **s != 429)
     );
-    let grown = demo.rss().saturating_sub(before);
+    let grown = rss(&demo).saturating_sub(before);
     println!("2,000 huge failed logins: RSS grew by {} KiB", grown / 1024);
     assert!(
         grown < 20 * MIB,
@@ -196,10 +102,15 @@ async fn two_thousand_failed_logins_with_huge_emails_leave_memory_bounded() {
 
 #[tokio::test]
 async fn a_burst_of_concurrent_logins_is_bounded_by_the_hashing_queue() {
-    let demo = Demo::start(&[("SHARED_CHECKOUT_CLIENT_IP_SOURCE", "RightmostXForwardedFor")]).await;
+    let data = tempfile::tempdir().unwrap();
+    let demo = Demo::start(
+        data.path(),
+        &[("SHARED_CHECKOUT_CLIENT_IP_SOURCE", "RightmostXForwardedFor")],
+    )
+    .await;
     let client = http();
-    let token = demo.login_token(&client, "192.0.2.1").await;
-    let before = demo.rss();
+    let token = login_token(&demo, &client, "192.0.2.1").await;
+    let before = rss(&demo);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // More than the queue admits (cores × 9), and at least the 200 of the measurement.
     let burst = (cores * 9 + 40).max(200);
@@ -229,7 +140,7 @@ async fn a_burst_of_concurrent_logins_is_bounded_by_the_hashing_queue() {
         }
     }))
     .await;
-    let grown = demo.rss().saturating_sub(before);
+    let grown = rss(&demo).saturating_sub(before);
     let bound = cores as u64 * 19 * MIB + 24 * MIB;
     println!(
         "{burst} concurrent logins: RSS grew by {} KiB",
@@ -255,7 +166,12 @@ async fn a_burst_of_concurrent_logins_is_bounded_by_the_hashing_queue() {
 
 #[tokio::test]
 async fn no_whole_basket_id_is_written_to_the_logs() {
-    let mut demo = Demo::start(&[("RUST_LOG", "debug,sqlx=warn,hyper=info,reqwest=info")]).await;
+    let data = tempfile::tempdir().unwrap();
+    let demo = Demo::start(
+        data.path(),
+        &[("RUST_LOG", "debug,sqlx=warn,hyper=info,reqwest=info")],
+    )
+    .await;
     let client = http();
     let catalog = client
         .get(demo.url("site1", "/"))
@@ -266,7 +182,7 @@ async fn no_whole_basket_id_is_written_to_the_logs() {
         .await
         .unwrap();
     let product = hidden_input(&catalog, "product_id").expect("a product");
-    let token = hidden_input(&catalog, "authenticity_token").expect("a token");
+    let token = csrf_token(&catalog);
     client
         .post(demo.url("site1", "/basket/add"))
         .form(&[
@@ -285,7 +201,7 @@ async fn no_whole_basket_id_is_written_to_the_logs() {
         .text()
         .await
         .unwrap();
-    let token = hidden_input(&basket_page, "authenticity_token").expect("a token");
+    let token = csrf_token(&basket_page);
     // The basket page's Checkout button: a one-time ticket to the basket's checkout.
     let handoff = client
         .post(demo.url("site1", "/basket/checkout"))
@@ -325,18 +241,14 @@ async fn no_whole_basket_id_is_written_to_the_logs() {
         .text()
         .await
         .unwrap();
-    let token = hidden_input(&login, "authenticity_token").expect("a token");
+    let token = csrf_token(&login);
     client
         .post(demo.url("checkout", &format!("/site1/{basket}/login")))
         .form(&[("authenticity_token", token.as_str())])
         .send()
         .await
         .unwrap();
-    demo.child.kill().await.unwrap();
-    let mut logs = String::new();
-    for reader in demo.output.drain(..) {
-        logs.push_str(&reader.await.unwrap());
-    }
+    let logs = demo.stop().await;
     assert!(
         logs.contains(&basket[..8]),
         "the requests were logged with a short prefix of the id"

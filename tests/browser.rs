@@ -3,14 +3,11 @@
 //! `chromedriver` (Debian packages `chromium` and `chromium-driver`); `CHROMEDRIVER` and
 //! `CHROMIUM` override their paths.
 
-#[path = "api/helpers.rs"]
-mod helpers;
+mod common {
+    pub mod app;
+    pub mod database;
+}
 
-#[path = "api/checkout_helpers.rs"]
-#[allow(dead_code)]
-mod checkout_helpers;
-
-use std::net::TcpListener;
 use std::panic::AssertUnwindSafe;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,8 +17,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 
-use checkout_helpers::{alice_profile, ensure_alice};
-use helpers::{ALICE_EMAIL, ALICE_PASSWORD, Backend, spawn_app};
+use crate::common::app::{
+    ALICE_EMAIL, ALICE_PASSWORD, TestApp, alice_profile, ensure_alice, free_port, spawn_app,
+};
+use crate::common::database::Backend;
 
 /// A chromedriver child process, killed when dropped (also when the test panics).
 struct ChromeDriver {
@@ -35,13 +34,6 @@ impl Drop for ChromeDriver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
 }
 
 async fn start_chromedriver() -> ChromeDriver {
@@ -184,11 +176,7 @@ async fn a_shopper_buys_as_alice_in_a_real_browser() {
     }
 }
 
-async fn journey(
-    app: &helpers::TestApp,
-    browser: &Client,
-    alice: &shared_checkout::domain::Customer,
-) {
+async fn journey(app: &TestApp, browser: &Client, alice: &shared_checkout::domain::Customer) {
     browser
         .set_window_size(1280, 1000)
         .await

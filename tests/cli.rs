@@ -3,8 +3,12 @@
 //! completes the code flow against site1 and reads alice's profile. SQLite only: the
 //! demo command is the zero-set-up path.
 
+mod common {
+    pub mod html;
+    pub mod process;
+}
+
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use openidconnect::core::{
@@ -14,74 +18,20 @@ use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
-use reqwest::redirect::Policy;
-use shared_checkout::web::LocalhostResolver;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shared-checkout");
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .cookie_store(true)
-        .dns_resolver(Arc::new(LocalhostResolver))
-        .build()
-        .expect("HTTP client")
-}
-
-/// Starts `shared-checkout demo` on a free port; returns the process and the port.
-async fn start_demo(data_dir: &std::path::Path) -> (Child, u16) {
-    let mut child = Command::new(BIN)
-        .args([
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("demo starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("demo output") {
-            if let Some(rest) = line.split("http://site1.localhost:").nth(1) {
-                return rest.trim_end_matches('/').parse::<u16>().expect("port");
-            }
-        }
-        panic!("demo ended without printing site1's URL");
-    })
-    .await
-    .expect("demo prints its URLs within a minute");
-    // Keep draining stdout so the demo never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
-}
-
-fn form_field(html: &str, name: &str) -> String {
-    let at = html
-        .find(&format!("name=\"{name}\""))
-        .expect("field present");
-    let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
-    let value = &tag[tag.find("value=\"").expect("value") + 7..];
-    value[..value.find('"').unwrap()]
-        .replace("&#x2b;", "+")
-        .replace("&#x2f;", "/")
-        .replace("&#x3d;", "=")
-}
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::process::{Demo, binary, command, http};
 
 #[tokio::test]
 async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidconnect() {
     let data = tempfile::tempdir().unwrap();
-    let (mut demo, port) = start_demo(data.path()).await;
+    let demo = Demo::start(data.path(), &[]).await;
     let redirect = "http://127.0.0.1:9/callback";
     let secret = "a-long-random-client-secret-for-the-cli-test-0123456789";
-    let added = Command::new(BIN)
-        .args(["--data-dir", data.path().to_str().unwrap(), "client", "add"])
+    let added = command(data.path())
+        .args(["client", "add"])
         .args([
             "--store",
             "site1",
@@ -96,7 +46,6 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
             "http://127.0.0.1:9/backchannel-logout",
         ])
         .args(["--post-logout-redirect-uri", "http://127.0.0.1:9/bye"])
-        .env_remove("DATABASE_URL")
         .output()
         .await
         .expect("client add runs");
@@ -107,7 +56,7 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
     );
 
     let http = http();
-    let issuer = IssuerUrl::new(format!("http://site1.localhost:{port}")).unwrap();
+    let issuer = IssuerUrl::new(demo.url("site1", "")).unwrap();
     let metadata = CoreProviderMetadata::discover_async(issuer, &http)
         .await
         .expect("discovery");
@@ -133,10 +82,7 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
     // The shopper's side: the store's login page, then back to the client with a code.
     let to_login = http.get(url.as_str()).send().await.unwrap();
     assert_eq!(to_login.status(), 303);
-    let login_url = format!(
-        "http://site1.localhost:{port}{}",
-        to_login.headers()["location"].to_str().unwrap()
-    );
+    let login_url = demo.url("site1", to_login.headers()["location"].to_str().unwrap());
     let page = http
         .get(&login_url)
         .send()
@@ -146,13 +92,15 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
         .await
         .unwrap();
     let logged_in = http
-        .post(format!("http://site1.localhost:{port}/login"))
+        .post(demo.url("site1", "/login"))
         .form(&[
-            ("request", form_field(&page, "request").as_str()),
             (
-                "authenticity_token",
-                form_field(&page, "authenticity_token").as_str(),
+                "request",
+                hidden_input(&page, "request")
+                    .expect("the login form names its request")
+                    .as_str(),
             ),
+            ("authenticity_token", csrf_token(&page).as_str()),
             ("email", "alice@example.com"),
             ("password", "correct horse battery staple"),
         ])
@@ -161,11 +109,7 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
         .unwrap();
     let mut location = logged_in.headers()["location"].to_str().unwrap().to_owned();
     while !location.starts_with(redirect) {
-        let next = http
-            .get(format!("http://site1.localhost:{port}{location}"))
-            .send()
-            .await
-            .unwrap();
+        let next = http.get(demo.url("site1", &location)).send().await.unwrap();
         location = next.headers()["location"].to_str().unwrap().to_owned();
     }
     let back = url::Url::parse(&location).unwrap();
@@ -175,7 +119,7 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
             .map(|(_, v)| v.into_owned())
     };
     assert_eq!(param("state").as_deref(), Some(csrf.secret().as_str()));
-    assert_eq!(param("iss"), Some(format!("http://site1.localhost:{port}")));
+    assert_eq!(param("iss"), Some(demo.url("site1", "")));
 
     let tokens = client
         .exchange_code(AuthorizationCode::new(param("code").expect("code")))
@@ -212,7 +156,7 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
     // RP-initiated logout to the post-logout URI the command registered.
     let id_token = tokens.id_token().expect("ID token").to_string();
     let logged_out = http
-        .get(format!("http://site1.localhost:{port}/end-session"))
+        .get(demo.url("site1", "/end-session"))
         .query(&[
             ("id_token_hint", id_token.as_str()),
             ("post_logout_redirect_uri", "http://127.0.0.1:9/bye"),
@@ -227,18 +171,15 @@ async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidc
         "http://127.0.0.1:9/bye?state=bye-state"
     );
 
-    demo.kill().await.unwrap();
+    demo.stop().await;
 }
 
 #[tokio::test]
 async fn keys_and_migrate_commands_work_on_a_data_dir() {
     let data = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--data-dir", data.path().to_str().unwrap()])
-            .args(args)
-            .env_remove("DATABASE_URL");
+        let mut command = command(data.path());
+        command.args(args);
         command
     };
     let migrate = run(&["migrate"]).output().await.unwrap();
@@ -292,7 +233,7 @@ async fn serve_runs_the_configured_role_with_environment_overrides() {
         ),
     )
     .unwrap();
-    let mut serve = Command::new(BIN)
+    let mut serve = Command::new(binary())
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env_remove("DATABASE_URL")
         // The environment wins over the file: JSON logs and the store role only.
@@ -357,13 +298,10 @@ async fn serve_runs_the_configured_role_with_environment_overrides() {
 #[tokio::test]
 async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revoked() {
     let data = tempfile::tempdir().unwrap();
-    let (mut demo, port) = start_demo(data.path()).await;
+    let demo = Demo::start(data.path(), &[]).await;
     let run = |args: &[&str]| {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--data-dir", data.path().to_str().unwrap()])
-            .args(args)
-            .env_remove("DATABASE_URL");
+        let mut command = command(data.path());
+        command.args(args);
         command
     };
     let created = run(&[
@@ -408,13 +346,13 @@ async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revo
             .any(|w| w == needle.as_bytes())
     };
     assert!(!stored(key), "the key itself is in the database");
-    assert!(stored(&shared_checkout::secrets::hash_secret(key)));
+    assert!(stored(&shared_checkout::secrets::sha256_hex(key)));
 
     let http = http();
     let status_url = |store: &str| {
-        format!(
-            "http://checkout.localhost:{port}/api/v1/{store}/{}/place-order",
-            uuid::Uuid::new_v4()
+        demo.url(
+            "checkout",
+            &format!("/api/v1/{store}/{}/place-order", uuid::Uuid::new_v4()),
         )
     };
     let call = |url: String, key: Option<String>| {
@@ -435,7 +373,7 @@ async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revo
         .unwrap();
     assert!(revoked.status.success());
     assert_eq!(call(status_url("site1"), Some(key.to_owned())).await, 401);
-    demo.kill().await.unwrap();
+    demo.stop().await;
 }
 
 #[tokio::test]
@@ -457,7 +395,7 @@ async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_o
             ),
         )
         .unwrap();
-        let mut serve = Command::new(BIN)
+        let mut serve = Command::new(binary())
             .args(["--config", config.to_str().unwrap(), "serve"])
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
@@ -483,4 +421,119 @@ async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_o
         assert_eq!(warned, test_gateway, "test_gateway = {test_gateway}");
         serve.kill().await.unwrap();
     }
+}
+
+/// The demo with metrics on its own listener: `/readyz` is ready, `/metrics` parses as
+/// Prometheus text and counts exactly the refused token requests sent, and on SIGTERM the
+/// node answers 503 at `/readyz` while draining, then exits cleanly.
+#[tokio::test]
+async fn readiness_metrics_and_draining_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{metrics_port}");
+    let demo = Demo::start(
+        data.path(),
+        &[
+            (
+                "SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN",
+                &metrics_listen,
+            ),
+            ("SHARED_CHECKOUT_OPERATIONS__DRAIN_SECS", "30"),
+        ],
+    )
+    .await;
+    let http = http();
+    let ready = http.get(demo.url("site1", "/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+
+    const REFUSED: usize = 3;
+    for _ in 0..REFUSED {
+        let refused = http
+            .post(demo.url("site1", "/token"))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+    let text = http
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("Prometheus text");
+    let value = |metric: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => panic!("{metric} is not a single value"),
+            })
+    };
+    let refused = REFUSED as f64;
+    assert_eq!(
+        value(
+            "token_requests_total",
+            &[("store", "site1"), ("outcome", "invalid_client")]
+        ),
+        Some(refused),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "http_requests_total",
+            &[("site", "site1"), ("route", "/token"), ("status", "401")]
+        ),
+        Some(refused),
+        "{text}"
+    );
+    assert_eq!(
+        value("token_requests_total", &[("outcome", "issued")]),
+        None,
+        "no token was issued"
+    );
+    assert!(value("db_pool_max_connections", &[]).is_some_and(|max| max >= 1.0));
+    // Not on the public hosts.
+    let public = http
+        .get(demo.url("site1", "/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+
+    let pid = demo.child.id().expect("the demo runs").to_string();
+    let signalled = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(signalled.success());
+    let draining = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let response = http.get(demo.url("site1", "/readyz")).send().await.unwrap();
+            if response.status() == 503 {
+                return response.text().await.unwrap();
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("/readyz answers 503 soon after SIGTERM");
+    assert_eq!(draining, "draining");
+    // Still serving while draining: the load balancer may not have noticed yet.
+    let home = http.get(demo.url("site1", "/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    demo.stop().await;
 }

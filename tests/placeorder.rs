@@ -5,6 +5,11 @@
 //! starts one. The test gateway's hosted page is served from its own router
 //! (`shared_checkout::checkout::testgateway::router()`), which the checkout host merges in production.
 
+mod common {
+    pub mod database;
+    pub mod html;
+}
+
 use std::time::Duration;
 
 use shared_checkout::app::Application;
@@ -20,35 +25,10 @@ use shared_checkout::placeorder::{
 };
 use shared_checkout::state::AppState;
 
-/// The PostgreSQL server test databases are created on; `TEST_POSTGRES_URL` overrides.
-fn admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+use crate::common::database::{Backend, fresh_postgres_database, postgres_admin_url};
+use crate::common::html::csrf_token;
 
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Runs one async test body on both backends, as two named tests.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await;
-            }
-        })*
-    };
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     offline_payment_places_exactly_one_order_on_the_customers_account,
     third_party_customer_is_recorded_by_issuer_and_subject,
     fifty_concurrent_starts_for_one_basket_make_one_order,
@@ -79,19 +59,9 @@ async fn spawn(backend: Backend) -> TestApp {
     // site2 switches offline payment off (Flamingo's enableOfflinePaymentProvider).
     settings.stores[1].checkout.enable_offline_payment = false;
     let mut pg_database = None;
-    if let Backend::Postgres = backend {
-        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let admin_url = admin_url();
-        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-            .await
-            .expect("PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)");
-        sqlx::Executor::execute(&mut admin, format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("create test database");
-        let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
-        url.set_path(&name);
-        settings.database_url = url.to_string();
-        pg_database = Some(name);
+    if backend == Backend::Postgres {
+        settings.database_url = fresh_postgres_database().await;
+        pg_database = Some(settings.database_url.clone());
     }
     let app = Application::build(settings)
         .await
@@ -123,10 +93,11 @@ impl TestApp {
     /// Drops the test's database and files (left behind when a test fails, for a look).
     async fn finish(self) {
         self.state.db.pool.close().await;
-        if let Some(name) = self.pg_database
+        if let Some(url) = self.pg_database
             && let Ok(mut admin) =
-                <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url()).await
+                <sqlx::PgConnection as sqlx::Connection>::connect(postgres_admin_url()).await
         {
+            let name = url::Url::parse(&url).expect("a database URL").path()[1..].to_owned();
             let _ = sqlx::Executor::execute(
                 &mut admin,
                 format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
@@ -302,7 +273,7 @@ impl PaymentPage {
             html.contains("29.90 EUR"),
             "the page shows the amount with delivery"
         );
-        let token = authenticity_token(&html);
+        let token = csrf_token(&html);
         let response = self
             .browser
             .post(&url)
@@ -320,13 +291,6 @@ impl PaymentPage {
         );
         response.headers()["location"].to_str().unwrap().to_owned()
     }
-}
-
-fn authenticity_token(html: &str) -> String {
-    let marker = r#"name="authenticity_token" value=""#;
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
 }
 
 async fn offline_payment_places_exactly_one_order_on_the_customers_account(backend: Backend) {

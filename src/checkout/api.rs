@@ -12,7 +12,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, RawPathParams, State};
+use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::flow;
 use super::form::{self, DetailsInput, FieldErrors, FormRules};
-use super::target::{self, Unresolved};
+use super::target::{BasketPath, Target, Unresolved};
 use crate::db;
 use crate::domain::{BasketStatus, StoreId};
 use crate::placeorder::{self, PlaceOrderError, ProcessView, Starter};
@@ -123,7 +123,9 @@ impl From<Unresolved> for ApiError {
     fn from(error: Unresolved) -> Self {
         match error {
             Unresolved::UnknownStore => Self::not_found("store"),
-            Unresolved::UnknownBasket(_) => Self::not_found("basket in this store"),
+            Unresolved::Undecodable | Unresolved::UnknownBasket(_) => {
+                Self::not_found("basket in this store")
+            }
             Unresolved::Internal(error) => error.into(),
         }
     }
@@ -307,14 +309,25 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
+/// The basket the path names, in the store the path names; an unknown one is the JSON 404.
+pub struct ApiTarget(Target);
+
+impl FromRequestParts<AppState> for ApiTarget {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let path = BasketPath::from_request_parts(parts, state).await?;
+        Ok(Self(path.resolve(state).await?))
+    }
+}
+
 /// `POST /api/v1/{store_id}/{basket_id}/place-order`.
 pub async fn start(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((store, basket)): Path<(String, String)>,
+    ApiTarget(target): ApiTarget,
     body: Result<Json<PlaceOrderBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let target = target::resolve(&state, &store, &basket).await?;
     let Json(body) = body?;
     if target.status() == BasketStatus::Open && target.is_empty() {
         return Err(ApiError::new(
@@ -336,9 +349,8 @@ pub async fn start(
 pub async fn status(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((store, basket)): Path<(String, String)>,
+    ApiTarget(target): ApiTarget,
 ) -> Result<Response, ApiError> {
-    let target = target::resolve(&state, &store, &basket).await?;
     let view = placeorder::status(&state, &target.store.id, target.basket.id).await?;
     Ok(Json(owned(view, &caller)?).into_response())
 }
@@ -347,9 +359,8 @@ pub async fn status(
 pub async fn refresh(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((store, basket)): Path<(String, String)>,
+    ApiTarget(target): ApiTarget,
 ) -> Result<Response, ApiError> {
-    let target = target::resolve(&state, &store, &basket).await?;
     owned(
         placeorder::status(&state, &target.store.id, target.basket.id).await?,
         &caller,
@@ -362,9 +373,8 @@ pub async fn refresh(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((store, basket)): Path<(String, String)>,
+    ApiTarget(target): ApiTarget,
 ) -> Result<Response, ApiError> {
-    let target = target::resolve(&state, &store, &basket).await?;
     owned(
         placeorder::status(&state, &target.store.id, target.basket.id).await?,
         &caller,

@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
+use super::flow;
 use super::form::{self, DetailsInput, FieldErrors, FormRules, PaymentOption};
+use super::guard::{CheckoutForm, EditableBasket, EditableForm};
 use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
-use super::{flow, guard};
 use crate::domain::DeliveryMethod;
 use crate::state::AppState;
-use crate::web::forms::{Field, PageForm, Problem, authenticity_token, problems};
+use crate::web::forms::{Field, Problem, authenticity_token, problems};
 use crate::web::view;
 use crate::web::{WebError, render};
 
@@ -66,17 +67,14 @@ struct PaymentChoice {
 
 pub async fn show(
     State(state): State<AppState>,
-    bound: BoundBasket,
+    basket: EditableBasket,
     csrf: CsrfToken,
 ) -> Result<Response, WebError> {
     let BoundBasket {
         target, session, ..
-    } = &bound;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
-    }
+    } = &*basket;
     let options = flow::payment_options(&state, &target.store);
-    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
+    let payment_problem = flow::payment_problem(&state, target, &basket.starter()).await?;
     let page = details_page(
         target,
         session,
@@ -98,23 +96,22 @@ pub struct DetailsForm {
     input: DetailsInput,
 }
 
+impl CheckoutForm for DetailsForm {
+    fn authenticity_token(&self) -> &str {
+        &self.authenticity_token
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
-    bound: BoundBasket,
     csrf: CsrfToken,
-    PageForm(form): PageForm<DetailsForm>,
+    EditableForm { basket, form }: EditableForm<DetailsForm>,
 ) -> Result<Response, WebError> {
-    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
-        return Ok(refusal);
-    }
-    let target = &bound.target;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
-    }
-    let mut session = bound.session.clone();
+    let target = &basket.target;
+    let mut session = basket.session.clone();
     // Absurdly long input is refused and not kept: a draft is what a shopper could type.
     if !form.input.is_oversized() {
-        bound.save_draft(&state, &form.input).await?;
+        basket.save_draft(&state, &form.input).await?;
         session.draft = Some(form.input.clone());
     }
     let options = flow::payment_options(&state, &target.store);
@@ -123,7 +120,7 @@ pub async fn submit(
             if target.flags().skip_review_action {
                 // No review step: the form is the shopper's confirmation (Flamingo starts
                 // the place order right from the checkout action then).
-                return flow::place_order(&state, target, bound.starter(), &session, &details)
+                return flow::place_order(&state, target, basket.starter(), &session, &details)
                     .await;
             }
             Ok(Redirect::to(&target.path("/review")).into_response())
@@ -154,117 +151,48 @@ fn details_page(
     csrf_token: String,
 ) -> DetailsPage {
     let flags = target.flags();
-    let error = |name: &str| errors.get(name);
-    let text = |name: &'static str, label: &'static str, kind: &'static str, value: &str| {
-        Field::new(name, label, kind)
-            .value(value)
-            .max_length(form::FIELD_MAX)
-            .error(error(name))
-    };
-    let email = text("email", "Email address", "email", &input.email)
+    let email = text_field(errors, "email", "Email address", "email", &input.email)
         .autocomplete("email")
         .hint("The store uses it for questions about your order.");
     let phone = flags.use_personal_data_form.then(|| {
-        text("phone", "Phone number", "tel", &input.phone)
+        text_field(errors, "phone", "Phone number", "tel", &input.phone)
             .autocomplete("tel")
             .optional()
             .hint("Only used if the courier needs to reach you.")
     });
-    let billing = vec![
-        text("billing_name", "Full name", "text", &input.billing_name).autocomplete("billing name"),
-        text(
-            "billing_street",
-            "Street and number",
-            "text",
+    let billing = address_fields(
+        errors,
+        &BILLING,
+        [
+            &input.billing_name,
             &input.billing_street,
-        )
-        .autocomplete("billing street-address"),
-        text(
-            "billing_postal_code",
-            "Postal code",
-            "text",
             &input.billing_postal_code,
-        )
-        .autocomplete("billing postal-code"),
-        text("billing_city", "City", "text", &input.billing_city)
-            .autocomplete("billing address-level2"),
-        text("billing_country", "Country", "text", &input.billing_country)
-            .autocomplete("billing country")
-            .hint("Two-letter code, for example DE or FR."),
-    ];
+            &input.billing_city,
+            &input.billing_country,
+        ],
+    );
+    // Ticking "same as billing" makes the delivery address optional.
     let delivery_required = input.delivery_same.is_none();
-    let delivery_field = |field: Field| {
+    let delivery = address_fields(
+        errors,
+        &DELIVERY,
+        [
+            &input.delivery_name,
+            &input.delivery_street,
+            &input.delivery_postal_code,
+            &input.delivery_city,
+            &input.delivery_country,
+        ],
+    )
+    .into_iter()
+    .map(|field| {
         if delivery_required {
             field
         } else {
             field.optional()
         }
-    };
-    let delivery: Vec<Field> = vec![
-        text(
-            "delivery_name",
-            "Recipient's name",
-            "text",
-            &input.delivery_name,
-        )
-        .autocomplete("shipping name"),
-        text(
-            "delivery_street",
-            "Street and number",
-            "text",
-            &input.delivery_street,
-        )
-        .autocomplete("shipping street-address"),
-        text(
-            "delivery_postal_code",
-            "Postal code",
-            "text",
-            &input.delivery_postal_code,
-        )
-        .autocomplete("shipping postal-code"),
-        text("delivery_city", "City", "text", &input.delivery_city)
-            .autocomplete("shipping address-level2"),
-        text(
-            "delivery_country",
-            "Country",
-            "text",
-            &input.delivery_country,
-        )
-        .autocomplete("shipping country")
-        .hint("Two-letter code, for example DE or FR."),
-    ]
-    .into_iter()
-    .map(delivery_field)
-    .collect();
-    let delivery_methods = DeliveryMethod::ALL
-        .into_iter()
-        .map(|m| DeliveryChoice {
-            code: m.code(),
-            title: m.title(),
-            promise: m.promise(),
-            price: view::price(m.price(target.store.currency)),
-            checked: input.delivery_method == m.code(),
-        })
-        .collect();
-    let mut payment_groups: Vec<PaymentGroup> = Vec::new();
-    for option in options {
-        let choice = PaymentChoice {
-            id: option.value().replace(':', "-"),
-            value: option.value(),
-            title: option.title.clone(),
-            checked: input.payment == option.value(),
-        };
-        match payment_groups
-            .iter_mut()
-            .find(|g| g.title == option.gateway_title)
-        {
-            Some(group) => group.options.push(choice),
-            None => payment_groups.push(PaymentGroup {
-                title: option.gateway_title.clone(),
-                options: vec![choice],
-            }),
-        }
-    }
+    })
+    .collect::<Vec<_>>();
 
     let mut listed: Vec<&Field> = vec![&email];
     listed.extend(phone.iter());
@@ -279,12 +207,11 @@ fn details_page(
         }
     }
 
-    let delivery_method = DeliveryMethod::parse(&input.delivery_method);
     DetailsPage {
         chrome: Chrome::new(target, Step::Details)
             .csrf(csrf_token)
             .signed_in_as(session.signed_in_as()),
-        summary: Summary::new(target, delivery_method),
+        summary: Summary::new(target, DeliveryMethod::parse(&input.delivery_method)),
         action: target.path("/details"),
         problems,
         payment_problem,
@@ -294,9 +221,9 @@ fn details_page(
         use_delivery_forms: flags.use_delivery_forms,
         delivery_same: input.delivery_same.is_some(),
         delivery,
-        delivery_methods,
+        delivery_methods: delivery_choices(target, &input.delivery_method),
         delivery_method_error: errors.get("delivery_method"),
-        payment_groups,
+        payment_groups: payment_groups(options, &input.payment),
         payment_error: errors.get("payment"),
         privacy_policy_required: flags.privacy_policy_required,
         privacy_policy: input.privacy_policy.is_some(),
@@ -307,4 +234,106 @@ fn details_page(
             "Continue to review"
         },
     }
+}
+
+/// A text field with what was typed and its error, if any.
+fn text_field(
+    errors: &FieldErrors,
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: &str,
+) -> Field {
+    Field::new(name, label, kind)
+        .value(value)
+        .max_length(form::FIELD_MAX)
+        .error(errors.get(name))
+}
+
+/// One address on the form: its field names with their autocomplete tokens (HTML's
+/// `billing` / `shipping` sections), name first.
+struct AddressForm {
+    fields: [(&'static str, &'static str); 5],
+    name_label: &'static str,
+}
+
+const BILLING: AddressForm = AddressForm {
+    fields: [
+        ("billing_name", "billing name"),
+        ("billing_street", "billing street-address"),
+        ("billing_postal_code", "billing postal-code"),
+        ("billing_city", "billing address-level2"),
+        ("billing_country", "billing country"),
+    ],
+    name_label: "Full name",
+};
+
+const DELIVERY: AddressForm = AddressForm {
+    fields: [
+        ("delivery_name", "shipping name"),
+        ("delivery_street", "shipping street-address"),
+        ("delivery_postal_code", "shipping postal-code"),
+        ("delivery_city", "shipping address-level2"),
+        ("delivery_country", "shipping country"),
+    ],
+    name_label: "Recipient's name",
+};
+
+/// Name, street, postal code, city and country, in that order.
+fn address_fields(errors: &FieldErrors, form: &AddressForm, values: [&str; 5]) -> Vec<Field> {
+    let labels = [
+        form.name_label,
+        "Street and number",
+        "Postal code",
+        "City",
+        "Country",
+    ];
+    let country_hint = "Two-letter code, for example DE or FR.";
+    form.fields
+        .iter()
+        .zip(labels)
+        .zip(values)
+        .map(|((&(name, autocomplete), label), value)| {
+            let field = text_field(errors, name, label, "text", value).autocomplete(autocomplete);
+            if name.ends_with("_country") {
+                field.hint(country_hint)
+            } else {
+                field
+            }
+        })
+        .collect()
+}
+
+fn delivery_choices(target: &Target, selected: &str) -> Vec<DeliveryChoice> {
+    DeliveryMethod::ALL
+        .into_iter()
+        .map(|m| DeliveryChoice {
+            code: m.code(),
+            title: m.title(),
+            promise: m.promise(),
+            price: view::price(m.price(target.store.currency)),
+            checked: selected == m.code(),
+        })
+        .collect()
+}
+
+/// The payment options grouped by gateway, in the order the gateways come.
+fn payment_groups(options: &[PaymentOption], selected: &str) -> Vec<PaymentGroup> {
+    let mut groups: Vec<PaymentGroup> = Vec::new();
+    for option in options {
+        let choice = PaymentChoice {
+            id: option.value().replace(':', "-"),
+            value: option.value(),
+            title: option.title.clone(),
+            checked: selected == option.value(),
+        };
+        match groups.iter_mut().find(|g| g.title == option.gateway_title) {
+            Some(group) => group.options.push(choice),
+            None => groups.push(PaymentGroup {
+                title: option.gateway_title.clone(),
+                options: vec![choice],
+            }),
+        }
+    }
+    groups
 }

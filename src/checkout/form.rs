@@ -8,10 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CheckoutFlags;
 use crate::domain::DeliveryMethod;
-use crate::domain::{Address, AddressInput, DomainError, Email};
+use crate::domain::{Address, AddressInput, DomainError, Email, PhoneNumber};
 
-/// A phone number as typed; the same shape the storefront accepts for the profile.
-const PHONE_MAX: usize = 30;
 /// Longest value kept of any field. Longer input is refused, and never stored in a draft.
 pub const FIELD_MAX: usize = 254;
 
@@ -151,7 +149,7 @@ impl<'a> FormRules<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Details {
     pub email: Email,
-    pub phone: Option<String>,
+    pub phone: Option<PhoneNumber>,
     pub billing: Address,
     /// `None`: deliver to the billing address.
     pub delivery: Option<Address>,
@@ -202,8 +200,13 @@ pub fn parse(input: &DetailsInput, rules: &FormRules<'_>) -> Result<Details, Fie
     });
 
     let phone = if rules.use_personal_data_form {
-        parse_phone(&input.phone)
-            .map_err(|message| errors.add("phone", message))
+        PhoneNumber::parse_optional(&input.phone)
+            .map_err(|_| {
+                errors.add(
+                    "phone",
+                    "Enter a phone number with digits, for example +49 30 1234567.",
+                )
+            })
             .ok()
             .flatten()
     } else {
@@ -295,22 +298,6 @@ fn add_address_errors(errors: &mut FieldErrors, problems: &[DomainError], part: 
         };
         errors.add(field, crate::web::forms::sentence(subject, problem.reason));
     }
-}
-
-/// Optional; digits with the usual separators, at most 30 characters.
-fn parse_phone(raw: &str) -> Result<Option<String>, &'static str> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    let allowed = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '/' | '.'));
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    if value.chars().count() > PHONE_MAX || !allowed || digits < 5 {
-        return Err("Enter a phone number with digits, for example +49 30 1234567.");
-    }
-    Ok(Some(value.to_owned()))
 }
 
 #[cfg(test)]
@@ -425,7 +412,10 @@ mod tests {
         assert_eq!(errors.0.keys().copied().collect::<Vec<_>>(), ["phone"]);
         input.phone = "+49 30 1234567".into();
         let details = parse(&input, &FormRules::new(&flags, &options)).unwrap();
-        assert_eq!(details.phone.as_deref(), Some("+49 30 1234567"));
+        assert_eq!(
+            details.phone.as_ref().map(PhoneNumber::as_str),
+            Some("+49 30 1234567")
+        );
         assert_eq!(details.delivery, None);
     }
 }

@@ -16,20 +16,19 @@ mod session;
 pub mod session_store;
 mod start;
 mod success;
-mod target;
+pub(crate) mod target;
 pub mod testgateway;
 
 pub use session::BoundBasket;
 
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
-use crate::config::{PaymentSettings, StoreConfig};
-use crate::domain::StoreId;
+use crate::config::PaymentSettings;
 use crate::state::AppState;
-use crate::web::{ErrorPage, WebError, render};
+use crate::web::{ErrorPage, render};
+use target::KnownStore;
 
 /// The checkout host's routes; the test payment page only when configured.
 pub fn router(payments: &PaymentSettings) -> Router<AppState> {
@@ -90,15 +89,8 @@ async fn home() -> Response {
 
 /// The store's colours on the checkout host: a stylesheet from the store's own origin
 /// would be cross-origin, and the CSP allows styles from 'self' only.
-async fn store_theme(
-    State(state): State<AppState>,
-    Path(store): Path<String>,
-) -> Result<Response, WebError> {
-    let store: &StoreConfig = StoreId::parse(&store)
-        .ok()
-        .and_then(|id| state.config.store(&id))
-        .ok_or(WebError::NotFound("store"))?;
-    Ok(crate::web::theme::stylesheet(store))
+async fn store_theme(KnownStore(store): KnownStore) -> Response {
+    crate::web::theme::stylesheet(&store)
 }
 
 /// Pages not tied to a store (the shared error page) keep the stylesheet's own colours.

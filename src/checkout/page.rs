@@ -184,27 +184,30 @@ impl NoticePage {
 
 /// The answer to a checkout URL that names no basket we know: a 404 page, or the store's
 /// basket page when the store asks for it (Flamingo's `redirectToCartOnInvalideCart`).
-pub fn unresolved(error: Unresolved) -> Response {
-    match error {
-        Unresolved::UnknownStore => WebError::NotFound("store").into_response(),
-        Unresolved::UnknownBasket(store) => {
-            if store.checkout.redirect_to_basket_on_invalid_basket {
-                return Redirect::to(&store.url("/basket")).into_response();
+impl IntoResponse for Unresolved {
+    fn into_response(self) -> Response {
+        match self {
+            Unresolved::Undecodable => WebError::NotFound("basket").into_response(),
+            Unresolved::UnknownStore => WebError::NotFound("store").into_response(),
+            Unresolved::UnknownBasket(store) => {
+                if store.checkout.redirect_to_basket_on_invalid_basket {
+                    return Redirect::to(&store.url("/basket")).into_response();
+                }
+                NoticePage {
+                    chrome: Chrome::for_store(&store),
+                    title: "We could not find this basket".into(),
+                    message: format!(
+                        "This checkout link does not match a basket at {}. It may be old or \
+                         mistyped. Your basket at the store is where to start again.",
+                        store.name
+                    ),
+                    next_href: store.url("/basket"),
+                    next_label: format!("Go to your basket at {}", store.name),
+                }
+                .respond(StatusCode::NOT_FOUND)
             }
-            NoticePage {
-                chrome: Chrome::for_store(&store),
-                title: "We could not find this basket".into(),
-                message: format!(
-                    "This checkout link does not match a basket at {}. It may be old or \
-                     mistyped. Your basket at the store is where to start again.",
-                    store.name
-                ),
-                next_href: store.url("/basket"),
-                next_label: format!("Go to your basket at {}", store.name),
-            }
-            .respond(StatusCode::NOT_FOUND)
+            Unresolved::Internal(error) => WebError::Internal(error).into_response(),
         }
-        Unresolved::Internal(error) => WebError::Internal(error).into_response(),
     }
 }
 

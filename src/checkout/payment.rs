@@ -28,6 +28,28 @@ struct PaymentPage {
     gateway_html: Option<String>,
 }
 
+impl PaymentPage {
+    /// The page while the shopper or the process is at work; arms add what is theirs.
+    fn waiting(
+        target: &Target,
+        chrome: Chrome,
+        title: &'static str,
+        message: &'static str,
+    ) -> Self {
+        Self {
+            chrome,
+            title,
+            message,
+            refresh: false,
+            self_href: target.path("/payment"),
+            link: None,
+            post_url: None,
+            post_params: Vec::new(),
+            gateway_html: None,
+        }
+    }
+}
+
 pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
     let target = &bound.target;
     let chrome = Chrome::new(target, Step::Payment).signed_in_as(bound.session.signed_in_as());
@@ -38,17 +60,6 @@ pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<R
 }
 
 fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress) -> Response {
-    let waiting = |chrome, title, message| PaymentPage {
-        chrome,
-        title,
-        message,
-        refresh: false,
-        self_href: target.path("/payment"),
-        link: None,
-        post_url: None,
-        post_params: Vec::new(),
-        gateway_html: None,
-    };
     match progress {
         Progress::NotStarted | Progress::Cancelled => {
             Redirect::to(&target.path("/details")).into_response()
@@ -68,54 +79,14 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
         }
         Progress::Running => render(&PaymentPage {
             refresh: true,
-            ..waiting(
+            ..PaymentPage::waiting(
+                target,
                 chrome,
                 "We are placing your order",
                 "This takes a few seconds. Please do not pay twice.",
             )
         }),
-        Progress::WaitingForCustomer(PaymentAction::Redirect { url }) => {
-            // Same-origin pages (the test gateway) get a 303 straight away; another origin
-            // gets a link, because a redirect chain that began with our form POST would be
-            // checked against this page's CSP `form-action`.
-            if same_origin(state, &url) {
-                return Redirect::to(&url).into_response();
-            }
-            render(&PaymentPage {
-                link: Some(url),
-                ..waiting(
-                    chrome,
-                    "Continue to the payment page",
-                    "Your payment provider asks you to confirm the payment on its page.",
-                )
-            })
-        }
-        Progress::WaitingForCustomer(PaymentAction::PostRedirect { url, params }) => {
-            let csp = crate::web::headers::csp_with_form_targets(&[origin_of(&url)]);
-            let mut response = render(&PaymentPage {
-                post_url: Some(url),
-                post_params: params,
-                ..waiting(
-                    chrome,
-                    "Continue to the payment page",
-                    "Your payment provider asks you to confirm the payment on its page.",
-                )
-            });
-            if let Ok(value) = HeaderValue::from_str(&csp) {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_SECURITY_POLICY, value);
-            }
-            response
-        }
-        Progress::WaitingForCustomer(PaymentAction::ShowHtml { html }) => render(&PaymentPage {
-            gateway_html: Some(html),
-            ..waiting(
-                chrome,
-                "Complete your payment",
-                "Follow the instructions of your payment provider.",
-            )
-        }),
+        Progress::WaitingForCustomer(action) => follow(state, target, chrome, action),
         Progress::BasketInvalid(message) => NoticePage {
             chrome,
             title: "Your basket changed".into(),
@@ -132,6 +103,48 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
             next_label: "Back to your details".into(),
         }
         .respond(StatusCode::SERVICE_UNAVAILABLE),
+    }
+}
+
+/// The gateway's action for the shopper: its page, a form to post there, or its HTML.
+fn follow(state: &AppState, target: &Target, chrome: Chrome, action: PaymentAction) -> Response {
+    const CONFIRM: &str = "Your payment provider asks you to confirm the payment on its page.";
+    match action {
+        PaymentAction::Redirect { url } => {
+            // Same-origin pages (the test gateway) get a 303 straight away; another origin
+            // gets a link, because a redirect chain that began with our form POST would be
+            // checked against this page's CSP `form-action`.
+            if same_origin(state, &url) {
+                return Redirect::to(&url).into_response();
+            }
+            render(&PaymentPage {
+                link: Some(url),
+                ..PaymentPage::waiting(target, chrome, "Continue to the payment page", CONFIRM)
+            })
+        }
+        PaymentAction::PostRedirect { url, params } => {
+            let csp = crate::web::headers::csp_with_form_targets(&[origin_of(&url)]);
+            let mut response = render(&PaymentPage {
+                post_url: Some(url),
+                post_params: params,
+                ..PaymentPage::waiting(target, chrome, "Continue to the payment page", CONFIRM)
+            });
+            if let Ok(value) = HeaderValue::from_str(&csp) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            response
+        }
+        PaymentAction::ShowHtml { html } => render(&PaymentPage {
+            gateway_html: Some(html),
+            ..PaymentPage::waiting(
+                target,
+                chrome,
+                "Complete your payment",
+                "Follow the instructions of your payment provider.",
+            )
+        }),
     }
 }
 

@@ -11,13 +11,14 @@ use axum_csrf::CsrfToken;
 use serde::Deserialize;
 
 use super::flow::{self, Progress};
+use super::guard::{CheckedForm, CheckoutForm};
+use super::page;
 use super::review::{review_page, valid_draft};
 use super::session::BoundBasket;
-use super::{guard, page};
 use crate::domain::BasketStatus;
 use crate::state::AppState;
 use crate::web::WebError;
-use crate::web::forms::{PageForm, authenticity_token};
+use crate::web::forms::authenticity_token;
 use crate::web::view;
 
 #[derive(Deserialize)]
@@ -29,15 +30,18 @@ pub struct PlaceOrderForm {
     expected_total: Option<String>,
 }
 
+impl CheckoutForm for PlaceOrderForm {
+    fn authenticity_token(&self) -> &str {
+        &self.authenticity_token
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     bound: BoundBasket,
     csrf: CsrfToken,
-    PageForm(form): PageForm<PlaceOrderForm>,
+    CheckedForm(form): CheckedForm<PlaceOrderForm>,
 ) -> Result<Response, WebError> {
-    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
-        return Ok(refusal);
-    }
     let BoundBasket {
         target, session, ..
     } = &bound;

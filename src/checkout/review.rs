@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
 
+use super::flow;
 use super::form::{self, Details, FormRules};
+use super::guard::EditableBasket;
 use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
-use super::{flow, guard};
-use crate::domain::Address;
+use crate::domain::{Address, PhoneNumber};
 use crate::state::AppState;
 use crate::web::forms::authenticity_token;
 use crate::web::view;
@@ -26,7 +27,7 @@ pub struct ReviewPage {
     payment_problem: Option<String>,
     notice: Option<String>,
     email: String,
-    phone: Option<String>,
+    phone: Option<PhoneNumber>,
     billing: Vec<String>,
     delivery: Option<Vec<String>>,
     delivery_method: String,
@@ -39,22 +40,19 @@ pub struct ReviewPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    bound: BoundBasket,
+    basket: EditableBasket,
     csrf: CsrfToken,
 ) -> Result<Response, WebError> {
     let BoundBasket {
         target, session, ..
-    } = &bound;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
-    }
+    } = &*basket;
     if target.flags().skip_review_action {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     }
     let Some(details) = valid_draft(&state, target, session) else {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     };
-    let payment_problem = flow::payment_problem(&state, target, &bound.starter()).await?;
+    let payment_problem = flow::payment_problem(&state, target, &basket.starter()).await?;
     let page = review_page(
         target,
         session,

@@ -4,7 +4,7 @@
 //! Every step takes a [`BoundBasket`]: no live session for the basket in this browser, no
 //! checkout page.
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -12,10 +12,11 @@ use axum_extra::extract::CookieJar;
 use super::form::DetailsInput;
 use super::page;
 use super::session_store::CheckoutSession;
-use super::target::{self, Target};
+use super::target::{BasketPath, Target, Unresolved};
 use crate::domain::VerifiedIdentity;
 use crate::domain::{BasketId, StoreId};
 use crate::placeorder::Starter;
+use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::web::WebError;
 
@@ -80,19 +81,19 @@ pub struct BoundBasket {
     pub target: Target,
     pub session: Session,
     /// The key of the session's row, for saving the draft into that row only.
-    key: String,
+    key: SecretHash,
 }
 
 impl BoundBasket {
     pub async fn check(
         state: &AppState,
-        store: &str,
-        basket: &str,
+        path: BasketPath,
         jar: &CookieJar,
     ) -> Result<Self, Response> {
-        let target = target::resolve(state, store, basket)
+        let target = path
+            .resolve(state)
             .await
-            .map_err(page::unresolved)?;
+            .map_err(Unresolved::into_response)?;
         let loaded =
             super::session_store::load_keyed(state, jar, &target.store.id, target.basket.id)
                 .await
@@ -108,7 +109,7 @@ impl BoundBasket {
     }
 
     /// The key of this browser's session row (a login carries the draft over from it).
-    pub fn session_key(&self) -> &str {
+    pub fn session_key(&self) -> &SecretHash {
         &self.key
     }
 
@@ -151,11 +152,11 @@ impl FromRequestParts<AppState> for BoundBasket {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Path((store, basket)) = Path::<(String, String)>::from_request_parts(parts, state)
+        let path = BasketPath::from_request_parts(parts, state)
             .await
-            .map_err(|_| WebError::NotFound("basket").into_response())?;
+            .map_err(Unresolved::into_response)?;
         let Ok(jar) = CookieJar::from_request_parts(parts, state).await;
-        Self::check(state, &store, &basket, &jar).await
+        Self::check(state, path, &jar).await
     }
 }
 

@@ -17,7 +17,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 
 use crate::db;
 use crate::domain::{BasketId, StoreId, VerifiedIdentity};
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::{OpaqueSecret, SecretHash};
 use crate::state::AppState;
 use crate::web::CookieName;
 
@@ -43,8 +43,8 @@ pub(crate) fn cookie(state: &AppState) -> CookieName {
 }
 
 /// The key of this token's session for this store and basket.
-fn row_key(token: &str, store: &StoreId, basket: BasketId) -> String {
-    hash_secret(&format!("{token} {store} {basket}"))
+fn row_key(token: &str, store: &StoreId, basket: BasketId) -> SecretHash {
+    SecretHash::of(&format!("{token} {store} {basket}"))
 }
 
 fn browser_token<'a>(state: &AppState, jar: &'a CookieJar) -> Option<&'a str> {
@@ -57,7 +57,7 @@ pub(crate) fn key(
     jar: &CookieJar,
     store: &StoreId,
     basket: BasketId,
-) -> Option<String> {
+) -> Option<SecretHash> {
     browser_token(state, jar).map(|token| row_key(token, store, basket))
 }
 
@@ -77,7 +77,7 @@ pub async fn load_keyed(
     jar: &CookieJar,
     store: &StoreId,
     basket: BasketId,
-) -> anyhow::Result<Option<(String, CheckoutSession)>> {
+) -> anyhow::Result<Option<(SecretHash, CheckoutSession)>> {
     let Some(key) = key(state, jar, store, basket) else {
         return Ok(None);
     };
@@ -118,7 +118,7 @@ pub async fn begin(
 /// Saves the checkout form's draft in the session with this key.
 pub async fn save_draft(
     state: &AppState,
-    key: &str,
+    key: &SecretHash,
     store: &StoreId,
     basket: BasketId,
     draft: &serde_json::Value,
@@ -160,7 +160,7 @@ pub(crate) async fn start_verified(
     basket: BasketId,
     identity: &VerifiedIdentity,
     provider_session: &ProviderSession,
-    previous_session_hash: Option<&str>,
+    previous_session_hash: Option<&SecretHash>,
 ) -> anyhow::Result<Cookie<'static>> {
     let mut draft = None;
     if let Some(hash) = previous_session_hash {

@@ -7,20 +7,20 @@
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::guard;
+use super::guard::{CheckoutForm, EditableBasket, EditableForm};
 use super::page::{self, Chrome, Step, Summary};
 use super::session::BoundBasket;
-use super::target;
+use super::target::BasketPath;
 use crate::db;
 use crate::state::AppState;
-use crate::web::forms::{PageForm, authenticity_token};
+use crate::web::forms::authenticity_token;
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -39,7 +39,7 @@ pub struct Handoff {
 
 pub async fn show(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    path: BasketPath,
     handoff: Result<Query<Handoff>, QueryRejection>,
     jar: CookieJar,
     csrf: CsrfToken,
@@ -48,17 +48,26 @@ pub async fn show(
         ticket: Some(ticket),
     })) = handoff
     {
-        return redeem(&state, &store, &basket, &ticket, jar).await;
+        return redeem(&state, path, &ticket, jar).await;
     }
-    let bound = match BoundBasket::check(&state, &store, &basket, &jar).await {
+    let bound = match BoundBasket::check(&state, path, &jar).await {
         Ok(bound) => bound,
         Err(refusal) => return Ok(refusal),
     };
-    let target = &bound.target;
-    if let Some(refusal) = guard::not_editable(target) {
-        return Ok(refusal);
+    match EditableBasket::check(bound) {
+        Ok(basket) => start_page(&state, &basket, csrf),
+        Err(not_editable) => Ok(not_editable.into_response()),
     }
-    if bound.session.identity.is_some() || target.flags().skip_start_action {
+}
+
+/// Log in or continue as a guest, unless there is nothing to choose.
+fn start_page(
+    state: &AppState,
+    basket: &EditableBasket,
+    csrf: CsrfToken,
+) -> Result<Response, WebError> {
+    let target = &basket.target;
+    if basket.session.identity.is_some() || target.flags().skip_start_action {
         return Ok(Redirect::to(&target.path("/details")).into_response());
     }
     let page = StartPage {
@@ -70,7 +79,7 @@ pub async fn show(
     let mut response = (csrf, render(&page)).into_response();
     // The login form's POST ends in a redirect to the store's authorization endpoint, and
     // CSP `form-action` applies to redirects too.
-    let csp = super::page::login_form_csp(&state, &target.store);
+    let csp = super::page::login_form_csp(state, &target.store);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()
@@ -86,14 +95,13 @@ pub async fn show(
 /// whatever the outcome.
 async fn redeem(
     state: &AppState,
-    store: &str,
-    basket: &str,
+    path: BasketPath,
     ticket: &str,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let target = match target::resolve(state, store, basket).await {
+    let target = match path.resolve(state).await {
         Ok(target) => target,
-        Err(e) => return Ok(page::unresolved(e)),
+        Err(e) => return Ok(e.into_response()),
     };
     let (store, basket) = (&target.store.id, target.basket.id);
     if !db::checkout_tickets::redeem(&state.db, store, basket, ticket).await? {
@@ -115,18 +123,14 @@ pub struct GuestForm {
     authenticity_token: String,
 }
 
+impl CheckoutForm for GuestForm {
+    fn authenticity_token(&self) -> &str {
+        &self.authenticity_token
+    }
+}
+
 /// `POST /{store_id}/{basket_id}/guest`: on to the form without logging in. The guest's
 /// session is the one the handoff made.
-pub async fn guest(
-    bound: BoundBasket,
-    csrf: CsrfToken,
-    PageForm(form): PageForm<GuestForm>,
-) -> Result<Response, WebError> {
-    if let Some(refusal) = guard::csrf_refusal(&csrf, &form.authenticity_token) {
-        return Ok(refusal);
-    }
-    if let Some(refusal) = guard::not_editable(&bound.target) {
-        return Ok(refusal);
-    }
-    Ok(Redirect::to(&bound.target.path("/details")).into_response())
+pub async fn guest(EditableForm { basket, .. }: EditableForm<GuestForm>) -> Redirect {
+    Redirect::to(&basket.target.path("/details"))
 }

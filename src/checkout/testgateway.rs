@@ -8,7 +8,8 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_csrf::CsrfToken;
@@ -47,29 +48,52 @@ struct PaymentPage {
     authenticity_token: String,
 }
 
+/// The page's path, `/{store_id}/{basket_id}/testgateway/{payment_id}`: a malformed id
+/// names no payment, so it is the payment's 404 page.
+struct PaymentPath {
+    store: StoreId,
+    basket: BasketId,
+    payment: PaymentId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PaymentPath {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        let not_found = |_| WebError::NotFound("payment");
+        let Path((store, basket, payment)) =
+            Path::<(String, String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| WebError::NotFound("payment"))?;
+        Ok(Self {
+            store: StoreId::parse(&store).map_err(not_found)?,
+            basket: BasketId::parse(&basket).map_err(not_found)?,
+            payment: PaymentId::parse(&payment).map_err(not_found)?,
+        })
+    }
+}
+
 /// The payment of this page, for this visitor: a payment of a process started from a
 /// browser is shown to that browser only (403 to any other, revealing nothing of it).
 async fn load(
     app: &AppState,
-    (store, basket, payment): &(String, String, String),
+    path: &PaymentPath,
     jar: &CookieJar,
 ) -> Result<db::payments::Payment, WebError> {
     let not_found = || WebError::NotFound("payment");
-    let store = StoreId::parse(store).map_err(|_| not_found())?;
-    let basket = BasketId::parse(basket).map_err(|_| not_found())?;
-    let id = PaymentId::parse(payment).map_err(|_| not_found())?;
-    let payment = db::payments::find(&app.db, &store, id)
+    let (store, basket) = (&path.store, path.basket);
+    let payment = db::payments::find(&app.db, store, path.payment)
         .await?
         .filter(|p| p.gateway == CODE && p.basket_id == basket)
         .ok_or_else(not_found)?;
-    let process = db::placeorder::find(&app.db, &store, payment.process_id)
+    let process = db::placeorder::find(&app.db, store, payment.process_id)
         .await?
         .ok_or_else(not_found)?;
     if let Starter::Browser { .. } = &process.request.starter
         && !process
             .request
             .starter
-            .is(browser_starter(app, jar, &store, basket).as_ref())
+            .is(browser_starter(app, jar, store, basket).as_ref())
     {
         return Err(WebError::Forbidden(
             "This payment belongs to a checkout in another browser. Go back to your own \
@@ -82,7 +106,7 @@ async fn load(
 
 async fn show(
     State(app): State<AppState>,
-    Path(path): Path<(String, String, String)>,
+    path: PaymentPath,
     jar: CookieJar,
     token: CsrfToken,
 ) -> Result<Response, WebError> {
@@ -132,7 +156,7 @@ struct DecisionForm {
 /// the checkout's `Lax` cookies come along).
 async fn decide(
     State(app): State<AppState>,
-    Path(path): Path<(String, String, String)>,
+    path: PaymentPath,
     jar: CookieJar,
     token: CsrfToken,
     body: Bytes,

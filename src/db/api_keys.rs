@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Db, now};
 use crate::domain::StoreId;
-use crate::secrets::{OpaqueSecret, constant_time_eq, hash_secret};
+use crate::secrets::{OpaqueSecret, SecretHash};
 
 /// A readable prefix, so a leaked key is recognisable in logs and secret scanners.
 pub const KEY_PREFIX: &str = "sc_";
@@ -37,7 +37,7 @@ pub async fn create(db: &Db, store: &StoreId, name: &str) -> anyhow::Result<Crea
     .bind(&id)
     .bind(store.as_str())
     .bind(name)
-    .bind(hash_secret(&key))
+    .bind(SecretHash::of(&key))
     .bind(now())
     .execute(&db.pool)
     .await
@@ -53,8 +53,8 @@ pub async fn authenticate(
     store: &StoreId,
     presented: &str,
 ) -> anyhow::Result<Option<String>> {
-    let presented_hash = hash_secret(presented);
-    let row: Option<(String, String)> = sqlx::query_as(
+    let presented_hash = SecretHash::of(presented);
+    let row: Option<(String, SecretHash)> = sqlx::query_as(
         "SELECT id, key_hash FROM api_keys
          WHERE store_id = $1 AND key_hash = $2 AND revoked_at IS NULL",
     )
@@ -64,7 +64,7 @@ pub async fn authenticate(
     .await
     .context("authenticating an API key")?;
     Ok(row
-        .filter(|(_, stored)| constant_time_eq(stored, &presented_hash))
+        .filter(|(_, stored)| *stored == presented_hash)
         .map(|(id, _)| id))
 }
 

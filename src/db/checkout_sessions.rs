@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::{Db, now};
 use crate::domain::VerifiedIdentity;
 use crate::domain::{Address, BasketId, CustomerId, StoreId};
+use crate::secrets::SecretHash;
 
 /// A session row as stored; the identity columns are all set or all empty.
 pub struct StoredSession {
@@ -22,7 +23,7 @@ pub async fn create(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    key: &str,
+    key: &SecretHash,
     identity: Option<&VerifiedIdentity>,
     draft: Option<&serde_json::Value>,
     lifetime_secs: i64,
@@ -81,7 +82,7 @@ pub async fn find_by_hash(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    token_hash: &str,
+    token_hash: &SecretHash,
 ) -> anyhow::Result<Option<StoredSession>> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT issuer, subject, customer_id, email, name, phone, address, draft
@@ -131,7 +132,7 @@ pub async fn save_draft(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    key: &str,
+    key: &SecretHash,
     draft: &serde_json::Value,
 ) -> anyhow::Result<bool> {
     let changed = sqlx::query(
@@ -154,7 +155,7 @@ pub async fn delete_by_hash(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    token_hash: &str,
+    token_hash: &SecretHash,
 ) -> anyhow::Result<()> {
     sqlx::query(
         "DELETE FROM checkout_sessions WHERE store_id = $1 AND basket_id = $2 AND token_hash = $3",
@@ -174,7 +175,7 @@ pub async fn attach_provider_session(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    token_hash: &str,
+    token_hash: &SecretHash,
     sid: Option<&str>,
     id_token: &str,
 ) -> anyhow::Result<()> {
@@ -198,7 +199,7 @@ pub async fn id_token(
     db: &Db,
     store: &StoreId,
     basket: BasketId,
-    token_hash: &str,
+    token_hash: &SecretHash,
 ) -> anyhow::Result<Option<String>> {
     let row: Option<(Option<String>,)> = sqlx::query_as(
         "SELECT id_token FROM checkout_sessions

@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use super::{Db, now};
 use crate::domain::{BasketId, StoreId};
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::{OpaqueSecret, SecretHash};
 
 /// Issues a ticket for this basket and returns it (for the checkout URL only).
 pub async fn issue(
@@ -57,7 +57,7 @@ pub async fn redeem(
         "DELETE FROM checkout_tickets WHERE ticket_hash = $1
          RETURNING store_id, basket_id, expires_at",
     )
-    .bind(hash_secret(ticket))
+    .bind(SecretHash::of(ticket))
     .fetch_optional(&db.pool)
     .await
     .context("redeeming a checkout ticket")?;

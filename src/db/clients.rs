@@ -4,6 +4,7 @@ use anyhow::Context;
 
 use super::{Db, now};
 use crate::domain::StoreId;
+use crate::secrets::SecretHash;
 
 /// A client as stored; secrets only as their SHA-256 hash.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -11,7 +12,7 @@ pub struct ClientRow {
     pub client_id: String,
     pub redirect_uris: String,
     pub auth_method: String,
-    pub secret_hash: Option<String>,
+    pub secret_hash: Option<SecretHash>,
     pub jwks_uri: Option<String>,
     pub id_token_alg: String,
     pub backchannel_logout_uri: Option<String>,

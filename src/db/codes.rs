@@ -5,6 +5,7 @@ use anyhow::Context;
 
 use super::Db;
 use crate::domain::{BasketId, CustomerId, StoreId};
+use crate::secrets::SecretHash;
 
 /// What a code is bound to (handoff step 5); stored under the code's hash.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub struct CodeGrant {
 pub async fn insert(
     db: &Db,
     store: &StoreId,
-    code_hash: &str,
+    code_hash: &SecretHash,
     grant: &CodeGrant,
     expires_at: i64,
 ) -> anyhow::Result<()> {
@@ -112,7 +113,7 @@ pub async fn redeem<E>(
     db: &Db,
     store: &StoreId,
     client_id: &str,
-    code_hash: &str,
+    code_hash: &SecretHash,
     now: i64,
     checks: impl FnOnce(&CodeGrant) -> Result<(), E>,
 ) -> anyhow::Result<Redemption<E>> {
@@ -194,7 +195,7 @@ pub async fn revoke_if_consumed(
     db: &Db,
     store: &StoreId,
     client_id: &str,
-    code_hash: &str,
+    code_hash: &SecretHash,
     now: i64,
 ) -> anyhow::Result<bool> {
     let changed = sqlx::query(

@@ -5,18 +5,19 @@ use anyhow::Context;
 
 use super::{Db, now};
 use crate::domain::{BasketId, StoreId};
+use crate::secrets::SecretHash;
 
 /// What the checkout must remember between sending the shopper to the store and their return.
 pub struct NewLoginTransaction<'a> {
-    pub state_hash: String,
-    pub browser_hash: String,
+    pub state_hash: SecretHash,
+    pub browser_hash: SecretHash,
     pub basket: BasketId,
-    pub nonce_hash: String,
+    pub nonce_hash: SecretHash,
     pub pkce_verifier: &'a str,
     pub issuer: &'a str,
     pub redirect_uri: &'a str,
     pub basket_bound: bool,
-    pub previous_session_hash: Option<String>,
+    pub previous_session_hash: Option<SecretHash>,
     pub lifetime_secs: i64,
 }
 
@@ -24,12 +25,12 @@ pub struct NewLoginTransaction<'a> {
 pub struct LoginTransaction {
     pub store_id: StoreId,
     pub basket_id: BasketId,
-    pub nonce_hash: String,
+    pub nonce_hash: SecretHash,
     pub pkce_verifier: String,
     pub issuer: String,
     pub redirect_uri: String,
     pub basket_bound: bool,
-    pub previous_session_hash: Option<String>,
+    pub previous_session_hash: Option<SecretHash>,
     pub expires_at: i64,
 }
 
@@ -62,7 +63,7 @@ pub async fn create(db: &Db, store: &StoreId, tx: &NewLoginTransaction<'_>) -> a
     .bind(tx.issuer)
     .bind(tx.redirect_uri)
     .bind(i64::from(tx.basket_bound))
-    .bind(tx.previous_session_hash.as_deref())
+    .bind(&tx.previous_session_hash)
     .bind(now)
     .bind(now + tx.lifetime_secs)
     .execute(&db.pool)
@@ -75,12 +76,12 @@ pub async fn create(db: &Db, store: &StoreId, tx: &NewLoginTransaction<'_>) -> a
 struct Row {
     store_id: String,
     basket_id: String,
-    nonce_hash: String,
+    nonce_hash: SecretHash,
     pkce_verifier: String,
     issuer: String,
     redirect_uri: String,
     basket_bound: i64,
-    previous_session_hash: Option<String>,
+    previous_session_hash: Option<SecretHash>,
     expires_at: i64,
 }
 
@@ -89,8 +90,8 @@ struct Row {
 /// row is returned too (and is gone), for the caller to refuse with the right words.
 pub async fn consume(
     db: &Db,
-    state_hash: &str,
-    browser_hash: &str,
+    state_hash: &SecretHash,
+    browser_hash: &SecretHash,
 ) -> anyhow::Result<Option<LoginTransaction>> {
     let row: Option<Row> = sqlx::query_as(
         "DELETE FROM login_transactions WHERE state_hash = $1 AND browser_hash = $2

@@ -4,7 +4,7 @@ use anyhow::Context;
 
 use super::{Db, now};
 use crate::domain::{CustomerId, StoreId};
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::{OpaqueSecret, SecretHash};
 
 #[derive(Debug, Clone)]
 pub struct StoreSession {
@@ -64,7 +64,7 @@ pub async fn find(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Optio
          WHERE store_id = $1 AND token_hash = $2 AND expires_at > $3",
     )
     .bind(store.as_str())
-    .bind(hash_secret(token))
+    .bind(SecretHash::of(token))
     .bind(now())
     .fetch_optional(&db.pool)
     .await
@@ -86,7 +86,7 @@ pub async fn delete(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Opt
          RETURNING customer_id, auth_time, sid",
     )
     .bind(store.as_str())
-    .bind(hash_secret(token))
+    .bind(SecretHash::of(token))
     .fetch_optional(&db.pool)
     .await
     .context("deleting a store session")?;

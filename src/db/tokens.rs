@@ -4,14 +4,15 @@ use anyhow::Context;
 
 use super::{Db, inserted};
 use crate::domain::{CustomerId, StoreId};
+use crate::secrets::SecretHash;
 
 pub struct NewAccessToken<'a> {
-    pub token_hash: &'a str,
+    pub token_hash: &'a SecretHash,
     pub client_id: &'a str,
     pub customer_id: CustomerId,
     pub scope: &'a str,
     /// The code it was issued from; revoking that code revokes this token.
-    pub code_hash: &'a str,
+    pub code_hash: &'a SecretHash,
     pub expires_at: i64,
 }
 
@@ -49,7 +50,7 @@ pub struct ActiveToken {
 pub async fn find_active(
     db: &Db,
     store: &StoreId,
-    token_hash: &str,
+    token_hash: &SecretHash,
     now: i64,
 ) -> anyhow::Result<Option<ActiveToken>> {
     // The join is the revocation: a replayed code sets `revoked_at` on the code row.

@@ -8,7 +8,9 @@ mod identity;
 mod ids;
 mod money;
 pub mod payment;
+mod phone;
 pub mod placeorder;
+mod signing_alg;
 mod store;
 
 pub use address::{Address, AddressInput};
@@ -18,6 +20,8 @@ pub use delivery::DeliveryMethod;
 pub use identity::{BACKCHANNEL_LOGOUT_EVENT, VerifiedIdentity};
 pub use ids::{BasketId, CustomerId, OrderId, PaymentId, ProcessId, ProductId};
 pub use money::{Currency, Money};
+pub use phone::PhoneNumber;
+pub use signing_alg::SigningAlg;
 pub use store::StoreId;
 
 /// Why a value from outside (a form, a URL, a row) was refused.

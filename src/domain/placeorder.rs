@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, CustomerId, Email, Money};
+use super::{Address, CustomerId, Email, Money, PhoneNumber};
+use crate::secrets::SecretHash;
 
 /// The states after Flamingo's place-order state machine, plus `rolling_back`, which
 /// persists a decided failure while its rollbacks (cancel payment, reopen basket) run, so
@@ -172,7 +173,7 @@ pub struct PaymentSelection {
 pub enum Starter {
     /// A browser, by its checkout session's row key (a SHA-256 of its session token with
     /// the store and basket).
-    Browser { session_hash: String },
+    Browser { session_hash: SecretHash },
     /// A headless storefront, by the id of its API key.
     ApiKey { key_id: String },
 }
@@ -196,7 +197,7 @@ pub struct PlaceOrderRequest {
     pub billing: Address,
     /// From the personal-data form, when the store asks for it.
     #[serde(default)]
-    pub phone: Option<String>,
+    pub phone: Option<PhoneNumber>,
     /// `None`: deliver to the billing address.
     pub delivery: Option<Address>,
     pub delivery_method: String,
@@ -235,14 +236,14 @@ impl PlaceOrderRequest {
                 .map(|c| (c.issuer.as_str(), c.subject.as_str())),
             email: self.email.as_str(),
             billing: &self.billing,
-            phone: self.phone.as_deref(),
+            phone: self.phone.as_ref().map(PhoneNumber::as_str),
             delivery: self.delivery.as_ref(),
             delivery_method: &self.delivery_method,
             payment: (&self.payment.gateway, &self.payment.method),
             total: total.as_ref().map(|t| (t.minor, t.currency.as_str())),
         };
         let json = serde_json::to_string(&canonical).expect("plain data always serializes");
-        crate::secrets::hash_secret(&json)
+        crate::secrets::sha256_hex(&json)
     }
 }
 
@@ -282,7 +283,7 @@ mod tests {
     fn request() -> PlaceOrderRequest {
         PlaceOrderRequest {
             starter: Starter::Browser {
-                session_hash: "a".repeat(64),
+                session_hash: SecretHash::of("a browser's session token"),
             },
             customer: None,
             email: Email::parse("shopper@example.org").unwrap(),
@@ -333,7 +334,7 @@ mod tests {
         other.payment.method = "cash_in_advance".into();
         changes.push(other);
         let mut other = request();
-        other.phone = Some("+49 30 1234".into());
+        other.phone = Some(PhoneNumber::parse("+49 30 1234").unwrap());
         changes.push(other);
         for changed in &changes {
             assert_ne!(changed.fingerprint(total), base, "{changed:?}");

@@ -13,7 +13,7 @@ use crate::db::placeorder::{
     self as store_db, BasketSnapshot, Lease, Process, SnapshotLine, now_ms,
 };
 use crate::db::{self, orders::NewOrderLine};
-use crate::domain::{BasketStatus, DeliveryMethod, Money};
+use crate::domain::{BasketStatus, DeliveryMethod, Money, PhoneNumber};
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
 use crate::state::AppState;
 
@@ -519,7 +519,7 @@ async fn place_order(
         customer_subject: request.customer.as_ref().map(|c| c.subject.as_str()),
         email: &request.email,
         billing: &request.billing,
-        phone: request.phone.as_deref(),
+        phone: request.phone.as_ref().map(PhoneNumber::as_str),
         delivery: request.delivery.as_ref(),
         delivery_method: &request.delivery_method,
         payment_gateway: gateway.code(),

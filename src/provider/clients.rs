@@ -7,13 +7,13 @@ use url::Url;
 use crate::db::{self, Db, clients::ClientRow};
 use crate::domain::StoreId;
 use crate::keys::SigningAlg;
-use crate::secrets::hash_secret;
+use crate::secrets::{ClientSecret, SecretHash};
 
 /// How a client authenticates at the token endpoint (OIDC Core §9).
 #[derive(Clone)]
 pub enum ClientAuth {
-    SecretBasic(String),
-    SecretPost(String),
+    SecretBasic(ClientSecret),
+    SecretPost(ClientSecret),
     PrivateKeyJwt { jwks_uri: String },
 }
 
@@ -61,7 +61,7 @@ pub struct Client {
     /// Kept exactly as registered; matched byte for byte (RFC 9700 §2.1).
     pub redirect_uris: Vec<String>,
     pub auth_method: AuthMethod,
-    pub secret_hash: Option<String>,
+    pub secret_hash: Option<SecretHash>,
     pub jwks_uri: Option<String>,
     pub id_token_alg: SigningAlg,
     pub backchannel_logout_uri: Option<String>,
@@ -92,14 +92,14 @@ pub async fn register(db: &Db, store: &StoreId, client: &NewClient) -> anyhow::R
     let (method, secret_hash, jwks_uri) = match &client.auth {
         ClientAuth::SecretBasic(secret) | ClientAuth::SecretPost(secret) => {
             anyhow::ensure!(
-                secret.len() >= MIN_SECRET_LEN,
+                secret.expose().len() >= MIN_SECRET_LEN,
                 "client secrets must be at least {MIN_SECRET_LEN} characters"
             );
             let method = match client.auth {
                 ClientAuth::SecretPost(_) => AuthMethod::ClientSecretPost,
                 _ => AuthMethod::ClientSecretBasic,
             };
-            (method, Some(hash_secret(secret)), None)
+            (method, Some(secret.hash()), None)
         }
         ClientAuth::PrivateKeyJwt { jwks_uri } => {
             validate_https_or_localhost(jwks_uri).context("jwks_uri")?;

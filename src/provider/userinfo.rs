@@ -14,7 +14,7 @@ use openidconnect::{
 
 use crate::db;
 use crate::domain::Customer;
-use crate::secrets::hash_secret;
+use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::web::StoreTenant;
 
@@ -91,7 +91,7 @@ async fn userinfo(
     headers: &HeaderMap,
 ) -> Result<Json<CoreUserInfoClaims>, BearerError> {
     let token = bearer_token(headers)?;
-    let active = db::tokens::find_active(&state.db, &store.id, &hash_secret(token), db::now())
+    let active = db::tokens::find_active(&state.db, &store.id, &SecretHash::of(token), db::now())
         .await?
         .ok_or(BearerError::InvalidToken)?;
     let customer = db::customers::find(&state.db, &store.id, active.customer_id)

@@ -7,14 +7,15 @@ use openidconnect::core::{
     CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthType, Client, ClientId, ClientSecret, EmptyExtraTokenFields,
-    EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, RedirectUrl, StandardErrorResponse,
+    AdditionalClaims, AuthType, Client, ClientId, EmptyExtraTokenFields, EndpointNotSet,
+    EndpointSet, IdTokenFields, IssuerUrl, RedirectUrl, StandardErrorResponse,
     StandardTokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::config::StoreConfig;
 use crate::keys::SigningAlg;
+use crate::secrets::ClientSecret;
 use crate::state::AppState;
 use crate::store_providers::{Discovered, configured_issuer};
 
@@ -66,10 +67,10 @@ pub(crate) type RpClient = Client<
 pub(crate) struct Registration {
     pub client_id: String,
     /// `client_secret_basic` with this secret; `private_key_jwt` (our ES256 key) without.
-    pub secret: Option<String>,
+    pub secret: Option<ClientSecret>,
     /// The one algorithm the provider signs our ID tokens with (OIDC Core §3.1.3.7 step 7:
     /// the registered `id_token_signed_response_alg`, RS256 when none was registered).
-    pub id_token_alg: CoreJwsSigningAlgorithm,
+    pub id_token_alg: SigningAlg,
     /// The provider is this deployment's own for the store: `sub` is a customer id.
     pub own_provider: bool,
 }
@@ -87,9 +88,10 @@ impl Registration {
             secret: store.login.client_secret.clone(),
             // Our providers register the checkout with ES256 (cheaper to sign); any other
             // provider gets the registration default unless the store says otherwise.
-            id_token_alg: match (store.login.id_token_alg.as_deref(), own_provider) {
-                (Some("ES256"), _) | (None, true) => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-                _ => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            id_token_alg: match (store.login.id_token_alg, own_provider) {
+                (Some(alg), _) => alg,
+                (None, true) => SigningAlg::Es256,
+                (None, false) => SigningAlg::Rs256,
             },
             own_provider,
         }
@@ -117,7 +119,7 @@ impl Registration {
         .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned())?);
         Ok(match &self.secret {
             Some(secret) => client
-                .set_client_secret(ClientSecret::new(secret.clone()))
+                .set_client_secret(openidconnect::ClientSecret::new(secret.expose().to_owned()))
                 .set_auth_type(AuthType::BasicAuth),
             // No secret: `client_id` goes in the body beside the assertion (RFC 7523 §2.2).
             None => client.set_auth_type(AuthType::RequestBody),

@@ -18,7 +18,7 @@ use crate::checkout::page::login_form_csp;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{BasketId, BasketStatus};
-use crate::secrets::{OpaqueSecret, hash_secret};
+use crate::secrets::{OpaqueSecret, SecretHash};
 use crate::state::AppState;
 use crate::web::{CookieName, WebError, render};
 
@@ -144,7 +144,7 @@ async fn begin(
     state: &AppState,
     store: &StoreConfig,
     basket: BasketId,
-    session_key: &str,
+    session_key: &SecretHash,
     jar: CookieJar,
 ) -> anyhow::Result<(CookieJar, String)> {
     let registration = Registration::for_store(state, store);
@@ -166,14 +166,14 @@ async fn begin(
         .unwrap_or_else(|| state.signed.issue(LOGIN_BINDING, &[]));
 
     // The basket's session in this browser hands its draft to the logged-in one.
-    let previous_session_hash = Some(session_key.to_owned());
+    let previous_session_hash = Some(session_key.clone());
 
     db::login_transactions::create(
         &state.db,
         &store.id,
         &db::login_transactions::NewLoginTransaction {
             state_hash: state_secret.hash(),
-            browser_hash: hash_secret(&browser),
+            browser_hash: SecretHash::of(&browser),
             basket,
             nonce_hash: nonce.hash(),
             pkce_verifier: verifier.secret(),

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_csrf::CsrfToken;
@@ -22,15 +22,15 @@ use axum_extra::extract::cookie::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
-use openidconnect::core::CoreJwsSigningAlgorithm;
 use serde::Deserialize;
 
 use super::client::Registration;
 use crate::checkout::page::{Chrome, NoticePage};
 use crate::checkout::session_store;
+use crate::checkout::target::{BasketPath, Unresolved};
 use crate::config::StoreConfig;
 use crate::db;
-use crate::domain::{BACKCHANNEL_LOGOUT_EVENT, BasketId, StoreId};
+use crate::domain::{BACKCHANNEL_LOGOUT_EVENT, StoreId};
 use crate::state::AppState;
 use crate::store_providers::{Discovered, accepted_issuers, configured_issuer};
 use crate::web::forms::verify_csrf;
@@ -203,10 +203,7 @@ fn verify(
     let Ok(header) = decode_header(token) else {
         return invalid("the logout token's header is unreadable");
     };
-    let alg = match registration.id_token_alg {
-        CoreJwsSigningAlgorithm::EcdsaP256Sha256 => jsonwebtoken::Algorithm::ES256,
-        _ => jsonwebtoken::Algorithm::RS256,
-    };
+    let alg = registration.id_token_alg.jwt();
     if header.alg != alg {
         return invalid("the logout token is not signed with the registered algorithm");
     }
@@ -257,16 +254,19 @@ pub(crate) struct LogoutForm {
 #[tracing::instrument(skip_all)]
 pub(crate) async fn start(
     State(state): State<AppState>,
-    Path((store, basket)): Path<(String, String)>,
+    path: Result<BasketPath, Unresolved>,
     csrf: CsrfToken,
     jar: CookieJar,
     axum::Form(form): axum::Form<LogoutForm>,
 ) -> Result<Response, WebError> {
-    let store = StoreId::parse(&store)
-        .ok()
-        .and_then(|id| state.config.store(&id).cloned())
-        .ok_or(WebError::NotFound("store"))?;
-    let basket = BasketId::parse(&basket).map_err(|_| WebError::NotFound("basket"))?;
+    let (store, basket) = match path {
+        Ok(path) => path.into_ids(),
+        Err(Unresolved::UnknownStore) => return Err(WebError::NotFound("store")),
+        Err(Unresolved::Internal(e)) => return Err(WebError::Internal(e)),
+        Err(Unresolved::Undecodable | Unresolved::UnknownBasket(_)) => {
+            return Err(WebError::NotFound("basket"));
+        }
+    };
     verify_csrf(&csrf, &form.authenticity_token)?;
     let id_token = match session_store::key(&state, &jar, &store.id, basket) {
         Some(key) => db::checkout_sessions::id_token(&state.db, &store.id, basket, &key).await?,

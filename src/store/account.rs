@@ -13,7 +13,8 @@ use super::shop::{Chrome, Section, Shop, with_basket_cookie, without_basket_cook
 use crate::accounts::{self, LoginError};
 use crate::db;
 use crate::domain::{
-    Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, StoreId, bounded_text,
+    Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, PhoneNumber, StoreId,
+    bounded_text,
 };
 use crate::passwords::HashError;
 use crate::state::AppState;
@@ -481,7 +482,7 @@ impl ProfileForm {
 #[derive(Debug, PartialEq)]
 struct Profile {
     name: String,
-    phone: Option<String>,
+    phone: Option<PhoneNumber>,
     /// `None` when every billing field is blank: the address is optional.
     billing: Option<Address>,
 }
@@ -489,7 +490,12 @@ struct Profile {
 fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
     let mut errors = Errors::default();
     let name = parse_name(&form.name, &mut errors);
-    let phone = parse_phone(&form.phone, &mut errors);
+    let phone = PhoneNumber::parse_optional(&form.phone).map_err(|_| {
+        errors.add(
+            "phone",
+            "Enter a phone number with digits, spaces and + - ( ), like +49 30 1234567.",
+        );
+    });
     let input = form.billing_input();
     let all_blank = [
         &input.name,
@@ -535,7 +541,7 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
     match name {
         Some(name) if errors.is_empty() => Ok(Profile {
             name,
-            phone: phone.flatten(),
+            phone: phone.ok().flatten(),
             billing,
         }),
         _ => Err(errors),
@@ -548,27 +554,6 @@ fn billing_message(reason: &str, what: &str) -> String {
     } else {
         sentence(what, reason)
     }
-}
-
-/// Optional; digits with the usual separators, so the checkout can pass it on as an OIDC
-/// `phone_number` claim.
-fn parse_phone(raw: &str, errors: &mut Errors) -> Option<Option<String>> {
-    let phone = raw.trim();
-    if phone.is_empty() {
-        return Some(None);
-    }
-    let allowed = phone
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-()/.".contains(c));
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    if !allowed || !(5..=20).contains(&digits) || phone.chars().count() > 30 {
-        errors.add(
-            "phone",
-            "Enter a phone number with digits, spaces and + - ( ), like +49 30 1234567.",
-        );
-        return None;
-    }
-    Some(Some(phone.to_owned()))
 }
 
 async fn account_page(
@@ -683,7 +668,7 @@ pub async fn update_profile(
         &shop.store.id,
         customer.id,
         &profile.name,
-        profile.phone.as_deref(),
+        profile.phone.as_ref().map(PhoneNumber::as_str),
         profile.billing.as_ref(),
     )
     .await?;
@@ -742,7 +727,10 @@ mod tests {
     #[test]
     fn a_full_profile_parses_with_its_address() {
         let profile = parse_profile(&profile_form()).unwrap();
-        assert_eq!(profile.phone.as_deref(), Some("+49 30 1234567"));
+        assert_eq!(
+            profile.phone.as_ref().map(PhoneNumber::as_str),
+            Some("+49 30 1234567")
+        );
         assert_eq!(profile.billing.unwrap().country, "DE");
     }
 

@@ -4,8 +4,13 @@
 use shared_checkout::db;
 use shared_checkout::domain::{BasketId, CustomerId, StoreId};
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, alice_profile, spawn_app};
+use crate::common::browser::{Browser, assert_redirect, location};
+use crate::common::checkout::{
+    basket_of, guest_details, log_in_through_store, start_checkout, submit_details,
+};
+use crate::common::database::Backend;
+use crate::common::oauth::{AuthKind, TestClient, oauth_error};
 
 async fn owner_of(app: &TestApp, basket: BasketId) -> Option<CustomerId> {
     db::baskets::find(&app.state.db, &StoreId::parse("site1").unwrap(), basket)
@@ -19,10 +24,10 @@ async fn a_get_of_authorize_with_a_guest_basket_claims_nothing(backend: Backend)
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     // The attacker's guest basket, and a victim logged in at the store.
-    let guest = app.browser();
-    let checkout = fill_basket(&app, &guest, "site1").await;
+    let guest = Browser::new();
+    let checkout = start_checkout(&app, &guest, "site1").await;
     let basket = basket_of(&checkout);
-    let victim = app.browser();
+    let victim = Browser::new();
     let login = victim
         .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
@@ -47,8 +52,8 @@ async fn a_get_of_authorize_with_a_guest_basket_claims_nothing(backend: Backend)
 
 async fn after_a_checkout_login_the_basket_is_the_customers(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
     assert_eq!(
         owner_of(&app, basket).await,
@@ -64,15 +69,15 @@ async fn after_a_checkout_login_the_basket_is_the_customers(backend: Backend) {
 async fn a_code_for_a_basket_claimed_meanwhile_is_invalid_grant(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let basket = fill_basket(&app, &app.browser(), "site1").await;
+    let basket = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&basket).to_string();
-    let alice = app.browser();
+    let alice = Browser::new();
     let alices = client.authorization().set("basket_id", &basket);
     let alices_code = client
         .code_for(&alice, &alices, ALICE_EMAIL, ALICE_PASSWORD)
         .await;
 
-    let bob = app.browser();
+    let bob = Browser::new();
     bob.register(&app, "site1", "bob@example.com", "bob's long password")
         .await;
     let bobs = client.authorization().set("basket_id", &basket);
@@ -96,13 +101,13 @@ async fn a_code_for_a_basket_claimed_meanwhile_is_invalid_grant(backend: Backend
 async fn two_customers_redeeming_at_once_leave_one_owner(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let basket = basket_of(&fill_basket(&app, &app.browser(), "site1").await);
-    let alice = app.browser();
+    let basket = basket_of(&start_checkout(&app, &Browser::new(), "site1").await);
+    let alice = Browser::new();
     let alices = client.authorization().set("basket_id", &basket.to_string());
     let alices_code = client
         .code_for(&alice, &alices, ALICE_EMAIL, ALICE_PASSWORD)
         .await;
-    let bob = app.browser();
+    let bob = Browser::new();
     bob.register(&app, "site1", "bob@example.com", "bob's long password")
         .await;
     let bobs = client.authorization().set("basket_id", &basket.to_string());

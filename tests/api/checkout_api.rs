@@ -1,33 +1,15 @@
 //! The JSON API for headless storefronts and its OpenAPI document.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
-
-/// A guest's details as the API takes them.
-pub fn guest_body(gateway: &str, method: &str) -> Value {
-    json!({
-        "email": "headless@example.org",
-        "billing": {
-            "name": "Hedda Less",
-            "street": "3 API Avenue",
-            "postal_code": "50667",
-            "city": "Cologne",
-            "country": "DE"
-        },
-        "delivery_method": "standard",
-        "payment": { "gateway": gateway, "method": method },
-        "privacy_policy_accepted": true
-    })
-}
-
-use reqwest::Method;
-
-fn api(app: &TestApp, store: &str, basket: impl std::fmt::Display, rest: &str) -> String {
-    api_url(app, store, basket, rest)
-}
+use crate::common::app::spawn_app;
+use crate::common::browser::{Browser, absolute, assert_redirect, header, location};
+use crate::common::checkout::{
+    api_call, api_key, api_url, basket_of, decide_at_test_gateway, empty_basket, guest_body,
+    orders_for_basket, page, start_checkout,
+};
+use crate::common::database::Backend;
 
 async fn post_json(url: &str, key: &str, body: &Value) -> (StatusCode, Value) {
     api_call(Method::POST, url, Some(key), Some(body)).await
@@ -43,9 +25,9 @@ async fn get_json(url: &str, key: &str) -> (StatusCode, Value) {
 
 async fn the_api_places_an_offline_order_once_however_often_it_is_asked(backend: Backend) {
     let app = spawn_app(backend).await;
-    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let checkout = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&checkout);
-    let url = api(&app, "site1", basket, "");
+    let url = api_url(&app, "site1", basket, "");
     let key = api_key(&app, "site1").await;
     let body = guest_body("offline", "cash_on_delivery");
     let (status, view) = post_json(&url, &key, &body).await;
@@ -72,10 +54,10 @@ async fn the_api_places_an_offline_order_once_however_often_it_is_asked(backend:
 
 async fn the_api_hands_out_the_hosted_page_and_can_cancel(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
-    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let shopper = Browser::new();
+    let checkout = start_checkout(&app, &shopper, "site1").await;
     let basket = basket_of(&checkout);
-    let url = api(&app, "site1", basket, "");
+    let url = api_url(&app, "site1", basket, "");
     let key = api_key(&app, "site1").await;
     let (status, view) = post_json(&url, &key, &guest_body("testgateway", "card")).await;
     assert_eq!(status, 200, "{view}");
@@ -86,7 +68,7 @@ async fn the_api_hands_out_the_hosted_page_and_can_cancel(backend: Backend) {
         hosted.starts_with(&format!("{checkout}/testgateway/")),
         "{hosted}"
     );
-    let (status, cancelled) = post_empty(&api(&app, "site1", basket, "/cancel"), &key).await;
+    let (status, cancelled) = post_empty(&api_url(&app, "site1", basket, "/cancel"), &key).await;
     assert_eq!(status, 200);
     assert_eq!(cancelled["state"], "failed", "{cancelled}");
     assert_eq!(cancelled["failure"]["reason"], "cancelled");
@@ -98,12 +80,12 @@ async fn the_api_hands_out_the_hosted_page_and_can_cancel(backend: Backend) {
 
 async fn the_api_refresh_places_the_order_after_the_payment_page(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
-    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let shopper = Browser::new();
+    let checkout = start_checkout(&app, &shopper, "site1").await;
     let basket = basket_of(&checkout);
     let key = api_key(&app, "site1").await;
     let (_, view) = post_json(
-        &api(&app, "site1", basket, ""),
+        &api_url(&app, "site1", basket, ""),
         &key,
         &guest_body("testgateway", "card"),
     )
@@ -117,7 +99,7 @@ async fn the_api_refresh_places_the_order_after_the_payment_page(backend: Backen
     let (status, html) = page(&shopper, &back).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Harbour Goods"), "{html}");
-    let (status, refreshed) = post_empty(&api(&app, "site1", basket, "/refresh"), &key).await;
+    let (status, refreshed) = post_empty(&api_url(&app, "site1", basket, "/refresh"), &key).await;
     assert_eq!(status, 200);
     assert_eq!(refreshed["state"], "success", "{refreshed}");
     assert_eq!(orders_for_basket(&app, basket).await, 1);
@@ -132,7 +114,7 @@ async fn the_api_refresh_places_the_order_after_the_payment_page(backend: Backen
 
 async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
     let app = spawn_app(backend).await;
-    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let checkout = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&checkout);
     let empty = empty_basket(&app, "site1").await;
     let random = uuid::Uuid::new_v4();
@@ -151,91 +133,91 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
         (
             // A key belongs to one store: elsewhere it is no key at all.
             "unknown store",
-            api(&app, "nosuch", basket, ""),
+            api_url(&app, "nosuch", basket, ""),
             Some(good.clone()),
             401,
             "unauthorized",
         ),
         (
             "unknown basket",
-            api(&app, "site1", random, ""),
+            api_url(&app, "site1", random, ""),
             Some(good.clone()),
             404,
             "not_found",
         ),
         (
             "malformed basket",
-            api(&app, "site1", "nope", ""),
+            api_url(&app, "site1", "nope", ""),
             Some(good.clone()),
             404,
             "not_found",
         ),
         (
             "cross-store basket",
-            api(&app, "site2", basket, ""),
+            api_url(&app, "site2", basket, ""),
             Some(good.clone()),
             404,
             "not_found",
         ),
         (
             "empty basket",
-            api(&app, "site1", empty, ""),
+            api_url(&app, "site1", empty, ""),
             Some(good.clone()),
             409,
             "basket_empty",
         ),
         (
             "missing email",
-            api(&app, "site1", basket, ""),
+            api_url(&app, "site1", basket, ""),
             Some(missing_email),
             422,
             "invalid_details",
         ),
         (
             "oversized city",
-            api(&app, "site1", basket, ""),
+            api_url(&app, "site1", basket, ""),
             Some(oversized),
             422,
             "invalid_details",
         ),
         (
             "unknown delivery",
-            api(&app, "site1", basket, ""),
+            api_url(&app, "site1", basket, ""),
             Some(bad_delivery),
             422,
             "invalid_details",
         ),
         (
             "unknown field",
-            api(&app, "site1", basket, ""),
+            api_url(&app, "site1", basket, ""),
             Some(unknown_field),
             400,
             "invalid_json",
         ),
         (
             "not JSON",
-            api(&app, "site1", basket, ""),
+            api_url(&app, "site1", basket, ""),
             None,
             400,
             "invalid_json",
         ),
         (
             "status without process",
-            api(&app, "site1", basket, ""),
+            api_url(&app, "site1", basket, ""),
             Some(Value::Null),
             404,
             "not_found",
         ),
         (
             "refresh without process",
-            api(&app, "site1", basket, "/refresh"),
+            api_url(&app, "site1", basket, "/refresh"),
             Some(Value::Null),
             404,
             "not_found",
         ),
         (
             "cancel without process",
-            api(&app, "site1", basket, "/cancel"),
+            api_url(&app, "site1", basket, "/cancel"),
             Some(Value::Null),
             404,
             "not_found",
@@ -286,11 +268,11 @@ async fn api_errors_are_json_with_a_code_a_message_and_a_4xx(backend: Backend) {
     // Field names follow the JSON shape.
     let mut bad_city = good.clone();
     bad_city["billing"]["city"] = json!("");
-    let (_, body) = post_json(&api(&app, "site1", basket, ""), &key, &bad_city).await;
+    let (_, body) = post_json(&api_url(&app, "site1", basket, ""), &key, &bad_city).await;
     assert!(body["fields"]["billing.city"].is_string(), "{body}");
     // A form post is not JSON.
     let response = client
-        .post(api(&app, "site1", basket, ""))
+        .post(api_url(&app, "site1", basket, ""))
         .bearer_auth(&key)
         .form(&[("email", "x@example.org")])
         .send()
@@ -309,7 +291,7 @@ async fn every_path_in_the_openapi_document_answers(backend: Backend) {
     let doc: Value = response.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let key = api_key(&app, "site1").await;
-    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let checkout = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&checkout);
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 4, "{paths:?}");

@@ -3,8 +3,15 @@
 
 use shared_checkout::config::{CheckoutFlags, Settings};
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use crate::common::app::{TestApp, spawn_app, spawn_app_with};
+use crate::common::browser::{Browser, assert_redirect, location};
+use crate::common::checkout::guest_body;
+use crate::common::checkout::{
+    api_key, basket_of, confirm_review, decide_at_test_gateway, empty_basket, follow_payment,
+    guest_checkout, guest_details, orders_for_basket, page, start_checkout, submit_details, with,
+    without,
+};
+use crate::common::database::Backend;
 
 async fn site1_with(backend: Backend, flip: impl FnOnce(&mut CheckoutFlags)) -> TestApp {
     spawn_app_with(backend, |settings: &mut Settings| {
@@ -20,8 +27,8 @@ async fn site1_with(backend: Backend, flip: impl FnOnce(&mut CheckoutFlags)) -> 
 
 async fn skip_start_action_goes_straight_to_the_form(backend: Backend) {
     let app = site1_with(backend, |f| f.skip_start_action = true).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let response = browser.get(&checkout).await;
     assert_redirect(&response);
     assert!(location(&response).ends_with("/details"));
@@ -32,15 +39,15 @@ async fn skip_start_action_goes_straight_to_the_form(backend: Backend) {
         "no start step in the steps\n{html}"
     );
     // Without the flag (site2) the start page shows.
-    let other = app.browser();
-    let site2 = fill_basket(&app, &other, "site2").await;
+    let other = Browser::new();
+    let site2 = start_checkout(&app, &other, "site2").await;
     assert_eq!(other.get(&site2).await.status(), 200);
 }
 
 async fn skip_review_action_places_the_order_from_the_form(backend: Backend) {
     let app = site1_with(backend, |f| f.skip_review_action = true).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let (_, html) = page(&browser, &format!("{checkout}/details")).await;
     assert!(html.contains(">Place order<"), "{html}");
     assert!(!html.contains("Review<"), "no review step\n{html}");
@@ -54,18 +61,18 @@ async fn skip_review_action_places_the_order_from_the_form(backend: Backend) {
         "{}",
         location(&response)
     );
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/success"));
     assert_eq!(orders_for_basket(&app, basket_of(&checkout)).await, 1);
 }
 
 async fn show_review_step_after_payment_error_returns_to_the_review(backend: Backend) {
     let app = site1_with(backend, |f| f.show_review_step_after_payment_error = true).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
-    let hosted = guest_checkout(&app, &browser, &checkout, "testgateway:card").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
+    let hosted = guest_checkout(&browser, &checkout, "testgateway:card").await;
     assert_redirect(&decide_at_test_gateway(&browser, &hosted, "decline").await);
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/review"));
     let (status, review) = page(&browser, &next).await;
     assert_eq!(status, 200);
@@ -76,13 +83,13 @@ async fn show_review_step_after_payment_error_returns_to_the_review(backend: Bac
     // Placing it again from the review starts a new attempt.
     let placed = confirm_review(&browser, &checkout).await;
     assert_redirect(&placed);
-    let hosted_again = follow_payment(&app, &browser, &checkout).await;
+    let hosted_again = follow_payment(&browser, &checkout).await;
     assert!(hosted_again.contains("/testgateway/") && hosted_again != hosted);
 }
 
 async fn show_empty_basket_page_if_no_items_shows_a_friendly_page(backend: Backend) {
     let app = site1_with(backend, |f| f.show_empty_basket_page_if_no_items = true).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let site1 = empty_basket(&app, "site1").await;
     browser.hand_over(&app, "site1", site1).await;
     let (status, html) = page(&browser, &app.checkout_url(&format!("/site1/{site1}"))).await;
@@ -98,9 +105,9 @@ async fn show_empty_basket_page_if_no_items_shows_a_friendly_page(backend: Backe
 
 async fn redirect_to_basket_on_invalid_basket_sends_the_shopper_to_the_store(backend: Backend) {
     let app = site1_with(backend, |f| f.redirect_to_basket_on_invalid_basket = true).await;
-    let browser = app.browser();
-    let site2_shopper = app.browser();
-    let site2_checkout = fill_basket(&app, &site2_shopper, "site2").await;
+    let browser = Browser::new();
+    let site2_shopper = Browser::new();
+    let site2_checkout = start_checkout(&app, &site2_shopper, "site2").await;
     let site2_basket = basket_of(&site2_checkout);
     let random = uuid::Uuid::new_v4();
     for path in [
@@ -123,10 +130,10 @@ async fn redirect_to_basket_on_invalid_basket_sends_the_shopper_to_the_store(bac
         .await;
     assert_eq!(response.status(), 404);
     // A basket already ordered, opened in another browser, goes to the basket page too.
-    let buyer = app.browser();
-    let checkout = fill_basket(&app, &buyer, "site1").await;
+    let buyer = Browser::new();
+    let checkout = start_checkout(&app, &buyer, "site1").await;
     assert_eq!(
-        guest_checkout(&app, &buyer, &checkout, "offline:cash_on_delivery").await,
+        guest_checkout(&buyer, &checkout, "offline:cash_on_delivery").await,
         format!("{checkout}/success")
     );
     let response = browser.get(&checkout).await;
@@ -141,8 +148,8 @@ async fn redirect_to_basket_on_invalid_basket_sends_the_shopper_to_the_store(bac
 
 async fn without_delivery_forms_the_order_goes_to_the_billing_address(backend: Backend) {
     let app = site1_with(backend, |f| f.use_delivery_forms = false).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let (_, html) = page(&browser, &format!("{checkout}/details")).await;
     assert!(!html.contains("name=\"delivery_street\""), "{html}");
     assert!(!html.contains("name=\"delivery_same\""), "{html}");
@@ -153,7 +160,7 @@ async fn without_delivery_forms_the_order_goes_to_the_billing_address(backend: B
     assert_redirect(&response);
     let placed = confirm_review(&browser, &checkout).await;
     assert_redirect(&placed);
-    follow_payment(&app, &browser, &checkout).await;
+    follow_payment(&browser, &checkout).await;
     let row: (Option<String>,) =
         sqlx::query_as("SELECT delivery_address FROM orders WHERE basket_id = $1")
             .bind(basket_of(&checkout).to_string())
@@ -165,8 +172,8 @@ async fn without_delivery_forms_the_order_goes_to_the_billing_address(backend: B
 
 async fn with_delivery_forms_a_separate_address_is_asked_and_kept(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let form = without(guest_details(), "delivery_same");
     let response = submit_details(&browser, &checkout, &form).await;
     assert_eq!(response.status(), 422);
@@ -181,7 +188,7 @@ async fn with_delivery_forms_a_separate_address_is_asked_and_kept(backend: Backe
     let (_, review) = page(&browser, &format!("{checkout}/review")).await;
     assert!(review.contains("9 Dock Street"), "{review}");
     assert_redirect(&confirm_review(&browser, &checkout).await);
-    follow_payment(&app, &browser, &checkout).await;
+    follow_payment(&browser, &checkout).await;
     let row: (Option<String>,) =
         sqlx::query_as("SELECT delivery_address FROM orders WHERE basket_id = $1")
             .bind(basket_of(&checkout).to_string())
@@ -193,8 +200,8 @@ async fn with_delivery_forms_a_separate_address_is_asked_and_kept(backend: Backe
 
 async fn the_personal_data_form_asks_for_a_phone_number(backend: Backend) {
     let app = site1_with(backend, |f| f.use_personal_data_form = true).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let (_, html) = page(&browser, &format!("{checkout}/details")).await;
     assert!(html.contains("name=\"phone\""), "{html}");
     let response = submit_details(
@@ -221,7 +228,7 @@ async fn the_personal_data_form_asks_for_a_phone_number(backend: Backend) {
     let (_, review) = page(&browser, &format!("{checkout}/review")).await;
     assert!(review.contains("+49 89 765432"), "{review}");
     assert_redirect(&confirm_review(&browser, &checkout).await);
-    follow_payment(&app, &browser, &checkout).await;
+    follow_payment(&browser, &checkout).await;
     let (phone,): (Option<String>,) =
         sqlx::query_as("SELECT phone FROM orders WHERE basket_id = $1")
             .bind(basket_of(&checkout).to_string())
@@ -237,8 +244,8 @@ async fn the_personal_data_form_asks_for_a_phone_number(backend: Backend) {
 
 async fn the_privacy_policy_can_be_optional(backend: Backend) {
     let app = site1_with(backend, |f| f.privacy_policy_required = false).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let (_, html) = page(&browser, &format!("{checkout}/details")).await;
     assert!(!html.contains("name=\"privacy_policy\""), "{html}");
     let response = submit_details(
@@ -249,8 +256,8 @@ async fn the_privacy_policy_can_be_optional(backend: Backend) {
     .await;
     assert_redirect(&response);
     // Required by default (site2).
-    let other = app.browser();
-    let site2 = fill_basket(&app, &other, "site2").await;
+    let other = Browser::new();
+    let site2 = start_checkout(&app, &other, "site2").await;
     let response =
         submit_details(&other, &site2, &without(guest_details(), "privacy_policy")).await;
     assert_eq!(response.status(), 422);
@@ -258,8 +265,8 @@ async fn the_privacy_policy_can_be_optional(backend: Backend) {
 
 async fn offline_payment_can_be_switched_off(backend: Backend) {
     let app = site1_with(backend, |f| f.enable_offline_payment = false).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let (_, html) = page(&browser, &format!("{checkout}/details")).await;
     assert!(!html.contains("value=\"offline:"), "{html}");
     assert!(html.contains("value=\"testgateway:card\""), "{html}");
@@ -282,10 +289,7 @@ async fn offline_payment_can_be_switched_off(backend: Backend) {
         .client
         .post(&api)
         .bearer_auth(&key)
-        .json(&crate::checkout_api::guest_body(
-            "offline",
-            "cash_on_delivery",
-        ))
+        .json(&guest_body("offline", "cash_on_delivery"))
         .send()
         .await
         .unwrap();

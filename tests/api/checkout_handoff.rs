@@ -4,8 +4,16 @@
 use reqwest::StatusCode;
 use shared_checkout::domain::StoreId;
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use crate::common::app::{
+    ALICE_EMAIL, ALICE_PASSWORD, TestApp, ensure_alice, spawn_app, spawn_app_with,
+};
+use crate::common::browser::{Browser, assert_redirect, location, query_param};
+use crate::common::checkout::{
+    basket_of, empty_basket, guest_checkout, guest_details, order_number, orders_for_basket, page,
+    post_with_token, start_checkout, token_from,
+};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
 
 /// The 403 page of a browser the basket was not handed to: readable, with the way back to
 /// the store's basket page.
@@ -33,12 +41,12 @@ async fn a_second_browser_that_knows_the_basket_id_gets_the_403_page_on_every_st
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
-    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let shopper = Browser::new();
+    let checkout = start_checkout(&app, &shopper, "site1").await;
     let basket = basket_of(&checkout).to_string();
     // The attacker has a checkout of its own, so it holds valid CSRF tokens of the checkout.
-    let attacker = app.browser();
-    let own = fill_basket(&app, &attacker, "site1").await;
+    let attacker = Browser::new();
+    let own = start_checkout(&app, &attacker, "site1").await;
     let token = token_from(&attacker, &own).await;
 
     for step in ["", "/details", "/review", "/payment", "/success", "/login"] {
@@ -66,7 +74,7 @@ async fn a_second_browser_that_knows_the_basket_id_gets_the_403_page_on_every_st
     assert_eq!(orders_for_basket(&app, basket_of(&checkout)).await, 0);
 
     // The shopper orders; the attacker still sees nothing of it.
-    let landed = guest_checkout(&app, &shopper, &checkout, "offline:cash_on_delivery").await;
+    let landed = guest_checkout(&shopper, &checkout, "offline:cash_on_delivery").await;
     assert_eq!(landed, format!("{checkout}/success"));
     let (_, confirmation) = page(&shopper, &landed).await;
     let number = order_number(&confirmation);
@@ -77,10 +85,10 @@ async fn a_second_browser_that_knows_the_basket_id_gets_the_403_page_on_every_st
 
 async fn a_ticket_is_single_use(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     shopper.fill_basket(&app, "site1").await;
     let ticket_url = shopper.checkout_ticket_url(&app, "site1").await.unwrap();
-    let first = app.browser();
+    let first = Browser::new();
     assert_redirect(&first.get(&ticket_url).await);
     // The browser that redeemed it may come back to it (a reload): its session lets it in.
     let again = first.get(&ticket_url).await;
@@ -94,7 +102,7 @@ async fn a_ticket_is_single_use(backend: Backend) {
             .replace(&app.checkout_url(""), "")
     );
 
-    let second = app.browser();
+    let second = Browser::new();
     let (status, html) = page(&second, &ticket_url).await;
     assert_sent_back_to_the_store(&app, status, &html, "second redemption");
     let clean = ticket_url.split('?').next().unwrap();
@@ -104,35 +112,35 @@ async fn a_ticket_is_single_use(backend: Backend) {
 
 async fn an_expired_ticket_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     shopper.fill_basket(&app, "site1").await;
     let ticket_url = shopper.checkout_ticket_url(&app, "site1").await.unwrap();
     let ticket = query_param(&ticket_url, "ticket").unwrap();
     // Its minute is over.
     sqlx::query("UPDATE checkout_tickets SET expires_at = expires_at - 61 WHERE ticket_hash = $1")
-        .bind(shared_checkout::secrets::hash_secret(&ticket))
+        .bind(shared_checkout::secrets::SecretHash::of(&ticket))
         .execute(&app.state.db.pool)
         .await
         .unwrap();
-    let late = app.browser();
+    let late = Browser::new();
     let (status, html) = page(&late, &ticket_url).await;
     assert_sent_back_to_the_store(&app, status, &html, "expired ticket");
     assert_eq!(
-        cookie_value(&late, &app.checkout_url("/"), "checkout_session"),
+        late.cookie(&app.checkout_url("/"), "checkout_session"),
         None
     );
 }
 
 async fn a_ticket_is_refused_for_another_basket_or_at_another_store(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     shopper.fill_basket(&app, "site1").await;
     let other_basket = empty_basket(&app, "site1").await;
     let site2_basket = empty_basket(&app, "site2").await;
 
     let ticket_url = shopper.checkout_ticket_url(&app, "site1").await.unwrap();
     let ticket = query_param(&ticket_url, "ticket").unwrap();
-    let elsewhere = app.browser();
+    let elsewhere = Browser::new();
     let (status, html) = page(
         &elsewhere,
         &app.checkout_url(&format!("/site1/{other_basket}?ticket={ticket}")),
@@ -160,7 +168,7 @@ async fn a_ticket_is_refused_for_another_basket_or_at_another_store(backend: Bac
 async fn a_customers_basket_is_handed_off_only_from_that_customers_session(backend: Backend) {
     let app = spawn_app(backend).await;
     ensure_alice(&app).await;
-    let alice = app.browser();
+    let alice = Browser::new();
     assert_redirect(
         &alice
             .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
@@ -179,10 +187,10 @@ async fn a_customers_basket_is_handed_off_only_from_that_customers_session(backe
     assert!(owner.is_some(), "alice's basket is hers");
 
     // Bob, logged in, and a guest both plant alice's basket cookie and press Checkout.
-    let bob = app.browser();
+    let bob = Browser::new();
     bob.register(&app, "site1", "bob@example.org", "another long password")
         .await;
-    let guest = app.browser();
+    let guest = Browser::new();
     let site1 = url::Url::parse(&app.store_url("site1", "/")).unwrap();
     for (who, browser) in [("bob", &bob), ("a guest", &guest)] {
         browser
@@ -209,7 +217,7 @@ async fn a_customers_basket_is_handed_off_only_from_that_customers_session(backe
 
 async fn twenty_concurrent_redemptions_of_one_ticket_make_exactly_one_session(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let catalog = shopper.page(&app.store_url("site1", "/")).await;
     let product = hidden_input(&catalog, "product_id").unwrap();
     assert_redirect(
@@ -234,7 +242,7 @@ async fn twenty_concurrent_redemptions_of_one_ticket_make_exactly_one_session(ba
         .unwrap()
         .to_owned();
     let attempts = (0..20).map(|_| {
-        let browser = app.browser();
+        let browser = Browser::new();
         let url = ticket_url.clone();
         tokio::spawn(async move { browser.get(&url).await.status() })
     });
@@ -269,8 +277,7 @@ async fn on_https_the_session_cookie_is_host_prefixed_secure_and_for_the_whole_h
     )
     .await
     .unwrap();
-    let redeemed = app
-        .browser()
+    let redeemed = Browser::new()
         .get(&app.checkout_url(&format!("/site1/{basket}?ticket={}", ticket.secret())))
         .await;
     assert_redirect(&redeemed);

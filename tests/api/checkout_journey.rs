@@ -4,13 +4,20 @@
 
 use reqwest::StatusCode;
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, alice_profile, spawn_app};
+use crate::common::browser::{Browser, assert_redirect, location};
+use crate::common::checkout::{
+    basket_of, confirm_review, decide_at_test_gateway, follow_payment, guest_checkout,
+    guest_details, log_in_through_store, order_number, orders_for_basket, page, post_with_token,
+    process_json, start_checkout, submit_details, token_from, with,
+};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
 
 async fn alice_logs_in_through_site1_and_her_order_lands_on_her_account(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
     let alice = alice_profile(&app).await;
 
@@ -68,7 +75,7 @@ async fn alice_logs_in_through_site1_and_her_order_lands_on_her_account(backend:
     assert!(review.contains(&address.street), "{review}");
     let placed = confirm_review(&browser, &checkout).await;
     assert_redirect(&placed);
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/success"));
     let (status, success) = page(&browser, &next).await;
     assert_eq!(status, 200);
@@ -86,7 +93,7 @@ async fn alice_logs_in_through_site1_and_her_order_lands_on_her_account(backend:
             .await
             .unwrap();
     assert_eq!(row.0, Some(alice.id.to_string()));
-    let store_browser = app.browser();
+    let store_browser = Browser::new();
     let account =
         log_in_at_store_and_open_account(&app, &store_browser, "site1", ALICE_EMAIL).await;
     assert!(
@@ -94,9 +101,11 @@ async fn alice_logs_in_through_site1_and_her_order_lands_on_her_account(backend:
         "order {number} on alice's site1 account\n{account}"
     );
     // ...and nowhere at site2, even for an account with the same email there.
-    let site2 = app.browser();
-    register_at_store(&app, &site2, "site2", ALICE_EMAIL).await;
-    let (_, response) = follow(&site2, &app.store_url("site2", "/account")).await;
+    let site2 = Browser::new();
+    site2
+        .register(&app, "site2", ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
+    let (_, response) = site2.follow(&app.store_url("site2", "/account")).await;
     let account2 = response.text().await.unwrap();
     assert!(
         account2.contains(ALICE_EMAIL),
@@ -107,12 +116,12 @@ async fn alice_logs_in_through_site1_and_her_order_lands_on_her_account(backend:
 
 async fn a_guest_buys_with_offline_payment_and_the_order_belongs_to_no_account(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
     let token = token_from(&browser, &checkout).await;
     assert_redirect(&post_with_token(&browser, &format!("{checkout}/guest"), &token, &[]).await);
-    let next = guest_checkout(&app, &browser, &checkout, "offline:cash_in_advance").await;
+    let next = guest_checkout(&browser, &checkout, "offline:cash_in_advance").await;
     assert_eq!(next, format!("{checkout}/success"));
     let (status, success) = page(&browser, &next).await;
     assert_eq!(status, 200);
@@ -133,7 +142,7 @@ async fn a_guest_buys_with_offline_payment_and_the_order_belongs_to_no_account(b
             .unwrap();
     assert_eq!(row, (None, "offline".to_owned()));
     let account =
-        log_in_at_store_and_open_account(&app, &app.browser(), "site1", ALICE_EMAIL).await;
+        log_in_at_store_and_open_account(&app, &Browser::new(), "site1", ALICE_EMAIL).await;
     assert!(
         !account.contains(&number),
         "a guest order on alice's account"
@@ -154,7 +163,7 @@ async fn a_guest_buys_with_offline_payment_and_the_order_belongs_to_no_account(b
     assert_eq!(orders_for_basket(&app, basket).await, 1);
     // Another browser with the link gets the page that sends it to the store's basket:
     // neither the order number nor the shopper's details.
-    let (status, other) = page(&app.browser(), &format!("{checkout}/success")).await;
+    let (status, other) = page(&Browser::new(), &format!("{checkout}/success")).await;
     assert_eq!(status, 403);
     assert!(
         !other.contains(&number) && !other.contains("guest@example.org"),
@@ -177,10 +186,10 @@ async fn confirm_again(browser: &Browser, checkout: &str, token: &str) -> String
 
 async fn the_test_gateway_approves_and_the_order_is_placed(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
-    let hosted = guest_checkout(&app, &browser, &checkout, "testgateway:card").await;
+    let hosted = guest_checkout(&browser, &checkout, "testgateway:card").await;
     assert!(
         hosted.starts_with(&format!("{checkout}/testgateway/")),
         "{hosted}"
@@ -188,7 +197,7 @@ async fn the_test_gateway_approves_and_the_order_is_placed(backend: Backend) {
     let decided = decide_at_test_gateway(&browser, &hosted, "approve").await;
     assert_redirect(&decided);
     assert_eq!(location(&decided), format!("{checkout}/payment"));
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/success"));
     let (_, success) = page(&browser, &next).await;
     let number = order_number(&success);
@@ -200,14 +209,14 @@ async fn the_test_gateway_approves_and_the_order_is_placed(backend: Backend) {
 
 async fn a_declined_payment_goes_back_to_the_form_and_the_retry_gets_a_new_key(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
-    let hosted = guest_checkout(&app, &browser, &checkout, "testgateway:card").await;
+    let hosted = guest_checkout(&browser, &checkout, "testgateway:card").await;
     let first = process_json(&app, basket, "site1").await;
     let decided = decide_at_test_gateway(&browser, &hosted, "decline").await;
     assert_redirect(&decided);
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(
         next,
         format!("{checkout}/details"),
@@ -228,26 +237,26 @@ async fn a_declined_payment_goes_back_to_the_form_and_the_retry_gets_a_new_key(b
     assert_eq!(orders_for_basket(&app, basket).await, 0);
 
     // Try again: a new attempt, a new idempotency key, a new hosted page.
-    let hosted_again = guest_checkout(&app, &browser, &checkout, "testgateway:card").await;
+    let hosted_again = guest_checkout(&browser, &checkout, "testgateway:card").await;
     assert_ne!(hosted_again, hosted, "a new payment");
     let second = process_json(&app, basket, "site1").await;
     assert_ne!(second["idempotency_key"], first["idempotency_key"]);
     assert_eq!(second["attempt"], 2);
     assert_redirect(&decide_at_test_gateway(&browser, &hosted_again, "approve").await);
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/success"));
     assert_eq!(orders_for_basket(&app, basket).await, 1);
 }
 
 async fn an_abandoned_payment_reopens_the_basket_without_an_order(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
-    let hosted = guest_checkout(&app, &browser, &checkout, "testgateway:card").await;
+    let hosted = guest_checkout(&browser, &checkout, "testgateway:card").await;
     let abandoned = decide_at_test_gateway(&browser, &hosted, "abandon").await;
     assert_redirect(&abandoned);
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/details"));
     let (_, details) = page(&browser, &next).await;
     assert!(
@@ -264,8 +273,8 @@ async fn an_abandoned_payment_reopens_the_basket_without_an_order(backend: Backe
 
 async fn fifty_concurrent_place_order_posts_make_exactly_one_order(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
     let submitted = submit_details(&browser, &checkout, &guest_details()).await;
     assert_redirect(&submitted);
@@ -286,7 +295,7 @@ async fn fifty_concurrent_place_order_posts_make_exactly_one_order(backend: Back
     for status in &statuses {
         assert_eq!(*status, StatusCode::SEE_OTHER, "{statuses:?}");
     }
-    let next = follow_payment(&app, &browser, &checkout).await;
+    let next = follow_payment(&browser, &checkout).await;
     assert_eq!(next, format!("{checkout}/success"));
     assert_eq!(orders_for_basket(&app, basket).await, 1);
     let processes: (i64,) =
@@ -300,8 +309,8 @@ async fn fifty_concurrent_place_order_posts_make_exactly_one_order(backend: Back
 
 async fn the_order_charges_the_total_the_review_showed_with_delivery(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
     let form = with(guest_details(), "delivery_method", "express");
     assert_redirect(&submit_details(&browser, &checkout, &form).await);
@@ -311,7 +320,7 @@ async fn the_order_charges_the_total_the_review_showed_with_delivery(backend: Ba
         .expect("the review names its total");
     assert_redirect(&confirm_review(&browser, &checkout).await);
     assert_eq!(
-        follow_payment(&app, &browser, &checkout).await,
+        follow_payment(&browser, &checkout).await,
         format!("{checkout}/success")
     );
     let row: (i64, String) =
@@ -334,39 +343,13 @@ async fn log_in_at_store_and_open_account(
     store: &str,
     email: &str,
 ) -> String {
-    let login = app.store_url(store, "/account/login");
-    let token = token_from(browser, &login).await;
     let response = browser
-        .post_form(
-            &login,
-            &[
-                ("email", email),
-                ("password", ALICE_PASSWORD),
-                ("authenticity_token", token.as_str()),
-            ],
-        )
+        .storefront_login(app, store, email, ALICE_PASSWORD)
         .await;
     assert_redirect(&response);
-    let (_, account) = follow(browser, &app.store_url(store, "/account")).await;
+    let (_, account) = browser.follow(&app.store_url(store, "/account")).await;
     assert_eq!(account.status(), 200);
     account.text().await.unwrap()
-}
-
-async fn register_at_store(app: &TestApp, browser: &Browser, store: &str, email: &str) {
-    let register = app.store_url(store, "/account/register");
-    let token = token_from(browser, &register).await;
-    let response = browser
-        .post_form(
-            &register,
-            &[
-                ("email", email),
-                ("name", "Alice at site2"),
-                ("password", ALICE_PASSWORD),
-                ("authenticity_token", token.as_str()),
-            ],
-        )
-        .await;
-    assert_redirect(&response);
 }
 
 crate::on_both_backends!(

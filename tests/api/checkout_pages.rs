@@ -1,13 +1,19 @@
 //! The checkout's pages: start, details form, and every bad URL or input a shopper (or an
 //! attacker) can send — always a readable page, never a 500.
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use crate::common::app::spawn_app;
+use crate::common::browser::{Browser, assert_redirect, header, location};
+use crate::common::checkout::{
+    FormFields, basket_of, empty_basket, follow_payment, guest_details, orders_for_basket, page,
+    post_with_token, start_checkout, submit_details, token_from, with, without,
+};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
 
 async fn start_page_shows_the_store_the_steps_and_both_ways_on(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
 
     let response = browser.get(&checkout).await;
@@ -38,7 +44,7 @@ async fn start_page_shows_the_store_the_steps_and_both_ways_on(backend: Backend)
 
 async fn the_store_theme_is_served_by_the_checkout_host(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let response = browser.get(&app.checkout_url("/site1/theme.css")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -62,8 +68,8 @@ async fn the_store_theme_is_served_by_the_checkout_host(backend: Backend) {
 
 async fn unknown_stores_and_baskets_get_a_readable_404_on_every_step(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let site1_checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let site1_checkout = start_checkout(&app, &browser, "site1").await;
     let site1_basket = basket_of(&site1_checkout);
     let random = uuid::Uuid::new_v4();
     let cases = [
@@ -97,8 +103,8 @@ async fn unknown_stores_and_baskets_get_a_readable_404_on_every_step(backend: Ba
 
 async fn posts_to_unknown_baskets_are_404_pages_too(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let token = token_from(&browser, &checkout).await;
     let basket = basket_of(&checkout);
     for step in ["/guest", "/details", "/review", "/place-order"] {
@@ -113,7 +119,7 @@ async fn posts_to_unknown_baskets_are_404_pages_too(backend: Backend) {
 async fn an_empty_basket_is_refused_with_a_way_back_to_the_store(backend: Backend) {
     let app = spawn_app(backend).await;
     let basket = empty_basket(&app, "site1").await;
-    let browser = app.browser();
+    let browser = Browser::new();
     browser.hand_over(&app, "site1", basket).await;
     for step in ["", "/details", "/review"] {
         let (status, html) = page(
@@ -132,8 +138,8 @@ async fn an_empty_basket_is_refused_with_a_way_back_to_the_store(backend: Backen
 
 async fn continuing_as_guest_leads_to_the_details_form(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let token = token_from(&browser, &checkout).await;
     let response = post_with_token(&browser, &format!("{checkout}/guest"), &token, &[]).await;
     assert_redirect(&response);
@@ -171,8 +177,8 @@ async fn continuing_as_guest_leads_to_the_details_form(backend: Backend) {
 
 async fn forms_without_a_valid_token_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let _ = token_from(&browser, &checkout).await;
     for step in ["/guest", "/details", "/review", "/place-order"] {
         for token in ["", "forged-token"] {
@@ -189,8 +195,8 @@ async fn forms_without_a_valid_token_are_refused(backend: Backend) {
         }
     }
     // Another browser's token does not work either.
-    let other = app.browser();
-    let other_checkout = fill_basket(&app, &other, "site1").await;
+    let other = Browser::new();
+    let other_checkout = start_checkout(&app, &other, "site1").await;
     let other_token = token_from(&other, &other_checkout).await;
     let response = post_with_token(&browser, &format!("{checkout}/guest"), &other_token, &[]).await;
     assert_eq!(response.status(), 403);
@@ -198,8 +204,8 @@ async fn forms_without_a_valid_token_are_refused(backend: Backend) {
 
 async fn the_details_form_names_each_bad_field_and_keeps_what_was_typed(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let details = format!("{checkout}/details");
     let token = token_from(&browser, &details).await;
     let form = with(guest_details(), "email", "not-an-email");
@@ -237,8 +243,8 @@ async fn the_details_form_names_each_bad_field_and_keeps_what_was_typed(backend:
 
 async fn tampered_choices_and_oversized_fields_come_back_as_readable_4xx(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let details = format!("{checkout}/details");
     let token = token_from(&browser, &details).await;
     let long = "x".repeat(10_000);
@@ -305,8 +311,8 @@ async fn tampered_choices_and_oversized_fields_come_back_as_readable_4xx(backend
 
 async fn a_tampered_or_stale_review_total_is_shown_again_and_nothing_is_ordered(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let basket = basket_of(&checkout);
     assert_redirect(&submit_details(&browser, &checkout, &guest_details()).await);
     let (_, review) = page(&browser, &format!("{checkout}/review")).await;
@@ -373,15 +379,15 @@ async fn a_tampered_or_stale_review_total_is_shown_again_and_nothing_is_ordered(
         post_with_token(&browser, &place, &token, &[("expected_total", new_total)]).await;
     assert_redirect(&response);
     assert_eq!(
-        follow_payment(&app, &browser, &checkout).await,
+        follow_payment(&browser, &checkout).await,
         format!("{checkout}/success")
     );
 }
 
 async fn a_body_over_the_size_limit_is_refused_not_a_500(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
-    let checkout = fill_basket(&app, &browser, "site1").await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
     let details = format!("{checkout}/details");
     let token = token_from(&browser, &details).await;
     let huge = "x".repeat(100 * 1024);

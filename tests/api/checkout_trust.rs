@@ -8,9 +8,16 @@ use shared_checkout::domain::{BasketId, Money, StoreId};
 use shared_checkout::payment::{FlowStatus, IdempotencyKey};
 use shared_checkout::placeorder::{PaymentSelection, PlaceOrderRequest, Starter};
 
-use crate::checkout_api::guest_body;
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use crate::common::app::{TestApp, spawn_app};
+use crate::common::browser::{Browser, assert_redirect, header, location};
+use crate::common::checkout::{
+    api_call, api_key, api_url, basket_of, decide_at_test_gateway, follow_payment, guest_body,
+    guest_details, order_number, orders_for_basket, page, post_with_token, process_json,
+    start_checkout, submit_details, token_from, with,
+};
+use crate::common::database::Backend;
+use crate::common::deployment::spawn_app_like_serve;
+use crate::common::html::{csrf_token, hidden_input};
 
 /// A shopper's browser on the review page of a filled site1 basket, paying by `payment`.
 struct Reviewed {
@@ -21,7 +28,7 @@ struct Reviewed {
 }
 
 async fn review(app: &TestApp, shopper: &Browser, payment: &str) -> Reviewed {
-    let checkout = fill_basket(app, shopper, "site1").await;
+    let checkout = start_checkout(app, shopper, "site1").await;
     let submitted = submit_details(
         shopper,
         &checkout,
@@ -63,7 +70,7 @@ fn attacker_body() -> Value {
 /// Another browser the store also handed the basket to (a second device of the account,
 /// a copied basket cookie) walks the checkout to the review page with other details.
 async fn attacker_reviews(app: &TestApp, checkout: &str) -> (Browser, Reviewed) {
-    let attacker = app.browser();
+    let attacker = Browser::new();
     attacker.hand_over(app, "site1", basket_of(checkout)).await;
     let form = with(
         with(guest_details(), "email", "mallory@evil.example"),
@@ -92,7 +99,7 @@ async fn an_attackers_earlier_api_start_gets_the_shopper_a_409_page_not_his_orde
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let reviewed = review(&app, &shopper, "testgateway:card").await;
     let key = api_key(&app, "site1").await;
     let (status, attack) = api_call(
@@ -124,8 +131,8 @@ async fn an_attackers_earlier_api_start_gets_the_shopper_a_409_page_not_his_orde
 
 async fn an_attackers_earlier_page_start_gets_the_storefront_a_409(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
-    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let shopper = Browser::new();
+    let checkout = start_checkout(&app, &shopper, "site1").await;
     let (attacker, attackers) = attacker_reviews(&app, &checkout).await;
     let placed = place(&attacker, &attackers).await;
     assert_redirect(&placed);
@@ -149,13 +156,13 @@ async fn a_start_with_other_details_after_the_shoppers_is_409_on_the_api_and_the
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let reviewed = review(&app, &shopper, "testgateway:card").await;
     // The attacker's browser reaches review before the shopper places the order.
     let (attacker, attackers) = attacker_reviews(&app, &reviewed.checkout).await;
     let placed = place(&shopper, &reviewed).await;
     assert_redirect(&placed);
-    let hosted = follow_payment(&app, &shopper, &reviewed.checkout).await;
+    let hosted = follow_payment(&shopper, &reviewed.checkout).await;
     assert!(hosted.contains("/testgateway/"), "{hosted}");
 
     let key = api_key(&app, "site1").await;
@@ -172,10 +179,7 @@ async fn a_start_with_other_details_after_the_shoppers_is_409_on_the_api_and_the
     assert_eq!(response.status(), StatusCode::CONFLICT);
 
     // The shopper's attempt is untouched: same payment page, the shopper's details.
-    assert_eq!(
-        follow_payment(&app, &shopper, &reviewed.checkout).await,
-        hosted
-    );
+    assert_eq!(follow_payment(&shopper, &reviewed.checkout).await, hosted);
     let process = process_json(&app, reviewed.basket, "site1").await;
     assert_eq!(process["attempt"], 1, "{process}");
     let request: PlaceOrderRequest = sqlx::query_as::<_, (String,)>(
@@ -193,7 +197,7 @@ async fn a_start_with_other_details_after_the_shoppers_is_409_on_the_api_and_the
 async fn the_same_request_twice_follows_one_process(backend: Backend) {
     let app = spawn_app(backend).await;
     // A double click on "Place order".
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let reviewed = review(&app, &shopper, "testgateway:card").await;
     let first = place(&shopper, &reviewed).await;
     let second = place(&shopper, &reviewed).await;
@@ -204,7 +208,7 @@ async fn the_same_request_twice_follows_one_process(backend: Backend) {
     assert_eq!(process["attempt"], 1);
 
     // The same body twice with the same key.
-    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let checkout = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&checkout);
     let key = api_key(&app, "site1").await;
     let url = api_url(&app, "site1", basket, "");
@@ -225,15 +229,15 @@ async fn the_same_request_twice_follows_one_process(backend: Backend) {
 
 async fn another_browser_cannot_see_the_order_or_decide_its_payment(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let reviewed = review(&app, &shopper, "testgateway:card").await;
     // A second browser the basket was handed to as well (the account's other device, a
     // copied basket cookie): it has a checkout session of its own for the basket.
-    let other = app.browser();
+    let other = Browser::new();
     other.hand_over(&app, "site1", reviewed.basket).await;
     let token = token_from(&other, &format!("{}/details", reviewed.checkout)).await;
     assert_redirect(&place(&shopper, &reviewed).await);
-    let hosted = follow_payment(&app, &shopper, &reviewed.checkout).await;
+    let hosted = follow_payment(&shopper, &reviewed.checkout).await;
     let process = process_json(&app, reviewed.basket, "site1").await;
     let payment = process["payment_id"].as_str().unwrap().to_owned();
 
@@ -268,7 +272,7 @@ async fn another_browser_cannot_see_the_order_or_decide_its_payment(backend: Bac
 
     // The shopper pays; the confirmation is the shopper's alone.
     assert_redirect(&decide_at_test_gateway(&shopper, &hosted, "approve").await);
-    let next = follow_payment(&app, &shopper, &reviewed.checkout).await;
+    let next = follow_payment(&shopper, &reviewed.checkout).await;
     let (status, mine) = page(&shopper, &next).await;
     assert_eq!(status, 200);
     let number = order_number(&mine);
@@ -286,7 +290,7 @@ async fn another_browser_cannot_see_the_order_or_decide_its_payment(backend: Bac
 
 async fn another_api_key_cannot_read_run_or_cancel_the_order(backend: Backend) {
     let app = spawn_app(backend).await;
-    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let checkout = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&checkout);
     let owner = api_key(&app, "site1").await;
     let stranger = api_key(&app, "site1").await;
@@ -327,7 +331,7 @@ async fn another_api_key_cannot_read_run_or_cancel_the_order(backend: Backend) {
 
 async fn api_calls_without_a_key_or_with_another_stores_key_are_401(backend: Backend) {
     let app = spawn_app(backend).await;
-    let checkout = fill_basket(&app, &app.browser(), "site1").await;
+    let checkout = start_checkout(&app, &Browser::new(), "site1").await;
     let basket = basket_of(&checkout);
     let site2_key = api_key(&app, "site2").await;
     let revoked = db::api_keys::create(
@@ -439,8 +443,8 @@ async fn stored_test_payment(app: &TestApp, basket: BasketId) -> String {
 async fn the_test_payment_page_exists_only_where_configured(backend: Backend) {
     // What `serve --config shared-checkout.example.toml` runs.
     let app = spawn_app_like_serve(backend).await;
-    let shopper = app.browser();
-    let checkout = fill_basket(&app, &shopper, "site1").await;
+    let shopper = Browser::new();
+    let checkout = start_checkout(&app, &shopper, "site1").await;
     let basket = basket_of(&checkout);
     let token = token_from(&shopper, &checkout).await;
     assert_redirect(&post_with_token(&shopper, &format!("{checkout}/guest"), &token, &[]).await);
@@ -466,8 +470,8 @@ async fn the_test_payment_page_exists_only_where_configured(backend: Backend) {
 
     // The demo offers it, and the same stored payment has its page there.
     let demo = spawn_app(backend).await;
-    let shopper = demo.browser();
-    let checkout = fill_basket(&demo, &shopper, "site1").await;
+    let shopper = Browser::new();
+    let checkout = start_checkout(&demo, &shopper, "site1").await;
     let token = token_from(&shopper, &checkout).await;
     assert_redirect(&post_with_token(&shopper, &format!("{checkout}/guest"), &token, &[]).await);
     let (_, form) = page(&shopper, &format!("{checkout}/details")).await;

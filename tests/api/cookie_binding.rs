@@ -2,34 +2,23 @@
 //! one host is worth nothing at another, and a login-binding value the server never
 //! issued is not adopted.
 
-use reqwest::cookie::CookieStore;
-
-use crate::helpers::*;
-
-/// The raw `Cookie` value `browser` holds for `url` under `name`.
-fn cookie_for(browser: &Browser, url: &str, name: &str) -> String {
-    let url = url::Url::parse(url).unwrap();
-    let header = browser.jar.cookies(&url).expect("cookies for the host");
-    header
-        .to_str()
-        .unwrap()
-        .split("; ")
-        .find_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key == name).then(|| value.to_owned())
-        })
-        .unwrap_or_else(|| panic!("a {name} cookie for {url}"))
-}
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::common::browser::{Browser, assert_redirect};
+use crate::common::database::Backend;
+use crate::common::html::csrf_token;
+use crate::common::oauth::back_channel;
 
 async fn a_form_token_from_site1_does_not_verify_at_site2_or_at_the_checkout(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let basket = shopper.fill_basket(&app, "site1").await;
     // The attacker's own CSRF pair from site1: the cookie and the form token that go together.
-    let attacker = app.browser();
+    let attacker = Browser::new();
     let login = app.store_url("site1", "/account/login");
     let token = csrf_token(&attacker.page(&login).await);
-    let cookie = cookie_for(&attacker, &login, "csrf");
+    let cookie = attacker
+        .cookie(&login, "csrf")
+        .expect("a csrf cookie for the login page");
     let replay = |url: String, form: Vec<(&'static str, String)>| {
         let cookie = cookie.clone();
         async move {
@@ -98,7 +87,7 @@ async fn start_login(app: &TestApp, browser: &Browser, basket: &str) -> String {
 
 async fn a_login_binding_cookie_the_server_did_not_issue_is_replaced(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let basket = browser.fill_basket(&app, "site1").await;
     let planted = "A".repeat(43);
     browser.jar.add_cookie_str(

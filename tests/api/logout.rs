@@ -6,22 +6,30 @@ use reqwest::StatusCode;
 use shared_checkout::domain::{BasketId, StoreId};
 use shared_checkout::keys::SigningKeys;
 
-use crate::checkout_helpers::*;
-use crate::helpers::*;
+use shared_checkout::keys::SigningAlg;
+
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, spawn_app};
+use crate::common::browser::{Browser, assert_redirect, header, location, query_param};
+use crate::common::checkout::{
+    basket_of, log_in_through_store, orders_for_basket, page, post_with_token, start_checkout,
+};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::oauth::{AuthKind, TestClient, back_channel, random_token};
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
 /// Alice logs in at the checkout of a fresh site1 basket through the store; returns the
 /// checkout URL and the details page she lands on.
 async fn alice_at_the_checkout(app: &TestApp, browser: &Browser) -> (String, String) {
-    let checkout = fill_basket(app, browser, "site1").await;
+    let checkout = start_checkout(app, browser, "site1").await;
     let (_, html) = log_in_through_store(browser, &checkout, ALICE_EMAIL, ALICE_PASSWORD).await;
     assert!(html.contains(ALICE_EMAIL), "logged in at the checkout");
     (checkout, html)
 }
 
 /// The checkout sessions of a basket that carry an identity: (issuer, subject, sid).
-async fn identified_sessions(
+async fn identities_at_basket(
     app: &TestApp,
     basket: BasketId,
 ) -> Vec<(String, String, Option<String>)> {
@@ -45,10 +53,10 @@ async fn store_sessions(app: &TestApp) -> i64 {
 
 async fn the_store_logout_ends_the_checkout_session(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let (checkout, details) = alice_at_the_checkout(&app, &browser).await;
     let basket = basket_of(&checkout);
-    assert_eq!(identified_sessions(&app, basket).await.len(), 1);
+    assert_eq!(identities_at_basket(&app, basket).await.len(), 1);
     let token = csrf_token(&details);
 
     // Alice logs out at the store, in another tab.
@@ -62,7 +70,7 @@ async fn the_store_logout_ends_the_checkout_session(backend: Backend) {
     assert_redirect(&logout);
 
     assert!(
-        identified_sessions(&app, basket).await.is_empty(),
+        identities_at_basket(&app, basket).await.is_empty(),
         "the checkout session ended with the store session"
     );
     // The checkout no longer knows this browser as alice: no details of hers, and nothing
@@ -86,7 +94,7 @@ async fn the_store_logout_ends_the_checkout_session(backend: Backend) {
 
 async fn the_checkout_logout_ends_both_sessions_and_lands_on_the_checkout(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let (checkout, details) = alice_at_the_checkout(&app, &browser).await;
     let basket = basket_of(&checkout);
     let action = format!(
@@ -129,7 +137,7 @@ async fn the_checkout_logout_ends_both_sessions_and_lands_on_the_checkout(backen
             "{name} in {end_session}"
         );
     }
-    let (landed, response) = follow(&browser, &end_session).await;
+    let (landed, response) = browser.follow(&end_session).await;
     assert_eq!(response.status(), 200);
     assert!(
         landed.starts_with(&app.checkout_url("/logged-out?")),
@@ -142,7 +150,7 @@ async fn the_checkout_logout_ends_both_sessions_and_lands_on_the_checkout(backen
         "a link back to the store's basket"
     );
 
-    assert!(identified_sessions(&app, basket).await.is_empty());
+    assert!(identities_at_basket(&app, basket).await.is_empty());
     assert_eq!(store_sessions(&app).await, sessions_before - 1);
     let account = browser.get(&app.store_url("site1", "/account")).await;
     assert!(
@@ -181,10 +189,10 @@ async fn post_logout_token(app: &TestApp, token: &str) -> (StatusCode, serde_jso
 
 async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let (checkout, _) = alice_at_the_checkout(&app, &browser).await;
     let basket = basket_of(&checkout);
-    let sessions = identified_sessions(&app, basket).await;
+    let sessions = identities_at_basket(&app, basket).await;
     let (_, sub, sid) = sessions.first().cloned().expect("a logged-in session");
     let sid = sid.expect("the session keeps the provider's sid");
     let keys = &app.state.keys;
@@ -261,7 +269,7 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
         assert_eq!(body["error"], "invalid_request", "{case}: {body}");
         assert!(body["error_description"].is_string(), "{case}: {body}");
         assert_eq!(
-            identified_sessions(&app, basket).await.len(),
+            identities_at_basket(&app, basket).await.len(),
             1,
             "{case} ended the session"
         );
@@ -271,7 +279,7 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let (status, _) = post_logout_token(&app, &sign(&site2)).await;
     assert_eq!(status, StatusCode::OK, "a valid token for site2's sessions");
     assert_eq!(
-        identified_sessions(&app, basket).await.len(),
+        identities_at_basket(&app, basket).await.len(),
         1,
         "site2 ended a site1 session"
     );
@@ -280,14 +288,14 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let token = sign(&valid);
     let (status, body) = post_logout_token(&app, &token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(identified_sessions(&app, basket).await.is_empty());
+    assert!(identities_at_basket(&app, basket).await.is_empty());
     let (status, body) = post_logout_token(&app, &token).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a replayed token: {body}");
 }
 
 async fn an_unregistered_post_logout_redirect_uri_is_shown_not_redirected(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let login = browser
         .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
@@ -319,7 +327,7 @@ async fn an_unregistered_post_logout_redirect_uri_is_shown_not_redirected(backen
 
 async fn without_a_valid_hint_the_shopper_confirms_the_logout(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let login = browser
         .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
@@ -379,7 +387,7 @@ async fn a_hint_for_another_customer_logs_nobody_out_unasked(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     // Bob's ID token, as an attacker who is bob would hold it.
-    let bob = app.browser();
+    let bob = Browser::new();
     bob.register(&app, "site1", "bob@example.com", "bob's long password")
         .await;
     let request = client.authorization();
@@ -390,7 +398,7 @@ async fn a_hint_for_another_customer_logs_nobody_out_unasked(backend: Backend) {
     let bobs_hint = tokens["id_token"].as_str().unwrap().to_owned();
 
     // Alice, logged in, follows a link carrying bob's hint.
-    let alice = app.browser();
+    let alice = Browser::new();
     let login = alice
         .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
@@ -427,7 +435,7 @@ async fn discovery_advertises_logout(backend: Backend) {
 async fn id_tokens_carry_the_store_sessions_sid(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let (request, code) = client.alice_code(&browser).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let claims = client
@@ -440,14 +448,9 @@ async fn id_tokens_carry_the_store_sessions_sid(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(sid, stored, "the sid of the session alice logged in with");
-    let cookie = cookie_value(&browser, &app.store_url("site1", "/"), "store_session")
-        .or_else(|| {
-            cookie_value(
-                &browser,
-                &app.store_url("site1", "/"),
-                "__Host-store_session",
-            )
-        })
+    let cookie = browser
+        .cookie(&app.store_url("site1", "/"), "store_session")
+        .or_else(|| browser.cookie(&app.store_url("site1", "/"), "__Host-store_session"))
         .expect("a store session cookie");
     assert_ne!(sid, cookie, "the sid is not the session token");
 }

@@ -1,15 +1,26 @@
 //! HTTP tests against the real application: real router, real port, real databases.
 
+#[path = "../common"]
+mod common {
+    pub mod app;
+    pub mod browser;
+    pub mod checkout;
+    pub mod database;
+    pub mod deployment;
+    pub mod html;
+    pub mod oauth;
+    pub mod rogue;
+    pub mod storefront;
+}
+
 mod basket_ownership;
 mod checkout_api;
 mod checkout_flags;
 mod checkout_handoff;
-mod checkout_helpers;
 mod checkout_journey;
 mod checkout_pages;
 mod checkout_trust;
 mod cookie_binding;
-mod helpers;
 mod logout;
 mod operations;
 mod provider_concurrency;
@@ -22,6 +33,5 @@ mod provider_stores;
 mod relying_party;
 mod relying_party_oidc_provider;
 mod relying_party_store;
-mod rp_helpers;
 mod storefront;
 mod throttling;

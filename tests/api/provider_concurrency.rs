@@ -1,13 +1,17 @@
 //! A code is consumed atomically: among concurrent redemptions exactly one wins.
 
-use crate::helpers::*;
+use crate::common::app::spawn_app;
+use crate::common::browser::Browser;
+use crate::common::database::Backend;
+use crate::common::deployment::Deployment;
+use crate::common::oauth::{AuthKind, TestClient};
 
 const REDEMPTIONS: usize = 50;
 
 async fn fifty_concurrent_redemptions_of_one_code_yield_one_token_response(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let attempts = (0..REDEMPTIONS).map(|_| client.redeem(&code, &request.pkce.verifier));
     let responses = futures::future::join_all(attempts).await;
 
@@ -50,10 +54,10 @@ async fn fifty_concurrent_redemptions_of_one_code_yield_one_token_response(backe
 }
 
 async fn concurrent_redemptions_on_two_nodes_yield_one_token_response(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let other = app.spawn_node().await;
+    let (deployment, app) = Deployment::start(backend).await;
+    let other = deployment.spawn_node().await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let endpoints = [
         client.endpoint("/token"),
         other.store_url("site1", "/token"),

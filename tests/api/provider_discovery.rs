@@ -3,7 +3,13 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::*;
+use shared_checkout::keys::SigningAlg;
+
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::browser::{Browser, header};
+use crate::common::database::Backend;
+use crate::common::deployment::Deployment;
+use crate::common::oauth::{AuthKind, TestClient, back_channel};
 
 async fn get_json(url: &str) -> serde_json::Value {
     let response = back_channel().get(url).send().await.expect("GET");
@@ -144,7 +150,7 @@ async fn the_jwks_publishes_rs256_and_es256_public_keys_with_kids(backend: Backe
 
 async fn id_tokens_verify_with_the_published_jwks(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let basket = browser.fill_basket(&app, "site1").await;
     for alg in [SigningAlg::Es256, SigningAlg::Rs256] {
         let case = alg.as_str();
@@ -220,7 +226,7 @@ async fn id_tokens_verify_with_the_published_jwks(backend: Backend) {
 async fn an_id_token_without_a_basket_binding_has_no_basket_claim(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretPost).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let claims = client
         .verify_id_token(tokens["id_token"].as_str().unwrap(), &request.nonce)
@@ -229,17 +235,17 @@ async fn an_id_token_without_a_basket_binding_has_no_basket_claim(backend: Backe
 }
 
 async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (deployment, app) = Deployment::start(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let old_kids: HashSet<String> = kids(&get_json(&client.endpoint("/jwks.json")).await);
 
     // `shared-checkout keys rotate`, then a node started on the rotated key directory.
     std::thread::sleep(std::time::Duration::from_millis(5));
-    shared_checkout::keys::SigningKeys::rotate(&app.settings.key_dir).expect("rotation");
-    let node = app.spawn_node().await;
+    shared_checkout::keys::SigningKeys::rotate(&deployment.settings.key_dir).expect("rotation");
+    let node = deployment.spawn_node().await;
     let jwks = get_json(&node.store_url("site1", "/jwks.json")).await;
     let new_kids = kids(&jwks);
     assert!(
@@ -259,7 +265,7 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify(backen
         .expect("the old token verifies");
 
     // And the new node signs with a new key.
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let response = back_channel()
         .post(node.store_url("site1", "/token"))
         .basic_auth(&client.client_id, Some(client.secret()))

@@ -4,13 +4,19 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::*;
+use shared_checkout::keys::SigningAlg;
+
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::browser::{Browser, absolute, assert_redirect, header, host_of, location};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::oauth::{AuthKind, Pkce, TestClient, back_channel};
 
 /// Authorize (with a basket) → login page → code → tokens → verified ID token → userinfo.
 async fn alice_completes_the_flow(backend: Backend, auth: AuthKind) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", auth).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let basket = browser.fill_basket(&app, "site1").await;
     let request = client.authorization().set("basket_id", &basket);
 
@@ -97,7 +103,7 @@ async fn userinfo_gives_only_what_the_scopes_allow(backend: Backend) {
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     let request = client.authorization().set("scope", "openid email");
     let code = client
-        .code_for(&app.browser(), &request, ALICE_EMAIL, ALICE_PASSWORD)
+        .code_for(&Browser::new(), &request, ALICE_EMAIL, ALICE_PASSWORD)
         .await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let info: serde_json::Value = client
@@ -122,7 +128,7 @@ async fn the_login_page_is_the_stores_own_with_a_csrf_field(backend: Backend) {
         ("site2", "Meadow Supply", "Harbour Goods"),
     ] {
         let client = TestClient::register(&app, store, AuthKind::SecretBasic).await;
-        let browser = app.browser();
+        let browser = Browser::new();
         let response = browser.get(&client.authorization().url()).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{store}");
         let login = absolute(&client.endpoint("/authorize"), &location(&response));
@@ -167,7 +173,7 @@ async fn a_shopper_logged_in_at_the_store_skips_the_login_form(backend: Backend)
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
 
     // Logged in by an earlier authorization in this browser.
-    let browser = app.browser();
+    let browser = Browser::new();
     let (first, code) = client.alice_code(&browser).await;
     let first_tokens = client.tokens(&code, &first.pkce.verifier).await;
     let request = client.authorization();
@@ -190,7 +196,7 @@ async fn a_shopper_logged_in_at_the_store_skips_the_login_form(backend: Backend)
     );
 
     // Logged in on the storefront itself.
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let response = shopper
         .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
@@ -204,8 +210,7 @@ async fn a_shopper_logged_in_at_the_store_skips_the_login_form(backend: Backend)
     );
 
     // Another browser is a stranger and gets the form.
-    let response = app
-        .browser()
+    let response = Browser::new()
         .follow_on_host(&client.authorization().url())
         .await;
     assert_eq!(response.status(), 200, "a new browser sees the login page");
@@ -214,7 +219,7 @@ async fn a_shopper_logged_in_at_the_store_skips_the_login_form(backend: Backend)
 async fn prompt_login_shows_the_form_even_with_a_session(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     client.alice_code(&browser).await;
     let request = client.authorization().set("prompt", "login");
     let response = browser.follow_on_host(&request.url()).await;
@@ -230,7 +235,7 @@ async fn prompt_login_shows_the_form_even_with_a_session(backend: Backend) {
 async fn max_age_and_login_hint_are_honoured(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let (first, code) = client.alice_code(&browser).await;
     let first_tokens = client.tokens(&code, &first.pkce.verifier).await;
     let first_claims = client
@@ -288,8 +293,7 @@ async fn the_demo_registers_the_checkout_at_every_store(backend: Backend) {
             ("code_challenge_method", "S256"),
         ])
         .unwrap();
-        let response = app
-            .browser()
+        let response = Browser::new()
             .get(&app.store_url(store, &format!("/authorize?{query}")))
             .await;
         assert_eq!(response.status(), 303, "{store}");
@@ -323,7 +327,7 @@ async fn codes_and_access_tokens_are_stored_only_as_hashes(backend: Backend) {
     use sha2::Digest;
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let access_token = tokens["access_token"].as_str().unwrap();
     let sha256 = |value: &str| {

@@ -5,7 +5,14 @@
 
 use reqwest::Response;
 
-use crate::helpers::*;
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::browser::{Browser, header, location};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::oauth::{
+    AuthKind, Authorization, Pkce, TestClient, assert_readable_refusal, back_channel,
+    refusal_problem,
+};
 
 /// A refusal of an authorization request: an error redirect to the client (with `iss`),
 /// or a readable 4xx.
@@ -153,7 +160,7 @@ async fn malformed_authorization_requests_are_refused_readably(backend: Backend)
     ];
     for (case, query) in cases {
         let url = format!("{}?{query}", client.endpoint("/authorize"));
-        let response = app.browser().get(&url).await;
+        let response = Browser::new().get(&url).await;
         assert_authorization_refused(&client, response, case).await;
     }
 
@@ -209,7 +216,7 @@ async fn malformed_authorization_requests_are_refused_readably(backend: Backend)
     }
 
     // Control: the same request well formed, by GET and POST, reaches the login page.
-    let response = app.browser().get(&request.url()).await;
+    let response = Browser::new().get(&request.url()).await;
     assert_eq!(response.status(), 303, "GET control");
     assert!(location(&response).starts_with("/login"), "GET control");
     let response = post("application/x-www-form-urlencoded", plain.into_bytes())
@@ -225,7 +232,7 @@ type TokenCase<'a> = (&'a str, Option<&'a str>, Vec<u8>, &'a [&'a str]);
 async fn malformed_token_requests_get_an_oauth_error(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let endpoint = client.endpoint("/token");
     let grant = |extra: &[(&str, &str)], skip: &[&str]| -> String {
         let mut pairs: Vec<(&str, &str)> = [
@@ -403,7 +410,7 @@ async fn control_characters_in_state_and_nonce_never_cause_a_server_error(backen
             .authorization()
             .set("state", value)
             .set("nonce", value);
-        let browser = app.browser();
+        let browser = Browser::new();
         let response = browser.follow_on_host(&request.url()).await;
         let status = response.status();
         assert!(status.as_u16() < 500, "{case}: authorize answered {status}");
@@ -445,7 +452,7 @@ async fn wrong_methods_on_provider_endpoints_are_refused_readably(backend: Backe
     use reqwest::Method;
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let query = serde_urlencoded::to_string([
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -562,7 +569,7 @@ async fn announce_oversized_body(port: u16, path: &str) -> String {
 async fn userinfo_refuses_missing_and_bad_tokens_with_a_bearer_challenge(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let token = tokens["access_token"].as_str().unwrap().to_owned();
     let userinfo = client.endpoint("/userinfo");
@@ -618,7 +625,7 @@ async fn userinfo_refuses_missing_and_bad_tokens_with_a_bearer_challenge(backend
 
 async fn malformed_login_requests_get_a_readable_page(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let login = app.store_url("site1", "/login");
     // A CSRF cookie and token from a real login page.
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;

@@ -3,7 +3,16 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::*;
+use shared_checkout::keys::SigningAlg;
+
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::browser::{Browser, header, location, query_pairs};
+use crate::common::database::Backend;
+use crate::common::html::hidden_input;
+use crate::common::oauth::{
+    AuthKind, Authorization, ClientKey, Pkce, TestClient, assert_readable_refusal, back_channel,
+    oauth_error,
+};
 
 /// Asserts the response is an error page on the store host: no redirect at all.
 async fn assert_error_page(response: reqwest::Response, case: &str) {
@@ -38,7 +47,7 @@ async fn an_unknown_client_gets_an_error_page_and_no_redirect(backend: Backend) 
         ("no client id", client.authorization().remove("client_id")),
     ];
     for (case, request) in cases {
-        let response = app.browser().get(&request.url()).await;
+        let response = Browser::new().get(&request.url()).await;
         assert_error_page(response, case).await;
     }
 }
@@ -67,7 +76,7 @@ async fn an_unregistered_redirect_uri_is_shown_never_redirected(backend: Backend
         ("a relative URI", "/callback"),
     ] {
         let request = client.authorization().set("redirect_uri", uri);
-        let response = app.browser().get(&request.url()).await;
+        let response = Browser::new().get(&request.url()).await;
         assert_error_page(response, case).await;
     }
 }
@@ -103,7 +112,7 @@ async fn an_authorization_without_s256_pkce_is_refused(backend: Backend) {
         ),
     ];
     for (case, request) in cases {
-        let response = client.authorize(&app.browser(), &request).await;
+        let response = client.authorize(&Browser::new(), &request).await;
         let callback = client.callback(&response);
         assert_eq!(
             callback.error.as_deref(),
@@ -118,7 +127,7 @@ async fn an_authorization_without_s256_pkce_is_refused(backend: Backend) {
         );
     }
     // The same refusal for a shopper already logged in: nothing skips the checks.
-    let browser = app.browser();
+    let browser = Browser::new();
     client.alice_code(&browser).await;
     let request = base
         .remove("code_challenge")
@@ -153,7 +162,7 @@ async fn only_the_code_flow_with_openid_scope_is_served(backend: Backend) {
             client.authorization().set("scope", "email"),
         ),
     ] {
-        let response = client.authorize(&app.browser(), &request).await;
+        let response = client.authorize(&Browser::new(), &request).await;
         let location = location(&response);
         assert!(!location.contains('#'), "{case}: no fragment response");
         let callback = client.callback(&response);
@@ -178,7 +187,7 @@ async fn request_objects_are_refused_with_their_own_error_codes(backend: Backend
         ),
     ] {
         let request = client.authorization().add(parameter, value);
-        let response = client.authorize(&app.browser(), &request).await;
+        let response = client.authorize(&Browser::new(), &request).await;
         let callback = client.callback(&response);
         assert_eq!(callback.error.as_deref(), Some(expected), "{parameter}");
         assert_eq!(callback.code, None, "{parameter}");
@@ -189,7 +198,7 @@ async fn request_objects_are_refused_with_their_own_error_codes(backend: Backend
 async fn a_wrong_or_missing_verifier_is_invalid_grant(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for (case, verifier) in [
         ("another verifier", Some(Pkce::new().verifier)),
         ("the challenge as verifier", None),
@@ -220,7 +229,7 @@ async fn a_wrong_or_missing_verifier_is_invalid_grant(backend: Backend) {
 async fn a_reused_code_fails_and_revokes_the_token_issued_from_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let access_token = tokens["access_token"].as_str().unwrap();
     assert_eq!(client.userinfo(access_token).await.status(), 200);
@@ -244,7 +253,7 @@ async fn a_reused_code_fails_and_revokes_the_token_issued_from_it(backend: Backe
 async fn a_code_redeemed_by_another_client_is_invalid_grant(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for auth in [
         AuthKind::SecretBasic,
         AuthKind::SecretPost,
@@ -281,7 +290,7 @@ async fn a_code_redeemed_with_another_redirect_uri_is_refused(backend: Backend) 
         ],
     )
     .await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for (case, redirect_uri) in [
         ("another registered URI", Some("https://rp.example/two")),
         ("no redirect_uri", None),
@@ -313,14 +322,14 @@ async fn prompt_none_without_a_session_returns_login_required(backend: Backend) 
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     let request = client.authorization().set("prompt", "none");
-    let response = app.browser().get(&request.url()).await;
+    let response = Browser::new().get(&request.url()).await;
     let callback = client.callback(&response);
     assert_eq!(callback.error.as_deref(), Some("login_required"));
     assert_eq!(callback.state.as_deref(), Some(request.state.as_str()));
     assert_eq!(callback.code, None);
 
     // Control: with a session, prompt=none gets a code without a page.
-    let browser = app.browser();
+    let browser = Browser::new();
     client.alice_code(&browser).await;
     let response = browser.follow_on_host(&request.url()).await;
     assert!(client.callback(&response).code.is_some());
@@ -329,13 +338,13 @@ async fn prompt_none_without_a_session_returns_login_required(backend: Backend) 
 async fn a_basket_of_another_customer_is_access_denied(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let bob = app.browser();
+    let bob = Browser::new();
     bob.register(&app, "site1", "bob@example.com", "bob's long password")
         .await;
     let bobs_basket = bob.fill_basket(&app, "site1").await;
 
     // Alice logs in on the login page with bob's basket in the request.
-    let browser = app.browser();
+    let browser = Browser::new();
     let request = client.authorization().set("basket_id", &bobs_basket);
     let response = browser
         .authorize_and_log_in(&request.url(), ALICE_EMAIL, ALICE_PASSWORD)
@@ -376,7 +385,7 @@ async fn a_basket_that_is_missing_or_not_open_is_refused(backend: Backend) {
     let site1 = StoreId::parse("site1").unwrap();
     let mut closed = Vec::new();
     for status in [BasketStatus::Frozen, BasketStatus::Ordered] {
-        let basket = app.browser().fill_basket(&app, "site1").await;
+        let basket = Browser::new().fill_basket(&app, "site1").await;
         let id = BasketId::parse(&basket).unwrap();
         let moved = shared_checkout::db::baskets::transition(
             &app.state.db,
@@ -397,8 +406,7 @@ async fn a_basket_that_is_missing_or_not_open_is_refused(backend: Backend) {
     cases.extend(closed);
     for (case, basket) in cases {
         let request = client.authorization().set("basket_id", &basket);
-        let response = app
-            .browser()
+        let response = Browser::new()
             .authorize_and_log_in(&request.url(), ALICE_EMAIL, ALICE_PASSWORD)
             .await;
         let callback = client.callback(&response);
@@ -410,7 +418,7 @@ async fn a_basket_that_is_missing_or_not_open_is_refused(backend: Backend) {
 async fn the_login_form_without_its_csrf_token_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let response = browser.follow_on_host(&client.authorization().url()).await;
     assert_eq!(response.status(), 200);
     let login_url = app.store_url("site1", "/login");
@@ -444,7 +452,7 @@ async fn the_login_form_without_its_csrf_token_is_refused(backend: Backend) {
 async fn a_wrong_password_shows_an_error_and_no_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for (case, email, password) in [
         ("wrong password", ALICE_EMAIL, "not her password"),
         ("unknown email", "nobody@example.com", ALICE_PASSWORD),
@@ -478,7 +486,7 @@ async fn a_wrong_password_shows_an_error_and_no_code(backend: Backend) {
 async fn too_many_wrong_passwords_are_throttled(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let mut statuses = Vec::new();
     for _ in 0..8 {
         let response = browser
@@ -501,7 +509,7 @@ async fn authorization_responses_carry_their_stores_issuer(backend: Backend) {
     let app = spawn_app(backend).await;
     let at_site1 = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     let at_site2 = TestClient::register(&app, "site2", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     // Success at site1 (`callback` asserts iss).
     let (_, code) = at_site1.alice_code(&browser).await;
     assert!(!code.is_empty());
@@ -511,7 +519,7 @@ async fn authorization_responses_carry_their_stores_issuer(backend: Backend) {
             ("prompt=none", client.authorization().set("prompt", "none")),
             ("no PKCE", client.authorization().remove("code_challenge")),
         ] {
-            let response = app.browser().get(&request.url()).await;
+            let response = Browser::new().get(&request.url()).await;
             let target = location(&response);
             let callback = client.callback(&response);
             assert!(callback.error.is_some(), "{case}: {target}");
@@ -532,7 +540,7 @@ async fn bad_client_credentials_are_invalid_client(backend: Backend) {
     let app = spawn_app(backend).await;
     let basic = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     let post = TestClient::register(&app, "site1", AuthKind::SecretPost).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let endpoint = basic.endpoint("/token");
     let (request, code) = basic.alice_code(&browser).await;
     let grant = |code: &str, verifier: &str, uri: &str| {
@@ -596,7 +604,7 @@ async fn bad_client_credentials_are_invalid_client(backend: Backend) {
 async fn a_client_assertion_is_single_use_and_may_name_the_issuer(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::PrivateKeyJwt).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let endpoint = client.endpoint("/token");
     let send = |code: String, verifier: String, assertion: String| {
         let client = &client;

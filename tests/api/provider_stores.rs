@@ -1,12 +1,19 @@
 //! One provider per store: customers, baskets, sessions and codes of one store are
 //! worthless at another.
 
-use crate::helpers::*;
+use shared_checkout::keys::SigningAlg;
+
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::browser::Browser;
+use crate::common::database::Backend;
+use crate::common::oauth::{
+    AuthKind, TestClient, assert_readable_refusal, back_channel, oauth_error,
+};
 
 async fn alice_cannot_sign_in_at_site2(backend: Backend) {
     let app = spawn_app(backend).await;
     let at_site2 = TestClient::register(&app, "site2", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let response = browser
         .authorize_and_log_in(&at_site2.authorization().url(), ALICE_EMAIL, ALICE_PASSWORD)
         .await;
@@ -21,7 +28,7 @@ async fn alice_cannot_sign_in_at_site2(backend: Backend) {
 
     // Logged in at site1, she is still a stranger at site2.
     let at_site1 = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     at_site1.alice_code(&browser).await;
     let response = browser
         .follow_on_host(&at_site2.authorization().url())
@@ -44,18 +51,17 @@ async fn a_site2_basket_cannot_be_bound_at_site1(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
     // A site2 customer's basket, and a guest basket at site2.
-    let erin = app.browser();
+    let erin = Browser::new();
     erin.register(&app, "site2", "erin@example.com", "erin's long password")
         .await;
     let customers_basket = erin.fill_basket(&app, "site2").await;
-    let guests_basket = app.browser().fill_basket(&app, "site2").await;
+    let guests_basket = Browser::new().fill_basket(&app, "site2").await;
     for (case, basket) in [
         ("a site2 customer's basket", customers_basket),
         ("a site2 guest basket", guests_basket),
     ] {
         let request = client.authorization().set("basket_id", &basket);
-        let response = app
-            .browser()
+        let response = Browser::new()
             .authorize_and_log_in(&request.url(), ALICE_EMAIL, ALICE_PASSWORD)
             .await;
         if response.status().is_redirection() {
@@ -78,7 +84,7 @@ async fn a_code_of_site1_is_refused_at_site2s_token_endpoint(backend: Backend) {
         // store differs.
         let client = TestClient::register(&app, "site1", auth).await;
         client.register_at(&app, "site2", SigningAlg::Es256).await;
-        let (request, code) = client.alice_code(&app.browser()).await;
+        let (request, code) = client.alice_code(&Browser::new()).await;
         let site2_token = app.store_url("site2", "/token");
         let response = client
             .token_request(
@@ -103,7 +109,7 @@ async fn a_code_of_site1_is_refused_at_site2s_token_endpoint(backend: Backend) {
 async fn an_access_token_of_site1_is_refused_at_site2s_userinfo(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&app.browser()).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
     let tokens = client.tokens(&code, &request.pkce.verifier).await;
     let access_token = tokens["access_token"].as_str().unwrap();
     let response = back_channel()

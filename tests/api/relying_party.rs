@@ -3,15 +3,23 @@
 //! identity attached; the well-behaved provider gets the shopper logged in.
 
 use shared_checkout::checkout::session_store as session;
-use shared_checkout::domain::StoreId;
+use shared_checkout::domain::{SigningAlg, StoreId};
 
-use crate::helpers::*;
-use crate::rp_helpers::*;
+use crate::common::app::{free_port, spawn_app, spawn_app_with};
+use crate::common::browser::{Browser, assert_redirect, header, location};
+use crate::common::checkout::empty_basket;
+use crate::common::database::Backend;
+use crate::common::html::hidden_input;
+use crate::common::oauth::back_channel;
+use crate::common::rogue::{
+    Misbehaviour, ROGUE_SUBJECT, Rogue, add_store, assert_refused, callback_url_from_rogue,
+    identified_sessions, log_in_via_rogue, press_login, session_jar, spawn_app_with_rogue,
+};
 
 async fn a_login_through_a_well_behaved_provider_attaches_the_verified_identity(backend: Backend) {
     let (app, rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
 
     let started = press_login(&app, &browser, "site3", basket).await;
     assert_redirect(&started);
@@ -67,7 +75,7 @@ async fn a_login_through_a_well_behaved_provider_attaches_the_verified_identity(
     );
 
     // The session is for this basket only.
-    let other_basket = guest_basket(&app, "site3").await;
+    let other_basket = empty_basket(&app, "site3").await;
     assert!(
         session::load(&app.state, &jar, &store, other_basket)
             .await
@@ -84,8 +92,8 @@ async fn a_login_through_a_well_behaved_provider_attaches_the_verified_identity(
 
 async fn the_authorization_request_carries_state_nonce_pkce_and_the_basket(backend: Backend) {
     let (app, rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
     let started = press_login(&app, &browser, "site3", basket).await;
     assert_redirect(&started);
     browser.get(&location(&started)).await;
@@ -124,19 +132,19 @@ async fn a_store_configured_for_es256_accepts_only_es256_id_tokens(backend: Back
     let issuer = rogue.issuer.clone();
     let app = spawn_app_with(backend, |settings| {
         add_store(settings, "site3", &issuer, None);
-        settings.stores.last_mut().unwrap().login.id_token_alg = Some("ES256".to_owned());
+        settings.stores.last_mut().unwrap().login.id_token_alg = Some(SigningAlg::Es256);
     })
     .await;
     // The rogue's "wrong" algorithm is the configured one here: accepted.
     rogue.misbehave(M::WrongAlg);
-    let basket = guest_basket(&app, "site3").await;
-    let response = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    let basket = empty_basket(&app, "site3").await;
+    let response = log_in_via_rogue(&app, &Browser::new(), "site3", basket).await;
     assert_redirect(&response);
     assert_eq!(identified_sessions(&app).await.len(), 1);
     // And its usual RS256 is now the wrong one.
     rogue.misbehave(M::None);
-    let basket = guest_basket(&app, "site3").await;
-    let response = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    let basket = empty_basket(&app, "site3").await;
+    let response = log_in_via_rogue(&app, &Browser::new(), "site3", basket).await;
     assert_refused(
         response,
         Some(&format!("/site3/{basket}")),
@@ -179,8 +187,8 @@ async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(
         M::WrongCHash,
     ] {
         rogue.misbehave(case);
-        let browser = app.browser();
-        let basket = guest_basket(&app, "site3").await;
+        let browser = Browser::new();
+        let basket = empty_basket(&app, "site3").await;
         let response = log_in_via_rogue(&app, &browser, "site3", basket).await;
         let body = assert_refused(
             response,
@@ -206,8 +214,8 @@ async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(
     }
     // And the same provider behaving again is accepted: the refusals above were the checks.
     rogue.misbehave(M::None);
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
     let response = log_in_via_rogue(&app, &browser, "site3", basket).await;
     assert_redirect(&response);
     assert_eq!(identified_sessions(&app).await.len(), 1);
@@ -216,13 +224,13 @@ async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(
 async fn a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears(backend: Backend) {
     let (app, rogue) = spawn_app_with_rogue(backend).await;
     // The first login caches the provider's JWKS.
-    let basket = guest_basket(&app, "site3").await;
-    let first = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    let basket = empty_basket(&app, "site3").await;
+    let first = log_in_via_rogue(&app, &Browser::new(), "site3", basket).await;
     assert_redirect(&first);
     // The provider rotates: its next ID token is signed by a key the cache does not hold.
     rogue.misbehave(Misbehaviour::RotatedKey);
-    let basket = guest_basket(&app, "site3").await;
-    let second = log_in_via_rogue(&app, &app.browser(), "site3", basket).await;
+    let basket = empty_basket(&app, "site3").await;
+    let second = log_in_via_rogue(&app, &Browser::new(), "site3", basket).await;
     assert_redirect(&second);
     assert_eq!(identified_sessions(&app).await.len(), 2);
 }
@@ -251,19 +259,19 @@ async fn logout_tokens_naming_unknown_keys_refetch_the_providers_keys_at_most_on
 
 async fn a_callback_from_another_browser_is_refused(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
-    let shopper = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let shopper = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
     let callback = callback_url_from_rogue(&app, &shopper, "site3", basket).await;
 
     // The attacker's browser (no transaction cookie) presents the valid code and state.
-    let attacker = app.browser();
+    let attacker = Browser::new();
     let response = attacker.get(&callback).await;
     assert_refused(response, None, "callback in another browser").await;
     assert!(identified_sessions(&app).await.is_empty());
 
     // A browser with a binding cookie of its own is refused too.
-    let other = app.browser();
-    let other_basket = guest_basket(&app, "site3").await;
+    let other = Browser::new();
+    let other_basket = empty_basket(&app, "site3").await;
     let _ = press_login(&app, &other, "site3", other_basket).await;
     let response = other.get(&callback).await;
     assert_refused(response, None, "callback in a browser with another login").await;
@@ -272,8 +280,8 @@ async fn a_callback_from_another_browser_is_refused(backend: Backend) {
 
 async fn a_login_transaction_is_used_once(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
     let callback = callback_url_from_rogue(&app, &browser, "site3", basket).await;
     let first = browser.get(&callback).await;
     assert_redirect(&first);
@@ -284,7 +292,7 @@ async fn a_login_transaction_is_used_once(backend: Backend) {
 
 async fn a_callback_without_a_login_in_progress_is_refused(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     for query in [
         "",
         "?code=abc&state=def",
@@ -298,7 +306,7 @@ async fn a_callback_without_a_login_in_progress_is_refused(backend: Backend) {
         assert_refused(response, None, query).await;
     }
     // With a binding cookie but an unknown state.
-    let basket = guest_basket(&app, "site3").await;
+    let basket = empty_basket(&app, "site3").await;
     let _ = press_login(&app, &browser, "site3", basket).await;
     let response = browser
         .get(&app.checkout_url("/callback?code=abc&state=not-ours"))
@@ -308,8 +316,8 @@ async fn a_callback_without_a_login_in_progress_is_refused(backend: Backend) {
 
 async fn an_expired_login_transaction_is_refused(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
     let callback = callback_url_from_rogue(&app, &browser, "site3", basket).await;
     sqlx::query("UPDATE login_transactions SET expires_at = $1")
         .bind(shared_checkout::db::now() - 1)
@@ -323,8 +331,8 @@ async fn an_expired_login_transaction_is_refused(backend: Backend) {
 
 async fn the_login_form_is_csrf_protected(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
     browser.hand_over(&app, "site3", basket).await;
     let url = app.checkout_url(&format!("/site3/{basket}/login"));
     for token in ["", "forged"] {
@@ -350,9 +358,9 @@ async fn the_login_form_is_csrf_protected(backend: Backend) {
 
 async fn login_for_a_missing_foreign_or_closed_basket_is_a_404(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
-    let browser = app.browser();
-    let site1_basket = guest_basket(&app, "site1").await;
-    let closed = guest_basket(&app, "site3").await;
+    let browser = Browser::new();
+    let site1_basket = empty_basket(&app, "site1").await;
+    let closed = empty_basket(&app, "site3").await;
     shared_checkout::db::baskets::transition(
         &app.state.db,
         &StoreId::parse("site3").unwrap(),
@@ -383,8 +391,8 @@ async fn login_for_a_missing_foreign_or_closed_basket_is_a_404(backend: Backend)
 
 async fn the_login_page_may_post_to_the_store_login_origin(backend: Backend) {
     let (app, rogue) = spawn_app_with_rogue(backend).await;
-    let basket = guest_basket(&app, "site3").await;
-    let browser = app.browser();
+    let basket = empty_basket(&app, "site3").await;
+    let browser = Browser::new();
     browser.hand_over(&app, "site3", basket).await;
     let page = browser
         .get(&app.checkout_url(&format!("/site3/{basket}/login")))
@@ -401,18 +409,14 @@ async fn the_login_page_may_post_to_the_store_login_origin(backend: Backend) {
 
 async fn a_provider_that_cannot_be_reached_gets_a_readable_page(backend: Backend) {
     // Nothing listens there (the port was free a moment ago).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let app = spawn_app_with(backend, |settings| {
         add_store(settings, "site3", &issuer, None)
     })
     .await;
-    let basket = guest_basket(&app, "site3").await;
-    let response = press_login(&app, &app.browser(), "site3", basket).await;
+    let basket = empty_basket(&app, "site3").await;
+    let response = press_login(&app, &Browser::new(), "site3", basket).await;
     assert_eq!(response.status(), 502);
     let body = response.text().await.unwrap();
     assert!(body.contains("could not reach"), "{body}");
@@ -429,8 +433,7 @@ async fn a_provider_that_cannot_be_reached_gets_a_readable_page(backend: Backend
 
 async fn the_checkout_publishes_its_public_keys(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app
-        .browser()
+    let response = Browser::new()
         .get(&app.checkout_url("/.well-known/jwks.json"))
         .await;
     assert_eq!(response.status(), 200);
@@ -445,8 +448,7 @@ async fn the_checkout_publishes_its_public_keys(backend: Backend) {
         "public keys only"
     );
     // Not on a store host: each host publishes its own keys.
-    let store_keys = app
-        .browser()
+    let store_keys = Browser::new()
         .get(&app.store_url("site1", "/.well-known/jwks.json"))
         .await;
     assert_ne!(store_keys.status(), 200);
@@ -455,11 +457,12 @@ async fn the_checkout_publishes_its_public_keys(backend: Backend) {
 async fn a_guest_draft_is_kept_and_a_new_session_token_issued_at_login(backend: Backend) {
     let (app, _rogue) = spawn_app_with_rogue(backend).await;
     let store = StoreId::parse("site3").unwrap();
-    let basket = guest_basket(&app, "site3").await;
+    let basket = empty_basket(&app, "site3").await;
     // The store hands the basket to this browser; the guest types a draft.
-    let browser = app.browser();
+    let browser = Browser::new();
     browser.hand_over(&app, "site3", basket).await;
-    let guest_token = cookie_value(&browser, &app.checkout_url("/"), "checkout_session")
+    let guest_token = browser
+        .cookie(&app.checkout_url("/"), "checkout_session")
         .expect("the handoff sets the session cookie");
     let jar = axum_extra::extract::cookie::CookieJar::new().add(
         axum_extra::extract::cookie::Cookie::new("checkout_session", guest_token.clone()),

@@ -11,8 +11,17 @@ use shared_checkout::domain::StoreId;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-use crate::helpers::*;
-use crate::rp_helpers::*;
+use crate::common::app::{TestApp, free_port, spawn_app_with};
+use crate::common::browser::{
+    Browser, Redirects, absolute, assert_redirect, location, query_param,
+};
+use crate::common::checkout::empty_basket;
+use crate::common::database::Backend;
+use crate::common::html::hidden_input;
+use crate::common::oauth::back_channel;
+use crate::common::rogue::{
+    TEST_CLIENT_SECRET, add_store, assert_refused, press_login, session_jar,
+};
 
 const CLIENT_ID: &str = "checkout-at-site4";
 
@@ -20,15 +29,6 @@ const CLIENT_ID: &str = "checkout-at-site4";
 struct OidcProvider {
     issuer: String,
     _child: Child,
-}
-
-/// A port nobody listens on right now (the provider must know its issuer before the
-/// checkout knows its redirect URI, and the checkout needs the issuer in its settings).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 async fn start_oidc_provider(app: &TestApp, port: u16) -> OidcProvider {
@@ -90,8 +90,8 @@ async fn a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached(ba
     .await;
     let provider = start_oidc_provider(&app, port).await;
 
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site4").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site4").await;
     let callback = log_in_at_oidc_provider(&app, &provider, &browser, basket).await;
 
     let finished = browser.get(&callback).await;
@@ -145,44 +145,29 @@ async fn log_in_at_oidc_provider(
     );
 
     // At the provider: its login form, then (automatic) consent, then back to us.
-    let mut response = browser.get(&authorize).await;
-    let mut current = authorize.clone();
-    let mut logged_in = false;
-    let callback = loop {
-        if response.status().is_redirection() {
-            let next = url::Url::parse(&current)
-                .unwrap()
-                .join(&location(&response))
-                .unwrap()
-                .to_string();
-            if next.starts_with(&app.checkout_url("/")) {
-                break next;
-            }
-            current = next;
-            response = browser.get(&current).await;
-            continue;
-        }
-        assert_eq!(response.status(), 200, "at {current}");
-        assert!(!logged_in, "the login form came back after logging in");
-        let html = response.text().await.unwrap();
-        let action_at = html.find("action=\"").expect("a login form") + "action=\"".len();
-        let action = &html[action_at..action_at + html[action_at..].find('"').unwrap()];
-        current = url::Url::parse(&current)
-            .unwrap()
-            .join(action)
-            .unwrap()
-            .to_string();
-        response = browser
-            .post_form(
-                &current,
-                &[("email", "ada@example.com"), ("password", "correct horse")],
-            )
-            .await;
-        logged_in = true;
-    };
+    let (at, login) = browser
+        .follow_from(&authorize, browser.get(&authorize).await, Redirects::OnHost)
+        .await;
+    assert_eq!(login.status(), 200, "the provider's login form at {at}");
+    let html = login.text().await.unwrap();
+    let action_at = html.find("action=\"").expect("a login form") + "action=\"".len();
+    let submit = absolute(
+        &at,
+        &html[action_at..action_at + html[action_at..].find('"').unwrap()],
+    );
+    let posted = browser
+        .post_form(
+            &submit,
+            &[("email", "ada@example.com"), ("password", "correct horse")],
+        )
+        .await;
+    let (last, response) = browser
+        .follow_from(&submit, posted, Redirects::OnHost)
+        .await;
+    let callback = absolute(&last, &location(&response));
     assert!(
-        logged_in,
-        "the shopper typed their password at the provider"
+        callback.starts_with(&app.checkout_url("/")),
+        "after the login form the provider sends the shopper back to the checkout: {callback}"
     );
     assert_eq!(
         query_param(&callback, "iss").as_deref(),
@@ -200,8 +185,8 @@ async fn a_logout_at_oidc_provider_ends_the_checkout_session(backend: Backend) {
     })
     .await;
     let provider = start_oidc_provider(&app, port).await;
-    let browser = app.browser();
-    let basket = guest_basket(&app, "site4").await;
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site4").await;
     let callback = log_in_at_oidc_provider(&app, &provider, &browser, basket).await;
     let finished = browser.get(&callback).await;
     assert_redirect(&finished);

@@ -6,29 +6,15 @@ use shared_checkout::checkout::session_store as session;
 use shared_checkout::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 use shared_checkout::domain::{BasketId, Email, StoreId};
 
-use crate::helpers::*;
-use crate::rp_helpers::*;
+use crate::common::app::{TestApp, spawn_app};
+use crate::common::browser::{Browser, assert_redirect, location, query_param};
+use crate::common::checkout::empty_basket;
+use crate::common::database::Backend;
+use crate::common::rogue::{identified_sessions, press_login, session_jar};
 
-/// A guest fills a basket at `store` through the storefront; returns the basket id from
-/// the basket page's checkout link.
+/// A guest fills a basket at `store` through the storefront and presses its Checkout button.
 async fn guest_fills_a_basket(app: &TestApp, browser: &Browser, store: &str) -> BasketId {
-    let catalog = browser.get(&app.store_url(store, "/")).await;
-    assert_eq!(catalog.status(), 200);
-    let html = catalog.text().await.unwrap();
-    let product = hidden_input(&html, "product_id").expect("a product to add");
-    let added = browser
-        .post_form(
-            &app.store_url(store, "/basket/add"),
-            &[
-                ("product_id", &product),
-                ("quantity", "1"),
-                ("authenticity_token", &csrf_token(&html)),
-            ],
-        )
-        .await;
-    assert_redirect(&added);
-    let checkout = browser.open_checkout(app, store).await;
-    BasketId::parse(checkout.rsplit('/').next().unwrap()).expect("a basket id in the checkout URL")
+    BasketId::parse(&browser.fill_basket(app, store).await).expect("a basket id")
 }
 
 /// At the store after the checkout's redirect: fill in the store's login form if it is
@@ -43,29 +29,9 @@ async fn through_the_store_login(
     if let Some((email, password)) = credentials {
         assert_eq!(response.status(), 200, "the store's login page");
         let html = response.text().await.unwrap();
-        let request = hidden_input(&html, "request").expect("the pending request id");
-        let submitted = browser
-            .post_form(
-                &app.store_url("site1", "/login"),
-                &[
-                    ("request", request.as_str()),
-                    ("email", email),
-                    ("password", password),
-                    ("authenticity_token", &csrf_token(&html)),
-                ],
-            )
+        response = browser
+            .provider_login(&app.store_url("site1", "/login"), &html, email, password)
             .await;
-        assert_redirect(&submitted);
-        let next = url::Url::parse(&app.store_url("site1", "/login"))
-            .unwrap()
-            .join(&location(&submitted))
-            .unwrap()
-            .to_string();
-        response = if next.starts_with(&app.store_url("site1", "/")) {
-            browser.follow_on_host(&next).await
-        } else {
-            submitted
-        };
     }
     assert_redirect(&response);
     let callback = location(&response);
@@ -79,7 +45,7 @@ async fn through_the_store_login(
 async fn a_guest_logs_in_at_the_store_mid_checkout_and_the_basket_becomes_theirs(backend: Backend) {
     let app = spawn_app(backend).await;
     let store = StoreId::parse("site1").unwrap();
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let basket = guest_fills_a_basket(&app, &shopper, "site1").await;
     let before = shared_checkout::db::baskets::find(&app.state.db, &store, basket)
         .await
@@ -159,7 +125,7 @@ async fn a_guest_logs_in_at_the_store_mid_checkout_and_the_basket_becomes_theirs
 
 async fn a_shopper_logged_in_at_the_store_passes_straight_through(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     // First checkout: the shopper types the password at site1 (and so has a store session).
     let first = guest_fills_a_basket(&app, &shopper, "site1").await;
     let started = press_login(&app, &shopper, "site1", first).await;
@@ -173,7 +139,7 @@ async fn a_shopper_logged_in_at_the_store_passes_straight_through(backend: Backe
     assert_redirect(&shopper.get(&callback).await);
 
     // A second basket, in another checkout: no login form this time.
-    let second = guest_basket(&app, "site1").await;
+    let second = empty_basket(&app, "site1").await;
     let started = press_login(&app, &shopper, "site1", second).await;
     assert_redirect(&started);
     let callback = through_the_store_login(&app, &shopper, &location(&started), None).await;
@@ -190,7 +156,7 @@ async fn a_shopper_logged_in_at_the_store_passes_straight_through(backend: Backe
 
 async fn a_login_for_one_store_is_no_login_at_another(backend: Backend) {
     let app = spawn_app(backend).await;
-    let shopper = app.browser();
+    let shopper = Browser::new();
     let basket = guest_fills_a_basket(&app, &shopper, "site1").await;
     let started = press_login(&app, &shopper, "site1", basket).await;
     let callback = through_the_store_login(
@@ -210,7 +176,7 @@ async fn a_login_for_one_store_is_no_login_at_another(backend: Backend) {
             .is_none()
     );
     // Alice has no account at site2: a site2 login through the same browser shows the form.
-    let site2_basket = guest_basket(&app, "site2").await;
+    let site2_basket = empty_basket(&app, "site2").await;
     let started = press_login(&app, &shopper, "site2", site2_basket).await;
     let at_site2 = shopper.follow_on_host(&location(&started)).await;
     assert_eq!(

@@ -1,7 +1,11 @@
 //! The storefront of each store: catalog, basket, accounts; customers and baskets never
 //! cross from one store to another.
 
-use crate::helpers::*;
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::browser::{Browser, assert_redirect, location};
+use crate::common::database::Backend;
+use crate::common::html::{attribute, csrf_token, hidden_input, tag_named};
+use crate::common::oauth::back_channel;
 
 async fn the_catalog_lists_every_product_with_an_add_to_basket_form(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -10,7 +14,7 @@ async fn the_catalog_lists_every_product_with_an_add_to_basket_form(backend: Bac
         .expect("products");
     assert!(!products.is_empty(), "the demo seeds a catalog");
     for store in ["site1", "site2"] {
-        let html = app.browser().page(&app.store_url(store, "/")).await;
+        let html = Browser::new().page(&app.store_url(store, "/")).await;
         for product in &products {
             assert!(
                 html.contains(&product.name),
@@ -30,7 +34,7 @@ async fn the_catalog_lists_every_product_with_an_add_to_basket_form(backend: Bac
 
 async fn adding_to_the_basket_shows_the_total_and_a_checkout_button(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let catalog = browser.page(&app.store_url("site1", "/")).await;
     let product = hidden_input(&catalog, "product_id").expect("a product");
     let token = csrf_token(&catalog);
@@ -54,7 +58,9 @@ async fn adding_to_the_basket_shows_the_total_and_a_checkout_button(backend: Bac
         .await
         .expect("Checkout button");
     assert_eq!(
-        cookie_value(&browser, &app.store_url("site1", "/"), "basket").as_deref(),
+        browser
+            .cookie(&app.store_url("site1", "/"), "basket")
+            .as_deref(),
         Some(basket_id.as_str()),
         "the link names the basket of the cookie"
     );
@@ -84,12 +90,12 @@ async fn a_registered_customer_logs_in_and_sees_their_profile(backend: Backend) 
     let app = spawn_app(backend).await;
     let email = "bob@example.com";
     let password = "a long enough password";
-    let first = app.browser();
+    let first = Browser::new();
     first.register(&app, "site1", email, password).await;
     let account = first.page(&app.store_url("site1", "/account")).await;
     assert!(account.contains(email), "account page after registering");
 
-    let second = app.browser();
+    let second = Browser::new();
     let response = second.get(&app.store_url("site1", "/account")).await;
     assert_redirect(&response);
     assert_eq!(
@@ -114,7 +120,7 @@ async fn a_registered_customer_logs_in_and_sees_their_profile(backend: Backend) 
 async fn the_same_email_at_two_stores_is_two_accounts(backend: Backend) {
     let app = spawn_app(backend).await;
     let email = "carol@example.com";
-    let browser = app.browser();
+    let browser = Browser::new();
     browser
         .register(&app, "site1", email, "password at site one")
         .await;
@@ -136,8 +142,7 @@ async fn the_same_email_at_two_stores_is_two_accounts(backend: Backend) {
         ("site2", "password at site two", true),
         ("site2", "password at site one", false),
     ] {
-        let response = app
-            .browser()
+        let response = Browser::new()
             .storefront_login(&app, store, email, password)
             .await;
         assert_eq!(
@@ -148,13 +153,11 @@ async fn the_same_email_at_two_stores_is_two_accounts(backend: Backend) {
         );
     }
     // Alice exists at site1 only.
-    let response = app
-        .browser()
+    let response = Browser::new()
         .storefront_login(&app, "site1", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
     assert_redirect(&response);
-    let response = app
-        .browser()
+    let response = Browser::new()
         .storefront_login(&app, "site2", ALICE_EMAIL, ALICE_PASSWORD)
         .await;
     assert!(
@@ -167,7 +170,7 @@ async fn the_same_email_at_two_stores_is_two_accounts(backend: Backend) {
 
 async fn registering_without_a_csrf_token_is_forbidden(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let url = app.store_url("site1", "/account/register");
     let _ = browser.page(&url).await; // the CSRF cookie is set, the token not sent
     for (case, token) in [("missing", None), ("wrong", Some("not-the-token"))] {
@@ -182,8 +185,7 @@ async fn registering_without_a_csrf_token_is_forbidden(backend: Backend) {
         let response = browser.post_form(&url, &form).await;
         assert_eq!(response.status(), 403, "{case} token");
     }
-    let response = app
-        .browser()
+    let response = Browser::new()
         .storefront_login(
             &app,
             "site1",
@@ -199,7 +201,7 @@ async fn registering_without_a_csrf_token_is_forbidden(backend: Backend) {
 
 async fn a_bad_country_is_shown_next_to_its_field_and_typed_values_stay(backend: Backend) {
     let app = spawn_app(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     browser
         .register(&app, "site1", "dave@example.com", "a long enough password")
         .await;
@@ -226,9 +228,9 @@ async fn a_bad_country_is_shown_next_to_its_field_and_typed_values_stay(backend:
         response.status()
     );
     let html = response.text().await.unwrap();
-    let input = input_tag(&html, "billing_country").expect("country field");
+    let input = tag_named(&html, "billing_country").expect("country field");
     assert!(input.contains("aria-invalid=\"true\""), "{input}");
-    let described_by = attribute(&input, "aria-describedby").expect("tied to its error");
+    let described_by = attribute(input, "aria-describedby").expect("tied to its error");
     let error_id = described_by
         .split(' ')
         .find(|id| html.contains(&format!("id=\"{id}\"")) && id.contains("error"))
@@ -248,9 +250,9 @@ async fn a_bad_country_is_shown_next_to_its_field_and_typed_values_stay(backend:
         ("billing_city", "Hamburg"),
         ("billing_country", "Germany"),
     ] {
-        let input = input_tag(&html, field).unwrap_or_else(|| panic!("{field} field"));
+        let input = tag_named(&html, field).unwrap_or_else(|| panic!("{field} field"));
         assert_eq!(
-            attribute(&input, "value").as_deref(),
+            attribute(input, "value").as_deref(),
             Some(typed),
             "{field} keeps what was typed"
         );
@@ -269,7 +271,7 @@ async fn a_bad_country_is_shown_next_to_its_field_and_typed_values_stay(backend:
 
 async fn a_basket_cookie_of_site1_is_ignored_at_site2(backend: Backend) {
     let app = spawn_app(backend).await;
-    let site1 = app.browser();
+    let site1 = Browser::new();
     let basket_id = site1.fill_basket(&app, "site1").await;
 
     let stranger = back_channel();
@@ -289,7 +291,7 @@ async fn a_basket_cookie_of_site1_is_ignored_at_site2(backend: Backend) {
 
     // Adding at site2 with that cookie (next to site2's own CSRF cookie) starts a new
     // site2 basket; site1's basket is unchanged.
-    let browser = app.browser();
+    let browser = Browser::new();
     let catalog_url = app.store_url("site2", "/");
     let catalog = browser.page(&catalog_url).await;
     let product = hidden_input(&catalog, "product_id").unwrap();
@@ -347,30 +349,6 @@ async fn a_basket_cookie_of_site1_is_ignored_at_site2(backend: Backend) {
             .is_none(),
         "no site2 basket under site1's id"
     );
-}
-
-/// The `<input …>` tag of the field named `name`.
-fn input_tag(html: &str, name: &str) -> Option<String> {
-    let at = html.find(&format!("name=\"{name}\""))?;
-    let start = html[..at].rfind("<input")?;
-    let end = at + html[at..].find('>')?;
-    Some(html[start..=end].to_owned())
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let marker = format!(" {name}=\"");
-    let at = tag.find(&marker)? + marker.len();
-    let end = at + tag[at..].find('"')?;
-    Some(html_text(&tag[at..end]))
-}
-
-fn html_text(value: &str) -> String {
-    value
-        .replace("&#43;", "+")
-        .replace("&#x2b;", "+")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 async fn adding_to_a_basket_line_caps_its_quantity_at_99(backend: Backend) {

@@ -2,7 +2,11 @@
 
 use axum_client_ip::ClientIpSource;
 
-use crate::helpers::*;
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, spawn_app_with};
+use crate::common::browser::{Browser, absolute, assert_redirect, header, location};
+use crate::common::database::Backend;
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::oauth::{AuthKind, TestClient};
 
 /// One wrong-password attempt at site1's storefront login, as `email`, through a proxy
 /// that reports the client as `forwarded_for` (no header when `None`).
@@ -32,7 +36,7 @@ async fn behind_a_proxy_the_rightmost_forwarded_address_is_throttled(backend: Ba
         s.client_ip_source = ClientIpSource::RightmostXForwardedFor
     })
     .await;
-    let browser = app.browser();
+    let browser = Browser::new();
     // 30 attempts a minute per address, spread over accounts so the per-account quota
     // (5) is never the one that trips.
     for n in 0..30 {
@@ -157,7 +161,7 @@ async fn fifty_guesses_at_alice(app: &TestApp) {
     for n in 0..50 {
         let status = login_from(
             app,
-            &app.browser(),
+            &Browser::new(),
             &format!("198.51.100.{}", 10 + n / 5),
             ALICE_EMAIL,
             "a wrong guess",
@@ -174,7 +178,7 @@ async fn alice_logs_in_from_her_known_browser_after_fifty_failed_guesses_from_el
     backend: Backend,
 ) {
     let app = behind_a_proxy(backend).await;
-    let alice = app.browser();
+    let alice = Browser::new();
     let home = "192.0.2.1";
     assert_eq!(
         login_from(&app, &alice, home, ALICE_EMAIL, ALICE_PASSWORD).await,
@@ -195,7 +199,7 @@ async fn a_browser_without_the_device_cookie_is_throttled_after_the_failures(bac
     fifty_guesses_at_alice(&app).await;
     let response_status = login_from(
         &app,
-        &app.browser(),
+        &Browser::new(),
         "192.0.2.2",
         ALICE_EMAIL,
         ALICE_PASSWORD,
@@ -212,7 +216,7 @@ async fn successful_logins_do_not_consume_the_budget(backend: Backend) {
     for n in 0..8 {
         let status = login_from(
             &app,
-            &app.browser(),
+            &Browser::new(),
             "192.0.2.3",
             ALICE_EMAIL,
             ALICE_PASSWORD,
@@ -221,7 +225,7 @@ async fn successful_logins_do_not_consume_the_budget(backend: Backend) {
         assert_eq!(status, 303, "login {n} from a new browser succeeds");
     }
     for n in 0..4 {
-        let status = login_from(&app, &app.browser(), "192.0.2.3", ALICE_EMAIL, "typo").await;
+        let status = login_from(&app, &Browser::new(), "192.0.2.3", ALICE_EMAIL, "typo").await;
         assert_eq!(status, 401, "typo {n} is still answered, not throttled");
     }
 }
@@ -255,7 +259,7 @@ async fn sixty_registrations_from_one_address_are_limited_while_another_address_
     backend: Backend,
 ) {
     let app = behind_a_proxy(backend).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let page = browser
         .client
         .get(app.store_url("site1", "/account/register"))
@@ -294,7 +298,7 @@ async fn sixty_registrations_from_one_address_are_limited_while_another_address_
         page.contains("Wait ten minutes") && page.contains(">Log in</a>"),
         "a readable refusal with a next step"
     );
-    let other = app.browser();
+    let other = Browser::new();
     let page = other
         .client
         .get(app.store_url("site1", "/account/register"))
@@ -318,7 +322,7 @@ fn more_than_the_hashing_queue() -> usize {
 async fn a_burst_at_the_provider_login_page_gets_a_readable_503_with_retry_after(backend: Backend) {
     let app = behind_a_proxy(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let browser = app.browser();
+    let browser = Browser::new();
     let response = browser
         .client
         .get(client.authorization().url())

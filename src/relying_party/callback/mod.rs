@@ -92,7 +92,7 @@ async fn sign_in(
         basket,
         identity,
         &id_token.provider_session(),
-        login.tx.previous_session_hash.as_deref(),
+        login.tx.previous_session_hash.as_ref(),
     )
     .await
     .map_err(CallbackError::Internal)?;
@@ -123,7 +123,7 @@ fn test_login(answer: CallbackParams) -> Login {
     let tx = LoginTransaction {
         store_id: store.id.clone(),
         basket_id: BasketId::new_random(),
-        nonce_hash: String::new(),
+        nonce_hash: crate::secrets::OpaqueSecret::generate().hash(),
         pkce_verifier: String::new(),
         issuer: "https://site3.test".to_owned(),
         redirect_uri: "https://checkout.test/callback".to_owned(),

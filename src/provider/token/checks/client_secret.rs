@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::provider::clients::Client;
 use crate::provider::error::OAuthError;
 use crate::provider::params::form_decode;
-use crate::secrets::{constant_time_eq, hash_secret};
+use crate::secrets::SecretHash;
 
 /// `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`, if that scheme is
 /// used; other schemes are not client authentication and are ignored.
@@ -46,9 +46,9 @@ fn malformed() -> OAuthError {
 pub fn secret_matches(client: &Client, secret: &str) -> Result<(), OAuthError> {
     let expected = client
         .secret_hash
-        .as_deref()
+        .as_ref()
         .ok_or(OAuthError::InvalidClient("client authentication failed"))?;
-    if constant_time_eq(&hash_secret(secret), expected) {
+    if SecretHash::of(secret) == *expected {
         Ok(())
     } else {
         Err(OAuthError::InvalidClient("client authentication failed"))

@@ -12,11 +12,11 @@ use crate::provider::clients::Client;
 use crate::provider::error::OAuthError;
 use crate::provider::params::Params;
 use crate::provider::token::TokenContext;
-use crate::secrets::hash_secret;
+use crate::secrets::SecretHash;
 
 pub struct ConsumedCode {
     /// Links the access token to the code, so revoking the code revokes the token.
-    pub code_hash: String,
+    pub code_hash: SecretHash,
     pub grant: CodeGrant,
 }
 
@@ -29,7 +29,7 @@ pub async fn code_consumed_once(
     let code = params
         .get("code")?
         .ok_or(OAuthError::InvalidRequest("code is required"))?;
-    let code_hash = hash_secret(code);
+    let code_hash = SecretHash::of(code);
     let now = db::now();
     let (db, store) = (&cx.state.db, &cx.store.id);
     match db::codes::redeem(db, store, &client.client_id, &code_hash, now, checks).await? {

@@ -18,7 +18,7 @@ use crate::db;
 use crate::relying_party::callback::Login;
 use crate::relying_party::callback::error::CallbackError;
 use crate::relying_party::client::{BasketClaim, Registration};
-use crate::secrets::{constant_time_eq, hash_secret};
+use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::store_providers::Discovered;
 
@@ -107,7 +107,7 @@ fn claims(
         issuer,
         provider.metadata.jwks().clone(),
     )
-    .set_allowed_algs([registration.id_token_alg.clone()])
+    .set_allowed_algs([registration.id_token_alg.jws()])
     .set_issue_time_verifier_fn(|iat| {
         if iat.timestamp() > db::now() + CLOCK_SKEW_SECS {
             Err("the ID token was issued in the future".to_owned())
@@ -115,9 +115,8 @@ fn claims(
             Ok(())
         }
     });
-    let nonce_hash = login.tx.nonce_hash.as_str();
     let nonce_matches = |nonce: Option<&Nonce>| match nonce {
-        Some(nonce) if constant_time_eq(&hash_secret(nonce.secret()), nonce_hash) => Ok(()),
+        Some(nonce) if SecretHash::of(nonce.secret()) == login.tx.nonce_hash => Ok(()),
         _ => Err("nonce does not match the login's".to_owned()),
     };
     let claims = id_token.claims(&verifier, nonce_matches)?.clone();

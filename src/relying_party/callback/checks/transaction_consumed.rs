@@ -11,7 +11,7 @@ use crate::db;
 use crate::relying_party::callback::error::CallbackError;
 use crate::relying_party::callback::{CallbackParams, Login};
 use crate::relying_party::login::browser_cookie;
-use crate::secrets::hash_secret;
+use crate::secrets::SecretHash;
 use crate::state::AppState;
 
 pub async fn transaction_consumed(
@@ -28,8 +28,8 @@ pub async fn transaction_consumed(
     let state_param = answer.state.as_deref().ok_or(CallbackError::MissingState)?;
     let tx = db::login_transactions::consume(
         &state.db,
-        &hash_secret(state_param),
-        &hash_secret(browser),
+        &SecretHash::of(state_param),
+        &SecretHash::of(browser),
     )
     .await
     .map_err(CallbackError::Internal)?

@@ -1,94 +1,23 @@
-//! Shopper actions for the checkout tests: fill a basket at a store over HTTP, walk the
-//! checkout's steps, read what the pages show.
+//! The checkout as a shopper and a storefront use it: start a checkout from a full basket,
+//! walk its steps, read what the pages show, call its JSON API.
 
 use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
 use shared_checkout::db;
-use shared_checkout::domain::{Address, BasketId, Currency, Email, Password, StoreId};
+use shared_checkout::domain::{BasketId, Currency, StoreId};
 
-use crate::helpers::*;
+use super::app::{TestApp, ensure_alice};
+use super::browser::{Browser, Redirects, absolute, assert_redirect, location};
+use super::html::{csrf_token, hidden_input};
 
-/// Makes sure alice has an account at site1 with a billing address and phone, whatever
-/// the demo seed already holds.
-pub async fn ensure_alice(app: &TestApp) {
-    let site1 = StoreId::parse("site1").unwrap();
-    let email = Email::parse(ALICE_EMAIL).unwrap();
-    let existing = db::customers::find_for_login(&app.state.db, &site1, &email)
-        .await
-        .expect("look alice up");
-    let customer = match existing {
-        Some((customer, _)) => customer.id,
-        None => {
-            let hash = shared_checkout::accounts::hash_password(
-                &app.state,
-                Password::parse(ALICE_PASSWORD.to_owned()).unwrap(),
-            )
-            .await
-            .unwrap();
-            db::customers::create(&app.state.db, &site1, &email, &hash, "Alice Example")
-                .await
-                .unwrap()
-                .expect("alice is new")
-        }
-    };
-    let found = db::customers::find(&app.state.db, &site1, customer)
-        .await
-        .unwrap()
-        .expect("alice exists");
-    if found.billing_address.is_none() || found.phone.is_none() {
-        let address = Address {
-            name: "Alice Example".into(),
-            street: "1 Harbour Road".into(),
-            postal_code: "10115".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-        };
-        db::customers::update_profile(
-            &app.state.db,
-            &site1,
-            customer,
-            &found.name,
-            Some("+49 30 1234567"),
-            Some(&address),
-        )
-        .await
-        .unwrap();
-    }
-}
-
-/// Alice's profile as the store keeps it: what the checkout should pre-fill.
-pub async fn alice_profile(app: &TestApp) -> shared_checkout::domain::Customer {
-    let site1 = StoreId::parse("site1").unwrap();
-    let email = Email::parse(ALICE_EMAIL).unwrap();
-    db::customers::find_for_login(&app.state.db, &site1, &email)
-        .await
-        .unwrap()
-        .expect("alice exists")
-        .0
-}
-
-/// Adds the first product of the catalog to this browser's basket at `store` through the
-/// storefront, presses the basket page's Checkout button and follows the handoff; returns
-/// the clean checkout URL the browser lands on.
-pub async fn fill_basket(app: &TestApp, browser: &Browser, store: &str) -> String {
+/// Puts two of the catalog's first product in this browser's basket at `store` (alice's
+/// account made ready too), presses the basket page's Checkout button and follows the
+/// handoff; returns the clean checkout URL the browser lands on.
+pub async fn start_checkout(app: &TestApp, browser: &Browser, store: &str) -> String {
     ensure_alice(app).await;
-    let catalog = browser.get(&app.store_url(store, "/")).await;
-    assert_eq!(catalog.status(), 200, "catalog of {store}");
-    let html = catalog.text().await.unwrap();
-    let token = csrf_token(&html);
-    let product = hidden_input(&html, "product_id").expect("a product to add");
-    let added = browser
-        .post_form(
-            &app.store_url(store, "/basket/add"),
-            &[
-                ("product_id", product.as_str()),
-                ("quantity", "2"),
-                ("authenticity_token", token.as_str()),
-            ],
-        )
-        .await;
-    assert_redirect(&added);
+    browser.add_first_product(app, store, 2).await;
     browser.open_checkout(app, store).await
 }
 
@@ -123,6 +52,23 @@ pub fn guest_details() -> FormFields {
         ("payment", "offline:cash_on_delivery".into()),
         ("privacy_policy", "accepted".into()),
     ]
+}
+
+/// A guest's details as the API takes them.
+pub fn guest_body(gateway: &str, method: &str) -> Value {
+    json!({
+        "email": "headless@example.org",
+        "billing": {
+            "name": "Hedda Less",
+            "street": "3 API Avenue",
+            "postal_code": "50667",
+            "city": "Cologne",
+            "country": "DE"
+        },
+        "delivery_method": "standard",
+        "payment": { "gateway": gateway, "method": method },
+        "privacy_policy_accepted": true
+    })
 }
 
 /// Replaces (or adds) one field of a form.
@@ -172,7 +118,7 @@ pub async fn token_from(browser: &Browser, url: &str) -> String {
 
 /// Follows the payment step until it leaves for another page (success, details, review
 /// or a hosted payment page); the process runs in the background meanwhile.
-pub async fn follow_payment(app: &TestApp, browser: &Browser, checkout: &str) -> String {
+pub async fn follow_payment(browser: &Browser, checkout: &str) -> String {
     let url = format!("{checkout}/payment");
     for _ in 0..100 {
         let response = browser.get(&url).await;
@@ -184,7 +130,6 @@ pub async fn follow_payment(app: &TestApp, browser: &Browser, checkout: &str) ->
         assert_eq!(status, 200, "payment step: {body}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = app;
     panic!("the payment step never moved on");
 }
 
@@ -198,32 +143,6 @@ pub async fn orders_for_basket(app: &TestApp, basket: BasketId) -> i64 {
     row.0
 }
 
-/// GETs `url` and follows every redirect, across hosts, until a page answers; returns
-/// the final URL and response.
-pub async fn follow(browser: &Browser, url: &str) -> (String, Response) {
-    let mut url = url.to_owned();
-    for _ in 0..20 {
-        let response = browser.get(&url).await;
-        if !response.status().is_redirection() {
-            return (url, response);
-        }
-        url = absolute(&url, &location(&response));
-    }
-    panic!("too many redirects, last at {url}");
-}
-
-/// Follows a redirect response to its final page.
-pub async fn follow_response(
-    browser: &Browser,
-    from: &str,
-    response: Response,
-) -> (String, Response) {
-    if !response.status().is_redirection() {
-        return (from.to_owned(), response);
-    }
-    follow(browser, &absolute(from, &location(&response))).await
-}
-
 /// From the checkout's start page: "Log in with {store}", the store's login form, and back
 /// through the callback. Returns the page the shopper lands on (the details form).
 pub async fn log_in_through_store(
@@ -235,8 +154,9 @@ pub async fn log_in_through_store(
     let token = token_from(browser, checkout).await;
     let started = post_with_token(browser, &format!("{checkout}/login"), &token, &[]).await;
     assert_redirect(&started);
-    let (login_url, login_page) =
-        follow_response(browser, &format!("{checkout}/login"), started).await;
+    let (login_url, login_page) = browser
+        .follow_from(&format!("{checkout}/login"), started, Redirects::Everywhere)
+        .await;
     let status = login_page.status();
     let html = login_page.text().await.unwrap();
     assert_eq!(status, 200, "store login page at {login_url}: {html}");
@@ -258,7 +178,13 @@ pub async fn log_in_through_store(
         "login refused: {}",
         posted.status()
     );
-    let (landed, page) = follow_response(browser, &absolute(&login_url, "/login"), posted).await;
+    let (landed, page) = browser
+        .follow_from(
+            &absolute(&login_url, "/login"),
+            posted,
+            Redirects::Everywhere,
+        )
+        .await;
     let status = page.status();
     let html = page.text().await.unwrap();
     assert_eq!(status, 200, "after login at {landed}: {html}");
@@ -295,12 +221,7 @@ pub async fn confirm_review(browser: &Browser, checkout: &str) -> Response {
 
 /// Guest checkout through to the payment step with `payment`; returns where the payment
 /// step sends the shopper.
-pub async fn guest_checkout(
-    app: &TestApp,
-    browser: &Browser,
-    checkout: &str,
-    payment: &str,
-) -> String {
+pub async fn guest_checkout(browser: &Browser, checkout: &str, payment: &str) -> String {
     let response = submit_details(
         browser,
         checkout,
@@ -320,7 +241,7 @@ pub async fn guest_checkout(
         "{}",
         location(&placed)
     );
-    follow_payment(app, browser, checkout).await
+    follow_payment(browser, checkout).await
 }
 
 /// The success page's order number.

@@ -1,525 +1,27 @@
-// Each test module uses a different part of the harness.
-#![allow(dead_code)]
+//! A store's OpenID provider seen from its clients: registered test clients, authorization
+//! requests good and bad, the token and userinfo calls, and the keys a private_key_jwt
+//! client signs with.
 
-//! The test harness: every test spawns the real `Application` on a random port with its
-//! own database (a temporary SQLite file, or a fresh PostgreSQL database), seeded like the
-//! demo, and talks to it over HTTP with one cookie jar per simulated browser.
-
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};
-use shared_checkout::app::Application;
-use shared_checkout::config::Settings;
 use shared_checkout::domain::StoreId;
-pub use shared_checkout::keys::SigningAlg;
+use shared_checkout::keys::SigningAlg;
 use shared_checkout::provider::clients::{ClientAuth, NewClient};
-use shared_checkout::state::AppState;
 use shared_checkout::web::LocalhostResolver;
-use sqlx::Connection;
 use tokio::sync::oneshot;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Runs each named `async fn name(backend: Backend)` once per backend, as
-/// `sqlite::name` and `postgres::name`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test($crate::helpers::Backend::Sqlite).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test($crate::helpers::Backend::Postgres).await
-                }
-            )+
-        }
-    };
-}
-
-/// The PostgreSQL server test databases are created on; `TEST_POSTGRES_URL` overrides.
-static POSTGRES_ADMIN_URL: LazyLock<String> = LazyLock::new(|| {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-});
-
-static TRACING: LazyLock<()> = LazyLock::new(|| {
-    if std::env::var_os("TEST_LOG").is_some() {
-        shared_checkout::telemetry::init(shared_checkout::config::LogFormat::Pretty);
-    }
-});
-
-pub struct TestApp {
-    pub port: u16,
-    pub state: AppState,
-    pub backend: Backend,
-    /// The settings it was built from, for a second node on the same database.
-    pub settings: Settings,
-    _dir: Option<tempfile::TempDir>,
-    shutdown: Option<oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
-/// The demo configuration on a random port with a fresh database.
-pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |_| {}).await
-}
-
-/// Like `spawn_app`, with a chance to change the settings first.
-pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let settings = Settings::demo(dir.path(), "127.0.0.1:0".parse().unwrap());
-    spawn_settings(backend, dir, settings, customise).await
-}
-
-/// The settings `serve --config shared-checkout.example.toml` runs with (the example file
-/// over `serve`'s defaults), with its files in a temporary directory and a random port.
-pub async fn spawn_app_like_serve(backend: Backend) -> TestApp {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shared-checkout.example.toml");
-    let mut settings = Settings::load(
-        Settings::serve_defaults(dir.path(), "127.0.0.1:0".parse().unwrap()),
-        Some(&example),
-    )
-    .expect("the example configuration loads");
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("serve.db").display()
-    );
-    settings.key_dir = dir.path().join("keys");
-    settings.cookie_secret_file = dir.path().join("cookie-secret");
-    spawn_settings(backend, dir, settings, |_| {}).await
-}
-
-async fn spawn_settings(
-    backend: Backend,
-    dir: tempfile::TempDir,
-    mut settings: Settings,
-    customise: impl FnOnce(&mut Settings),
-) -> TestApp {
-    LazyLock::force(&TRACING);
-    if backend == Backend::Postgres {
-        settings.database_url = fresh_postgres_database().await;
-    }
-    customise(&mut settings);
-    let app = Application::build(settings.clone())
-        .await
-        .expect("application builds");
-    let port = app.port();
-    let state = app.state.clone();
-    shared_checkout::demo::seed(&state)
-        .await
-        .expect("demo seed");
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(app.serve(async {
-        let _ = rx.await;
-    }));
-    TestApp {
-        port,
-        state,
-        backend,
-        settings,
-        _dir: Some(dir),
-        shutdown: Some(tx),
-    }
-}
-
-async fn fresh_postgres_database() -> String {
-    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&POSTGRES_ADMIN_URL)
-        .await
-        .expect("PostgreSQL reachable at TEST_POSTGRES_URL (default 127.0.0.1:5432)");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let mut url = url::Url::parse(&POSTGRES_ADMIN_URL).expect("admin URL");
-    url.set_path(&name);
-    url.to_string()
-}
+use super::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp};
+use super::browser::{Browser, Redirects, absolute, header, location, query_param};
+use super::html::{csrf_token, hidden_input};
 
 impl TestApp {
-    /// Another node of the same deployment: same database, keys and public URLs (as behind
-    /// a load balancer), its own process state and port.
-    pub async fn spawn_node(&self) -> TestApp {
-        let mut settings = self.settings.clone();
-        settings.listen = "127.0.0.1:0".parse().unwrap();
-        for store in &mut settings.stores {
-            store.base_url = Some(url::Url::parse(&self.issuer(store.id.as_str())).unwrap());
-        }
-        settings.checkout.base_url = Some(url::Url::parse(&self.checkout_url("")).unwrap());
-        let app = Application::build(settings.clone())
-            .await
-            .expect("second node builds");
-        let port = app.port();
-        let state = app.state.clone();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(app.serve(async {
-            let _ = rx.await;
-        }));
-        TestApp {
-            port,
-            state,
-            backend: self.backend,
-            settings,
-            _dir: None,
-            shutdown: Some(tx),
-        }
-    }
-
-    pub fn store_url(&self, store: &str, path: &str) -> String {
-        format!("http://{store}.localhost:{}{path}", self.port)
-    }
-
-    pub fn checkout_url(&self, path: &str) -> String {
-        format!("http://checkout.localhost:{}{path}", self.port)
-    }
-
+    /// The issuer of `store`'s provider.
     pub fn issuer(&self, store: &str) -> String {
         self.store_url(store, "")
     }
-
-    /// A new browser: its own cookie jar, no automatic redirects.
-    pub fn browser(&self) -> Browser {
-        Browser::new()
-    }
 }
-
-/// A simulated browser (or any HTTP client): cookies kept per host, redirects by hand.
-#[derive(Clone)]
-pub struct Browser {
-    pub client: reqwest::Client,
-    /// The cookies this browser holds, by host.
-    pub jar: Arc<reqwest::cookie::Jar>,
-}
-
-impl Default for Browser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Browser {
-    pub fn new() -> Self {
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let client = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(LocalhostResolver))
-            .build()
-            .expect("HTTP client");
-        Self { client, jar }
-    }
-
-    pub async fn get(&self, url: &str) -> Response {
-        self.client.get(url).send().await.expect("GET")
-    }
-
-    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Response {
-        self.client.post(url).form(form).send().await.expect("POST")
-    }
-
-    /// GETs `url` and follows redirects while they stay on `url`'s host; returns the
-    /// final response (often a redirect to another host).
-    pub async fn follow_on_host(&self, url: &str) -> Response {
-        let host = host_of(url);
-        let mut response = self.get(url).await;
-        while response.status().is_redirection() {
-            let next = absolute(url, &location(&response));
-            if host_of(&next) != host {
-                break;
-            }
-            response = self.get(&next).await;
-        }
-        response
-    }
-}
-
-pub fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-pub fn absolute(base: &str, location: &str) -> String {
-    url::Url::parse(base)
-        .and_then(|b| b.join(location))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| location.to_owned())
-}
-
-/// The `Location` of a redirect (panics with the status when there is none).
-#[track_caller]
-pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .unwrap_or_else(|| panic!("no Location header on a {} response", response.status()))
-        .to_str()
-        .expect("ASCII Location")
-        .to_owned()
-}
-
-#[track_caller]
-pub fn assert_redirect(response: &Response) {
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "expected 303, got {}",
-        response.status()
-    );
-}
-
-/// The value of the form's hidden CSRF field.
-pub fn csrf_token(html: &str) -> String {
-    hidden_input(html, "authenticity_token").expect("page has an authenticity_token field")
-}
-
-/// The `value` of `<input … name="{name}" … value="…">` in `html`.
-pub fn hidden_input(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\"");
-    let at = html.find(&marker)?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let value_at = tag.find("value=\"")? + "value=\"".len();
-    let value_end = value_at + tag[value_at..].find('"')?;
-    Some(html_unescape(&tag[value_at..value_end]))
-}
-
-fn html_unescape(value: &str) -> String {
-    value
-        .replace("&#x2b;", "+")
-        .replace("&#x2f;", "/")
-        .replace("&#x3d;", "=")
-        .replace("&#43;", "+")
-        .replace("&#47;", "/")
-        .replace("&#61;", "=")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// Query parameters of a URL as pairs.
-pub fn query_pairs(url: &str) -> Vec<(String, String)> {
-    url::Url::parse(url)
-        .map(|u| u.query_pairs().into_owned().collect())
-        .unwrap_or_default()
-}
-
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    query_pairs(url)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-// ----- storefront actions -----------------------------------------------------------------
-
-/// The demo customer, seeded at site1 only.
-pub const ALICE_EMAIL: &str = "alice@example.com";
-pub const ALICE_PASSWORD: &str = "correct horse battery staple";
-
-impl Browser {
-    /// Follows same-host redirects after `response` (the answer to a request to `url`).
-    pub async fn follow_from(&self, url: &str, mut response: Response) -> Response {
-        let host = host_of(url);
-        let mut base = url.to_owned();
-        while response.status().is_redirection() {
-            let next = absolute(&base, &location(&response));
-            if host_of(&next) != host {
-                break;
-            }
-            response = self.get(&next).await;
-            base = next;
-        }
-        response
-    }
-
-    /// The page's HTML, after checking it answered 200.
-    pub async fn page(&self, url: &str) -> String {
-        let response = self.get(url).await;
-        assert_eq!(response.status(), 200, "GET {url}");
-        response.text().await.expect("page body")
-    }
-
-    /// Registers an account at `store` through its storefront; the browser is then logged in.
-    pub async fn register(&self, app: &TestApp, store: &str, email: &str, password: &str) {
-        let url = app.store_url(store, "/account/register");
-        let token = csrf_token(&self.page(&url).await);
-        let response = self
-            .post_form(
-                &url,
-                &[
-                    ("email", email),
-                    ("name", "Test Shopper"),
-                    ("password", password),
-                    ("authenticity_token", &token),
-                ],
-            )
-            .await;
-        assert_redirect(&response);
-        assert_eq!(location(&response), "/account", "registration at {store}");
-    }
-
-    /// Logs in through the storefront's own login form; returns the answer to the POST.
-    pub async fn storefront_login(
-        &self,
-        app: &TestApp,
-        store: &str,
-        email: &str,
-        password: &str,
-    ) -> Response {
-        let url = app.store_url(store, "/account/login");
-        let token = csrf_token(&self.page(&url).await);
-        self.post_form(
-            &url,
-            &[
-                ("email", email),
-                ("password", password),
-                ("authenticity_token", &token),
-            ],
-        )
-        .await
-    }
-
-    /// Adds the catalog's first product to the basket at `store` and hands the basket to
-    /// the checkout in this browser (the store's Checkout button); returns the basket id.
-    pub async fn fill_basket(&self, app: &TestApp, store: &str) -> String {
-        let catalog = self.page(&app.store_url(store, "/")).await;
-        let product = hidden_input(&catalog, "product_id").expect("catalog lists a product");
-        let token = csrf_token(&catalog);
-        let response = self
-            .post_form(
-                &app.store_url(store, "/basket/add"),
-                &[
-                    ("product_id", &product),
-                    ("quantity", "1"),
-                    ("authenticity_token", &token),
-                ],
-            )
-            .await;
-        assert_redirect(&response);
-        let checkout = self.open_checkout(app, store).await;
-        checkout.rsplit('/').next().unwrap_or_default().to_owned()
-    }
-
-    /// Presses the Checkout button of the basket page at `store` and returns where the
-    /// store sends the browser (`{checkout}/{store}/{basket}?ticket=…`), without going
-    /// there; `None` when the basket page has no Checkout button.
-    pub async fn checkout_ticket_url(&self, app: &TestApp, store: &str) -> Option<String> {
-        let html = self.page(&app.store_url(store, "/basket")).await;
-        if !html.contains("action=\"/basket/checkout\"") {
-            return None;
-        }
-        let response = self
-            .post_form(
-                &app.store_url(store, "/basket/checkout"),
-                &[("authenticity_token", &csrf_token(&html))],
-            )
-            .await;
-        assert_redirect(&response);
-        let url = location(&response);
-        assert!(
-            url.starts_with(&app.checkout_url(&format!("/{store}/"))) && url.contains("?ticket="),
-            "{url}"
-        );
-        Some(url)
-    }
-
-    /// Presses the Checkout button at `store` and follows the handoff: the checkout
-    /// redeems the ticket and sends the browser to the clean checkout URL, returned here.
-    pub async fn open_checkout(&self, app: &TestApp, store: &str) -> String {
-        let ticket_url = self
-            .checkout_ticket_url(app, store)
-            .await
-            .expect("the basket page has a Checkout button");
-        let response = self.get(&ticket_url).await;
-        assert_redirect(&response);
-        let clean = absolute(&ticket_url, &location(&response));
-        assert_eq!(
-            clean,
-            ticket_url.split('?').next().unwrap_or_default(),
-            "the handoff lands on the clean checkout URL"
-        );
-        clean
-    }
-
-    /// Hands `basket` (made directly in the database) to the checkout in this browser as
-    /// the store's Checkout button would: a ticket issued by the store's code, redeemed
-    /// over HTTP. Returns the clean checkout URL.
-    pub async fn hand_over(
-        &self,
-        app: &TestApp,
-        store: &str,
-        basket: shared_checkout::domain::BasketId,
-    ) -> String {
-        let ticket = shared_checkout::db::checkout_tickets::issue(
-            &app.state.db,
-            &StoreId::parse(store).unwrap(),
-            basket,
-            60,
-        )
-        .await
-        .expect("issue a checkout ticket");
-        let clean = app.checkout_url(&format!("/{store}/{basket}"));
-        let response = self
-            .get(&format!("{clean}?ticket={}", ticket.secret()))
-            .await;
-        assert_redirect(&response);
-        assert_eq!(location(&response), format!("/{store}/{basket}"));
-        clean
-    }
-
-    /// The id of the basket the Checkout button of `store` hands over (the ticket is not
-    /// redeemed); `None` when there is no button.
-    pub async fn checkout_basket_id(&self, app: &TestApp, store: &str) -> Option<String> {
-        let url = self.checkout_ticket_url(app, store).await?;
-        let path = url.split('?').next()?;
-        Some(path.rsplit('/').next()?.to_owned())
-    }
-}
-
-/// A cookie's value as `browser` would send it to `url`.
-pub fn cookie_value(browser: &Browser, url: &str, name: &str) -> Option<String> {
-    use reqwest::cookie::CookieStore;
-    let url = url::Url::parse(url).ok()?;
-    let header = browser.jar.cookies(&url)?;
-    header.to_str().ok()?.split("; ").find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| value.to_owned())
-    })
-}
-
-// ----- OAuth clients of a store's provider ------------------------------------------------
 
 /// How a test client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -573,7 +75,6 @@ pub fn random_token() -> String {
 
 /// An OAuth client registered at one store, as a relying party would be.
 pub struct TestClient {
-    pub store: String,
     pub issuer: String,
     pub client_id: String,
     pub redirect_uris: Vec<String>,
@@ -606,7 +107,6 @@ impl TestClient {
             AuthKind::PrivateKeyJwt => Credentials::Jwt(Arc::new(ClientKey::generate().await)),
         };
         let client = Self {
-            store: store.to_owned(),
             issuer: app.issuer(store),
             client_id: id,
             redirect_uris,
@@ -621,8 +121,10 @@ impl TestClient {
     /// Registers this same client (id, redirect URIs, credentials) at another store too.
     pub async fn register_at(&self, app: &TestApp, store: &str, id_token_alg: SigningAlg) {
         let auth = match (&self.credentials, self.auth) {
-            (Credentials::Secret(s), AuthKind::SecretPost) => ClientAuth::SecretPost(s.clone()),
-            (Credentials::Secret(s), _) => ClientAuth::SecretBasic(s.clone()),
+            (Credentials::Secret(s), AuthKind::SecretPost) => {
+                ClientAuth::SecretPost(s.as_str().into())
+            }
+            (Credentials::Secret(s), _) => ClientAuth::SecretBasic(s.as_str().into()),
             (Credentials::Jwt(key), _) => ClientAuth::PrivateKeyJwt {
                 jwks_uri: key.server.url.clone(),
             },
@@ -962,7 +464,7 @@ impl Browser {
                 ],
             )
             .await;
-        self.follow_from(&url, response).await
+        self.follow_from(&url, response, Redirects::OnHost).await.1
     }
 }
 
@@ -978,8 +480,6 @@ pub async fn oauth_error(response: Response) -> (StatusCode, String) {
         .to_owned();
     (status, error)
 }
-
-// ----- a client's own keys for private_key_jwt ----------------------------------------------
 
 /// An ES256 key of a test client, and the little server that publishes its JWKS.
 pub struct ClientKey {

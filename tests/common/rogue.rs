@@ -1,9 +1,6 @@
-// Each test module uses a different part of the harness.
-#![allow(dead_code)]
-
-//! Helpers for the relying-party tests: a rogue OpenID provider that can be told to
-//! misbehave one way at a time, stores configured to use it, and the checkout's login
-//! driven the way a browser drives it.
+//! The checkout as a relying party: a rogue OpenID provider that can be told to misbehave
+//! one way at a time, stores configured to use it, and the checkout's login driven the way
+//! a browser drives it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,14 +14,17 @@ use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::Response as HttpResponse;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use shared_checkout::config::{Settings, StoreLoginSettings, StoreSettings};
-use shared_checkout::domain::{BasketId, Currency, StoreId};
+use shared_checkout::domain::{BasketId, StoreId};
 use shared_checkout::keys::{SigningAlg, SigningKeys};
 use tokio::sync::oneshot;
 
-use crate::helpers::*;
+use super::app::{TestApp, spawn_app_with};
+use super::browser::{Browser, assert_redirect, location};
+use super::database::Backend;
+use super::html::csrf_token;
 
 /// The checkout's client secret at the test providers (rogue and oidc-provider).
 pub const TEST_CLIENT_SECRET: &str = "test-client-secret-0123456789abcdef";
@@ -208,7 +208,7 @@ pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Opt
         login: StoreLoginSettings {
             issuer: Some(url::Url::parse(issuer).unwrap()),
             client_id: client_id.map(str::to_owned),
-            client_secret: Some(TEST_CLIENT_SECRET.to_owned()),
+            client_secret: Some(TEST_CLIENT_SECRET.into()),
             id_token_alg: None,
         },
         checkout: Default::default(),
@@ -224,25 +224,6 @@ pub async fn spawn_app_with_rogue(backend: Backend) -> (TestApp, Rogue) {
     })
     .await;
     (app, rogue)
-}
-
-/// A browser whose cookie jar the test can add to (as if set by an earlier page).
-pub fn browser_with_jar() -> (Browser, Arc<reqwest::cookie::Jar>) {
-    let browser = Browser::new();
-    let jar = browser.jar.clone();
-    (browser, jar)
-}
-
-/// A fresh open guest basket at `store`.
-pub async fn guest_basket(app: &TestApp, store: &str) -> BasketId {
-    shared_checkout::db::baskets::create(
-        &app.state.db,
-        &StoreId::parse(store).unwrap(),
-        None,
-        Currency::parse("EUR").unwrap(),
-    )
-    .await
-    .expect("create a basket")
 }
 
 /// Presses "Log in with {store}" at the checkout (after the store handed the basket to
@@ -624,9 +605,4 @@ async fn userinfo(State(rogue): State<Arc<RogueState>>, headers: HeaderMap) -> R
         },
     }))
     .into_response()
-}
-
-/// The value of a JSON claim, for assertions.
-pub fn claim<'a>(value: &'a Value, name: &str) -> &'a Value {
-    &value[name]
 }

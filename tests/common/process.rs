@@ -1,0 +1,108 @@
+//! The real binary as a child process: `shared-checkout demo` on a free port, and an HTTP
+//! client to talk to it.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::redirect::Policy;
+use shared_checkout::web::LocalhostResolver;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The binary cargo built for these tests; `SHARED_CHECKOUT_BIN` names another copy (when
+/// several checkouts share one target directory, the built binary may be replaced).
+pub fn binary() -> String {
+    std::env::var("SHARED_CHECKOUT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_shared-checkout").to_owned())
+}
+
+/// The binary on `data_dir`, with no `DATABASE_URL` taken from the environment.
+pub fn command(data_dir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .args(["--data-dir", data_dir.to_str().unwrap()])
+        .env_remove("DATABASE_URL");
+    command
+}
+
+/// A client with a cookie store that follows no redirect by itself.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .dns_resolver(Arc::new(LocalhostResolver))
+        .build()
+        .expect("HTTP client")
+}
+
+/// `shared-checkout demo`, killed when dropped.
+pub struct Demo {
+    pub child: Child,
+    port: u16,
+    /// Readers of what the demo prints after its URLs, on stdout and stderr.
+    output: Vec<tokio::task::JoinHandle<String>>,
+}
+
+impl Demo {
+    /// Starts `shared-checkout demo` on `data_dir` and a free port, with extra environment.
+    pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        let mut command = command(data_dir);
+        command
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("demo starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("demo output") {
+                if let Some(rest) = line.split("http://site1.localhost:").nth(1) {
+                    return rest.trim_end_matches('/').parse::<u16>().expect("port");
+                }
+            }
+            panic!("demo ended without printing site1's URL");
+        })
+        .await
+        .expect("demo prints its URLs within a minute");
+        // Keep draining both pipes so the demo never blocks on a full one.
+        let stdout = tokio::spawn(async move {
+            let mut all = String::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = tokio::spawn(async move {
+            let mut all = String::new();
+            let _ = stderr.read_to_string(&mut all).await;
+            all
+        });
+        Self {
+            child,
+            port,
+            output: vec![stdout, stderr],
+        }
+    }
+
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}.localhost:{}{path}", self.port)
+    }
+
+    /// Kills the demo; returns everything it printed after its URLs.
+    pub async fn stop(mut self) -> String {
+        self.child.kill().await.expect("the demo stops");
+        let mut output = String::new();
+        for reader in self.output.drain(..) {
+            output.push_str(&reader.await.expect("the output reader"));
+        }
+        output
+    }
+}
