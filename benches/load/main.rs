@@ -602,12 +602,21 @@ async fn run_pgbench(database: &PgDatabase, options: &Options) -> anyhow::Result
         String::from_utf8_lossy(&init.stderr)
     );
     let before = PostgresCpu::sample(&database.name);
-    let run = Command::new("pgbench")
+    let mut pgbench = Command::new("pgbench")
         .args(["-b", "simple-update", "-c", "8", "-T"])
         .arg(options.pgbench_seconds.to_string())
         .arg(&database.url)
-        .output()?;
-    let database_cpu = before.since(&PostgresCpu::sample(&database.name));
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // pgbench's backends exit with it: their CPU is read while they still run.
+    let mut during = PostgresCpu::sample(&database.name);
+    while pgbench.try_wait()?.is_none() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        during.update(PostgresCpu::sample(&database.name));
+    }
+    let run = pgbench.wait_with_output()?;
+    let database_cpu = before.since(&during);
     let out = String::from_utf8_lossy(&run.stdout);
     ensure!(
         run.status.success(),

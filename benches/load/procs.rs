@@ -228,6 +228,11 @@ impl PostgresCpu {
         Self(ours)
     }
 
+    /// Takes `later`'s figures, keeping those of processes that have exited since.
+    pub fn update(&mut self, later: PostgresCpu) {
+        self.0.extend(later.0);
+    }
+
     /// CPU seconds used between `self` and `later`.
     pub fn since(&self, later: &PostgresCpu) -> f64 {
         later
