@@ -325,22 +325,24 @@ mod tests {
     #[test]
     fn client_add_parses_the_algorithm_and_never_debug_prints_the_secret() {
         let secret = "cli-secret-0123456789abcdef0123456789";
-        let cli = Cli::try_parse_from([
-            "shared-checkout",
-            "client",
-            "add",
-            "--store",
-            "site1",
-            "--id",
-            "shop",
-            "--redirect-uri",
-            "https://shop.example/cb",
-            "--secret",
-            secret,
-            "--id-token-alg",
-            "ES256",
-        ])
-        .unwrap();
+        let client_add = |alg: &str| {
+            Cli::try_parse_from([
+                "shared-checkout",
+                "client",
+                "add",
+                "--store",
+                "site1",
+                "--id",
+                "shop",
+                "--redirect-uri",
+                "https://shop.example/cb",
+                "--secret",
+                secret,
+                "--id-token-alg",
+                alg,
+            ])
+        };
+        let cli = client_add("ES256").unwrap();
         assert!(!format!("{cli:?}").contains(secret));
         let Command::Client {
             command: ClientCommand::Add(args),
@@ -350,21 +352,7 @@ mod tests {
         };
         assert_eq!(args.id_token_alg, SigningAlg::Es256);
         assert_eq!(args.secret.unwrap().expose(), secret);
-        let refused = Cli::try_parse_from([
-            "shared-checkout",
-            "client",
-            "add",
-            "--store",
-            "site1",
-            "--id",
-            "shop",
-            "--redirect-uri",
-            "https://shop.example/cb",
-            "--secret",
-            secret,
-            "--id-token-alg",
-            "HS256",
-        ]);
+        let refused = client_add("HS256");
         assert!(refused.unwrap_err().to_string().contains("RS256 or ES256"));
     }
 }
