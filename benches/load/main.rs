@@ -50,6 +50,8 @@ struct Options {
     argon2_hashes: usize,
     postgres: Option<String>,
     peer: bool,
+    /// `RUST_LOG` for our server; its log is then kept in `target/load-server-<backend>.log`.
+    server_log: Option<String>,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
             ),
             peer: true,
+            server_log: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -88,10 +91,11 @@ impl Options {
                 "--argon2-hashes" => options.argon2_hashes = value()?.parse()?,
                 "--no-postgres" => options.postgres = None,
                 "--no-peer" => options.peer = false,
+                "--server-log" => options.server_log = Some(value()?),
                 other => bail!(
                     "unknown option {other}; options: --flows N --logins N --clients 1,4 \
                      --orders N --order-clients N --pgbench-seconds S --argon2-hashes N \
-                     --no-postgres --no-peer"
+                     --no-postgres --no-peer --server-log FILTER"
                 ),
             }
         }
@@ -435,7 +439,12 @@ fn run_binary(mut command: Command) -> anyhow::Result<String> {
 
 impl Ours {
     /// Registers the bench client and an API key, then starts `demo` and waits for it.
-    async fn start(dir: &Path, database_url: Option<&str>, secret: &str) -> anyhow::Result<Self> {
+    async fn start(
+        dir: &Path,
+        database_url: Option<&str>,
+        secret: &str,
+        server_log: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let data_dir = dir.join("data");
         let mut add = binary(&data_dir, database_url);
         add.args([
@@ -464,6 +473,9 @@ impl Ours {
         let port = procs::free_port()?;
         let mut demo = binary(&data_dir, database_url);
         demo.args(["demo", "--listen", &format!("127.0.0.1:{port}")]);
+        if let Some(filter) = server_log {
+            demo.env("RUST_LOG", filter);
+        }
         let mut process = procs::spawn("shared-checkout demo", demo, &dir.join("server.log"))?;
         procs::wait_healthy(
             &mut process,
@@ -497,7 +509,13 @@ async fn bench_ours(
 ) -> anyhow::Result<OursReport> {
     let dir = tempfile::tempdir()?;
     let secret = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    let ours = Ours::start(dir.path(), database.map(|d| d.url.as_str()), &secret).await?;
+    let ours = Ours::start(
+        dir.path(),
+        database.map(|d| d.url.as_str()),
+        &secret,
+        options.server_log.as_deref(),
+    )
+    .await?;
     let label = format!("ours, {backend}");
     eprintln!("{label}: started (pid {})", ours.process.pid());
     let target = Target {
@@ -522,6 +540,13 @@ async fn bench_ours(
     let (order, check) = order_row(&target, &ours, options).await?;
     rows.push(order);
     eprintln!("{label}: place order done");
+    if options.server_log.is_some() {
+        let kept = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(format!("load-server-{backend}.log"));
+        std::fs::copy(&ours.process.log, &kept).context("keeping the server's log")?;
+        eprintln!("{label}: server log in {}", kept.display());
+    }
     Ok(OursReport {
         backend,
         idle_rss_mib: ours.idle_rss_mib,
