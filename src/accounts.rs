@@ -166,11 +166,7 @@ pub async fn current_customer(
     let Some(token) = session_cookie(state, store).value(jar) else {
         return Ok(None);
     };
-    let Some(session) = db::sessions::find(&state.db, store, token).await? else {
-        return Ok(None);
-    };
-    let customer = db::customers::find(&state.db, store, session.customer_id).await?;
-    Ok(customer.map(|c| (c, session)))
+    db::sessions::find(&state.db, store, token).await
 }
 
 /// Ends the session server-side and clears the cookie; returns the ended session so the

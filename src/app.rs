@@ -127,6 +127,7 @@ impl Application {
         if self.state.config.role.serves_checkout() {
             crate::placeorder::spawn_workers(self.state.clone());
         }
+        crate::db::retention::spawn(self.state.db.clone());
         if let Some(listener) = self.metrics_listener {
             serve_metrics(listener, self.state.db.clone());
         }

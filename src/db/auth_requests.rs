@@ -13,12 +13,6 @@ pub async fn insert(
     request_json: &str,
     expires_at: i64,
 ) -> anyhow::Result<()> {
-    // Abandoned logins leave rows behind; each new request sweeps the expired ones.
-    sqlx::query("DELETE FROM authorization_requests WHERE expires_at < $1")
-        .bind(crate::db::now())
-        .execute(&db.pool)
-        .await
-        .context("dropping expired authorization requests")?;
     sqlx::query(
         "INSERT INTO authorization_requests (id, store_id, request, expires_at)
          VALUES ($1, $2, $3, $4)",

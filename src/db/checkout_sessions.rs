@@ -29,12 +29,6 @@ pub async fn create(
     lifetime_secs: i64,
 ) -> anyhow::Result<()> {
     let now = now();
-    // Sweep expired sessions as new ones come in; no job needed, any node may do it.
-    sqlx::query("DELETE FROM checkout_sessions WHERE expires_at < $1")
-        .bind(now)
-        .execute(&db.pool)
-        .await
-        .context("sweeping expired checkout sessions")?;
     let address = identity
         .and_then(|i| i.address.as_ref())
         .map(serde_json::to_string)

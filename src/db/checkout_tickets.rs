@@ -16,12 +16,6 @@ pub async fn issue(
 ) -> anyhow::Result<OpaqueSecret> {
     let ticket = OpaqueSecret::generate();
     let now = now();
-    // Unredeemed tickets are worthless once expired; any node sweeps them as new ones come.
-    sqlx::query("DELETE FROM checkout_tickets WHERE expires_at < $1")
-        .bind(now)
-        .execute(&db.pool)
-        .await
-        .context("sweeping expired checkout tickets")?;
     sqlx::query(
         "INSERT INTO checkout_tickets (ticket_hash, store_id, basket_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5)",

@@ -31,7 +31,6 @@ pub async fn insert(
     grant: &CodeGrant,
     expires_at: i64,
 ) -> anyhow::Result<()> {
-    sweep_expired(db).await?;
     sqlx::query(
         "INSERT INTO authorization_codes
             (code_hash, store_id, client_id, redirect_uri, customer_id, basket_id,
@@ -53,30 +52,6 @@ pub async fn insert(
     .execute(&db.pool)
     .await
     .context("storing an authorization code")?;
-    Ok(())
-}
-
-/// How long a code row outlives the code: longer than any access token issued from it, so a
-/// late replay still finds the code and revokes those tokens (RFC 6749 §4.1.2).
-const CODE_RETENTION_SECS: i64 = 3600;
-
-/// Deletes expired access tokens, then codes past retention with no token left; each new
-/// code sweeps, so the tables stay small without a separate job.
-async fn sweep_expired(db: &Db) -> anyhow::Result<()> {
-    let now = super::now();
-    sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
-        .bind(now)
-        .execute(&db.pool)
-        .await
-        .context("sweeping expired access tokens")?;
-    sqlx::query(
-        "DELETE FROM authorization_codes WHERE expires_at < $1
-         AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.code_hash = authorization_codes.code_hash)",
-    )
-    .bind(now - CODE_RETENTION_SECS)
-    .execute(&db.pool)
-    .await
-    .context("sweeping old authorization codes")?;
     Ok(())
 }
 
@@ -104,17 +79,26 @@ pub enum Redemption<E> {
     Redeemed(CodeGrant),
 }
 
+/// The access token a successful redemption stores; only its hash.
+pub struct NewAccessToken<'a> {
+    pub token_hash: &'a SecretHash,
+    pub expires_at: i64,
+}
+
 /// Consumes the code, if it is this client's, unexpired and unused, and runs `checks` on
 /// its grant; when they pass and the code is bound to a basket, the guest basket becomes
-/// the code's customer's. One transaction: the conditional UPDATE lets exactly one of any
-/// number of concurrent callers (on any node) have the code (RFC 6749 §4.1.2), and the
-/// basket changes owner only together with a successful redemption.
+/// the code's customer's, and the access token is stored, tied to the code so that
+/// revoking the code revokes it. One transaction: the conditional UPDATE lets exactly one
+/// of any number of concurrent callers (on any node) have the code (RFC 6749 §4.1.2), and
+/// the basket changes owner and the token exists only together with a successful
+/// redemption.
 pub async fn redeem<E>(
     db: &Db,
     store: &StoreId,
     client_id: &str,
     code_hash: &SecretHash,
     now: i64,
+    token: &NewAccessToken<'_>,
     checks: impl FnOnce(&CodeGrant) -> Result<(), E>,
 ) -> anyhow::Result<Redemption<E>> {
     let mut tx = db
@@ -184,6 +168,21 @@ pub async fn redeem<E>(
             return Ok(Redemption::BasketUnavailable);
         }
     }
+    sqlx::query(
+        "INSERT INTO access_tokens
+            (token_hash, store_id, client_id, customer_id, scope, code_hash, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(token.token_hash)
+    .bind(store.as_str())
+    .bind(&grant.client_id)
+    .bind(grant.customer_id.to_string())
+    .bind(&grant.scope)
+    .bind(code_hash)
+    .bind(token.expires_at)
+    .execute(&mut *tx)
+    .await
+    .context("storing an access token")?;
     tx.commit().await.context("committing a code redemption")?;
     Ok(Redemption::Redeemed(grant))
 }

@@ -6,7 +6,7 @@ use super::{Db, inserted, now};
 use crate::domain::{Address, Customer, CustomerId, Email, StoreId};
 
 #[derive(sqlx::FromRow)]
-struct CustomerRow {
+pub(super) struct CustomerRow {
     id: String,
     store_id: String,
     email: String,

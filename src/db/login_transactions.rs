@@ -42,12 +42,6 @@ impl LoginTransaction {
 
 pub async fn create(db: &Db, store: &StoreId, tx: &NewLoginTransaction<'_>) -> anyhow::Result<()> {
     let now = now();
-    // Expired rows are worthless; sweeping them here keeps the table small without a job.
-    sqlx::query("DELETE FROM login_transactions WHERE expires_at < $1")
-        .bind(now)
-        .execute(&db.pool)
-        .await
-        .context("sweeping expired login transactions")?;
     sqlx::query(
         "INSERT INTO login_transactions
            (state_hash, browser_hash, store_id, basket_id, nonce_hash, pkce_verifier, issuer,

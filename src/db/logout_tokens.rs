@@ -1,17 +1,10 @@
 //! `jti`s of logout tokens the checkout acted on (Back-Channel Logout §2.6 step 9: a
 //! replayed token is refused), kept until the token expires.
 
-use anyhow::Context;
-
-use super::{Db, inserted, now};
+use super::{Db, inserted};
 
 /// Remembers the token's `jti`; false when this issuer's `jti` was seen before.
 pub async fn first_use(db: &Db, issuer: &str, jti: &str, expires_at: i64) -> anyhow::Result<bool> {
-    sqlx::query("DELETE FROM logout_token_ids WHERE expires_at < $1")
-        .bind(now())
-        .execute(&db.pool)
-        .await
-        .context("sweeping expired logout token ids")?;
     inserted(
         sqlx::query("INSERT INTO logout_token_ids (issuer, jti, expires_at) VALUES ($1, $2, $3)")
             .bind(issuer)

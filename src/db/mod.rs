@@ -18,6 +18,7 @@ pub mod orders;
 pub mod payments;
 pub mod placeorder;
 pub mod products;
+pub mod retention;
 pub mod sessions;
 pub mod stores;
 pub mod tokens;
@@ -59,10 +60,14 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10));
         let options = match backend {
             // WAL lets readers run beside the one writer; sqlx already sets a busy timeout.
+            // Reads come from a memory map rather than a system call per page, and each
+            // connection keeps 8 MiB of pages (SQLite's default is 2 MiB).
             Backend::Sqlite => options.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA mmap_size = 268435456").await?;
+                    conn.execute("PRAGMA cache_size = -8192").await?;
                     Ok(())
                 })
             }),

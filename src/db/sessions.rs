@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 
+use super::customers::CustomerRow;
 use super::{Db, now};
-use crate::domain::{CustomerId, StoreId};
+use crate::domain::{Customer, CustomerId, StoreId};
 use crate::secrets::{OpaqueSecret, SecretHash};
 
 #[derive(Debug, Clone)]
@@ -32,12 +33,6 @@ pub async fn create(
     let token = OpaqueSecret::generate();
     let sid = uuid::Uuid::new_v4().to_string();
     let now = now();
-    // Each login sweeps the expired sessions, so the table needs no separate job.
-    sqlx::query("DELETE FROM store_sessions WHERE expires_at < $1")
-        .bind(now)
-        .execute(&db.pool)
-        .await
-        .context("sweeping expired store sessions")?;
     sqlx::query(
         "INSERT INTO store_sessions (token_hash, store_id, customer_id, auth_time, expires_at, sid)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -58,10 +53,26 @@ pub async fn create(
     })
 }
 
-pub async fn find(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Option<StoreSession>> {
-    let row: Option<(String, i64, String)> = sqlx::query_as(
-        "SELECT customer_id, auth_time, sid FROM store_sessions
-         WHERE store_id = $1 AND token_hash = $2 AND expires_at > $3",
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    customer: CustomerRow,
+    auth_time: i64,
+    sid: String,
+}
+
+/// The unexpired session behind `token` and its customer, in one statement.
+pub async fn find(
+    db: &Db,
+    store: &StoreId,
+    token: &str,
+) -> anyhow::Result<Option<(Customer, StoreSession)>> {
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT c.id, c.store_id, c.email, c.name, c.phone, c.billing_address,
+                s.auth_time, s.sid
+         FROM store_sessions s
+         JOIN customers c ON c.store_id = s.store_id AND c.id = s.customer_id
+         WHERE s.store_id = $1 AND s.token_hash = $2 AND s.expires_at > $3",
     )
     .bind(store.as_str())
     .bind(SecretHash::of(token))
@@ -69,12 +80,14 @@ pub async fn find(db: &Db, store: &StoreId, token: &str) -> anyhow::Result<Optio
     .fetch_optional(&db.pool)
     .await
     .context("finding a store session")?;
-    row.map(|(customer, auth_time, sid)| {
-        Ok(StoreSession {
-            customer_id: CustomerId::parse(&customer)?,
-            auth_time,
-            sid,
-        })
+    row.map(|row| {
+        let customer = Customer::try_from(row.customer)?;
+        let session = StoreSession {
+            customer_id: customer.id,
+            auth_time: row.auth_time,
+            sid: row.sid,
+        };
+        Ok((customer, session))
     })
     .transpose()
 }

@@ -3,6 +3,7 @@
 use crate::common::app::spawn_app;
 use crate::common::browser::{Browser, header};
 use crate::common::database::Backend;
+use crate::common::oauth::{AuthKind, TestClient};
 
 async fn health_check_answers_on_any_host(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -92,7 +93,77 @@ async fn an_unknown_host_gets_a_readable_404(backend: Backend) {
     assert!(body.contains("Not found"), "{body}");
 }
 
+async fn count(app: &crate::common::app::TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+/// Retention deletes what has lapsed and nothing that still works: live sessions, codes
+/// and tokens stay; a code outlives its tokens by the replay window; large backlogs go in
+/// batches until none is left.
+async fn retention_deletes_what_expired_and_nothing_else(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let (request, code) = client.alice_code(&Browser::new()).await;
+    let tokens = client.tokens(&code, &request.pkce.verifier).await;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let backlog = 2 * shared_checkout::db::retention::BATCH + 7;
+    for i in 0..backlog {
+        sqlx::query(
+            "INSERT INTO client_assertion_ids (store_id, client_id, jti, expires_at)
+             VALUES ('site1', 'old-client', $1, 1)",
+        )
+        .bind(format!("jti-{i}"))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    }
+    let delete_at = |seconds_from_now: i64| {
+        let db = app.state.db.clone();
+        async move {
+            let now = shared_checkout::db::now() + seconds_from_now;
+            shared_checkout::db::retention::delete_expired(&db, now)
+                .await
+                .unwrap()
+        }
+    };
+
+    // The node's own retention task may have taken a batch already; one call must finish.
+    let deleted = delete_at(0).await;
+    assert!(
+        deleted
+            .iter()
+            .all(|(table, _)| *table == "client_assertion_ids"),
+        "{deleted:?}"
+    );
+    assert_eq!(count(&app, "client_assertion_ids").await, 0);
+    assert_eq!(client.userinfo(access_token).await.status(), 200);
+    assert_eq!(count(&app, "store_sessions").await, 1);
+
+    // Past the access token's ten minutes, inside the code's replay window.
+    let deleted = delete_at(11 * 60).await;
+    assert!(deleted.contains(&("access_tokens", 1)), "{deleted:?}");
+    assert!(
+        !deleted
+            .iter()
+            .any(|(table, _)| *table == "authorization_codes"),
+        "{deleted:?}"
+    );
+    assert_eq!(count(&app, "authorization_codes").await, 1);
+    assert_eq!(client.userinfo(access_token).await.status(), 401);
+
+    // Past the replay window and the store session's lifetime.
+    let deleted = delete_at(40 * 24 * 3600).await;
+    assert!(deleted.contains(&("authorization_codes", 1)), "{deleted:?}");
+    assert!(deleted.contains(&("store_sessions", 1)), "{deleted:?}");
+    assert_eq!(count(&app, "authorization_codes").await, 0);
+    assert!(delete_at(40 * 24 * 3600).await.is_empty());
+}
+
 crate::on_both_backends!(
+    retention_deletes_what_expired_and_nothing_else,
     health_check_answers_on_any_host,
     readiness_follows_the_databases_migrations,
     every_response_carries_security_headers_and_a_request_id,

@@ -14,11 +14,13 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use self::checks::ConsumedCode;
 use super::client_jwks::ClientJwksCache;
 use super::error::{OAuthError, no_store};
 use crate::config::StoreConfig;
-use crate::db::{self, tokens::NewAccessToken};
+use crate::db::{
+    self,
+    codes::{CodeGrant, NewAccessToken},
+};
 use crate::provider::clients::Client;
 use crate::secrets::OpaqueSecret;
 use crate::state::AppState;
@@ -64,13 +66,20 @@ async fn exchange(
     let params = checks::form_is_well_formed(headers, body)?; // RFC 6749 §3.2, §4.1.3
     let client = checks::client_authenticated(cx, headers, &params).await?; // §2.3, RFC 7523
     checks::grant_type_is_authorization_code(&params)?; // §4.1.3
-    // §4.1.2, §10.5; the grant's checks run while the code is being consumed.
-    let code = checks::code_consumed_once(cx, &client, &params, |grant| {
+    let now = db::now();
+    let access_token = OpaqueSecret::generate();
+    let stored = NewAccessToken {
+        token_hash: &access_token.hash(),
+        expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+    };
+    // §4.1.2, §10.5; the grant's checks run while the code is being consumed, and the
+    // access token is stored only if they pass.
+    let grant = checks::code_consumed_once(cx, &client, &params, &stored, |grant| {
         checks::redirect_uri_identical(grant, &params)?; // §4.1.3
         checks::pkce_verifier_matches(grant, &params) // RFC 7636 §4.6
     })
     .await?;
-    issue_tokens(cx, &client, &code).await
+    issue_tokens(cx, &client, &grant, access_token, now)
 }
 
 #[derive(Serialize)]
@@ -82,30 +91,16 @@ struct TokenResponse {
     scope: String,
 }
 
-/// An opaque access token (only its hash stored, tied to the code) and a signed ID token
+/// The access token (already stored, as a hash tied to the code) and a signed ID token
 /// (OIDC Core §3.1.3.3), never cached (RFC 6749 §5.1).
-async fn issue_tokens(
+fn issue_tokens(
     cx: &TokenContext<'_>,
     client: &Client,
-    code: &ConsumedCode,
+    grant: &CodeGrant,
+    access_token: OpaqueSecret,
+    now: i64,
 ) -> Result<Response, OAuthError> {
-    let now = db::now();
-    let access_token = OpaqueSecret::generate();
-    let token_hash = access_token.hash();
-    db::tokens::insert_access_token(
-        &cx.state.db,
-        &cx.store.id,
-        &NewAccessToken {
-            token_hash: &token_hash,
-            client_id: &client.client_id,
-            customer_id: code.grant.customer_id,
-            scope: &code.grant.scope,
-            code_hash: &code.code_hash,
-            expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
-        },
-    )
-    .await?;
-    let claims = id_token::IdTokenClaims::new(cx.store, client, &code.grant, &access_token, now);
+    let claims = id_token::IdTokenClaims::new(cx.store, client, grant, &access_token, now);
     let id_token = cx.state.keys.sign(client.id_token_alg, "JWT", &claims)?;
     tracing::info!(client = %client.client_id, "tokens issued");
     let mut response = Json(TokenResponse {
@@ -113,7 +108,7 @@ async fn issue_tokens(
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_LIFETIME_SECS,
         id_token,
-        scope: code.grant.scope.clone(),
+        scope: grant.scope.clone(),
     })
     .into_response();
     no_store(&mut response);

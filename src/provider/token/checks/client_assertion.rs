@@ -61,7 +61,6 @@ pub async fn private_key_jwt_valid(
         &client_id,
         &jti,
         claims.exp + LEEWAY_SECS as i64,
-        now,
     )
     .await?;
     if !first_use {

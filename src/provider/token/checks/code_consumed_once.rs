@@ -3,10 +3,11 @@
 // concurrent redemptions wins, on any node. A second use revokes what the first produced.
 // The checks against the grant run inside that step, and a basket-bound code hands its guest
 // basket to the customer in the same transaction: ownership changes here and nowhere else.
+// The access token is stored in that transaction too, so it exists only for a redeemed code.
 
 use crate::db::{
     self,
-    codes::{CodeGrant, Redemption},
+    codes::{CodeGrant, NewAccessToken, Redemption},
 };
 use crate::provider::clients::Client;
 use crate::provider::error::OAuthError;
@@ -14,26 +15,23 @@ use crate::provider::params::Params;
 use crate::provider::token::TokenContext;
 use crate::secrets::SecretHash;
 
-pub struct ConsumedCode {
-    /// Links the access token to the code, so revoking the code revokes the token.
-    pub code_hash: SecretHash,
-    pub grant: CodeGrant,
-}
-
 pub async fn code_consumed_once(
     cx: &TokenContext<'_>,
     client: &Client,
     params: &Params,
+    token: &NewAccessToken<'_>,
     checks: impl FnOnce(&CodeGrant) -> Result<(), OAuthError>,
-) -> Result<ConsumedCode, OAuthError> {
+) -> Result<CodeGrant, OAuthError> {
     let code = params
         .get("code")?
         .ok_or(OAuthError::InvalidRequest("code is required"))?;
     let code_hash = SecretHash::of(code);
     let now = db::now();
     let (db, store) = (&cx.state.db, &cx.store.id);
-    match db::codes::redeem(db, store, &client.client_id, &code_hash, now, checks).await? {
-        Redemption::Redeemed(grant) => Ok(ConsumedCode { code_hash, grant }),
+    let redemption =
+        db::codes::redeem(db, store, &client.client_id, &code_hash, now, token, checks).await?;
+    match redemption {
+        Redemption::Redeemed(grant) => Ok(grant),
         Redemption::Refused(e) => Err(e),
         Redemption::BasketUnavailable => Err(OAuthError::InvalidGrant(
             "the basket bound to the code belongs to another customer or is no longer open",

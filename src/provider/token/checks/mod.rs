@@ -12,7 +12,7 @@ mod redirect_uri_identical;
 
 pub use client_assertion::ASSERTION_ALGS;
 pub use client_authenticated::client_authenticated;
-pub use code_consumed_once::{ConsumedCode, code_consumed_once};
+pub use code_consumed_once::code_consumed_once;
 pub use form_is_well_formed::form_is_well_formed;
 pub use grant_type_is_authorization_code::grant_type_is_authorization_code;
 pub use pkce_verifier_matches::pkce_verifier_matches;
