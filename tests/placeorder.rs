@@ -552,9 +552,10 @@ async fn a_stale_fencing_token_cannot_write(backend: Backend) {
         .unwrap();
     stale.state = ProcessState::Failed;
     assert!(
-        !db::placeorder::save(&app.state.db, &a, &stale, true)
+        db::placeorder::save(&app.state.db, &a, &stale, true)
             .await
             .unwrap()
+            .is_none()
     );
     assert!(!db::placeorder::release(&app.state.db, &a).await.unwrap());
     // ...and so is the order itself, even past the step's own check.

@@ -314,25 +314,32 @@ pub async fn acquire(
     }))
 }
 
-/// Writes the process's progress under the lease; false when the lease was lost (the
-/// token moved on) and nothing was written. `hold` keeps (and extends) the lease;
-/// otherwise it is released in the same write.
-pub async fn save(db: &Db, lease: &Lease, process: &Process, hold: bool) -> anyhow::Result<bool> {
+/// Writes the process's progress under the lease and returns the row as it now is (with a
+/// cancellation requested meanwhile); `None` when the lease was lost (the token moved on)
+/// and nothing was written. `hold` keeps (and extends) the lease; otherwise it is released
+/// in the same write.
+pub async fn save(
+    db: &Db,
+    lease: &Lease,
+    process: &Process,
+    hold: bool,
+) -> anyhow::Result<Option<Process>> {
     let now_ms = now_ms();
     let (owner, expires, bump) = if hold {
         (Some(lease.owner.as_str()), lease.expires_at_ms(), 0)
     } else {
         (None, 0, 1)
     };
-    let changed = sqlx::query(
+    let saved: Option<ProcessRow> = sqlx::query_as(&format!(
         "UPDATE place_order_processes
          SET state = $4, failure_reason = $5, failure_message = $6, basket_snapshot = $7,
              amount_minor = $8, currency = $9, payment_id = $10, action = $11, order_id = $12,
              order_number = $13, retries = $14, next_run_at_ms = $15,
              state_entered_at_ms = $16, updated_at_ms = $17, lease_owner = $18,
              lease_expires_at_ms = $19, fencing_token = fencing_token + $20
-         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
-    )
+         WHERE store_id = $1 AND id = $2 AND fencing_token = $3
+         RETURNING {COLUMNS}"
+    ))
     .bind(lease.store_id.as_str())
     .bind(lease.process_id.to_string())
     .bind(lease.token)
@@ -365,11 +372,10 @@ pub async fn save(db: &Db, lease: &Lease, process: &Process, hold: bool) -> anyh
     .bind(owner)
     .bind(expires)
     .bind(bump)
-    .execute(&db.pool)
+    .fetch_optional(&db.pool)
     .await
-    .context("saving a place-order process")?
-    .rows_affected();
-    Ok(changed == 1)
+    .context("saving a place-order process")?;
+    saved.map(Process::try_from).transpose()
 }
 
 /// Gives the lease up; false when it was already lost.

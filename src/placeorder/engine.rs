@@ -59,11 +59,16 @@ pub fn owner_name() -> String {
 
 /// Runs the process with this lease until it waits, ends, loses the lease or hits a
 /// transient error (recorded for a later retry). Always gives the lease back.
+///
+/// The process is read once; each fenced write returns the row it wrote, which the next
+/// step starts from. A step that only decides the next state, with no side effect, is not
+/// written on its own: run again after a crash, it decides the same.
 pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<()> {
+    let mut process = read(app, lease).await?;
     for _ in 0..MAX_STEPS_PER_RUN {
-        match step(app, lease).await {
-            Ok(Rest::Continue) => {}
-            Ok(Rest::Released) => return Ok(()),
+        match advance(app, lease, process, Writes::AfterSideEffects).await {
+            Ok(Advanced::Continue(next)) => process = *next,
+            Ok(Advanced::Released) => return Ok(()),
             Err(EngineError::LostLease) => {
                 tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), "place-order lease lost; stopping");
                 return Ok(());
@@ -73,11 +78,18 @@ pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<()> {
                 if !record_retry(app, lease).await? {
                     return Ok(());
                 }
+                process = read(app, lease).await?;
             }
         }
     }
     store_db::release(&app.db, lease).await?;
     Ok(())
+}
+
+async fn read(app: &AppState, lease: &Lease) -> anyhow::Result<Process> {
+    store_db::find(&app.db, &lease.store_id, lease.process_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("place-order process {} vanished", lease.process_id))
 }
 
 /// Counts a failed step. Below `MAX_RETRIES` it schedules the retry and releases the lease
@@ -104,7 +116,9 @@ async fn record_retry(app: &AppState, lease: &Lease) -> anyhow::Result<bool> {
             "We could not complete the order because of a technical problem. Nothing was charged; please try again.",
         );
         process.retries = 0;
-        return store_db::save(&app.db, lease, &process, true).await;
+        return Ok(store_db::save(&app.db, lease, &process, true)
+            .await?
+            .is_some());
     }
     let pause = Duration::from_secs(1 << process.retries.clamp(0, 6));
     process.next_run_at_ms = now_ms() + pause.as_millis() as i64;
@@ -112,18 +126,45 @@ async fn record_retry(app: &AppState, lease: &Lease) -> anyhow::Result<bool> {
     Ok(false)
 }
 
-/// Runs the process's current state once and records where it went.
+/// Which steps are written to the database on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    EveryStep,
+    AfterSideEffects,
+}
+
+/// Where one step left the process.
+enum Advanced {
+    /// More steps to run, from this process; the lease is still held.
+    Continue(Box<Process>),
+    /// Waiting for the shopper or in a final state; the lease was released.
+    Released,
+}
+
+/// Reads the process, runs its current state once and records where it went.
 pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
-    let mut process = store_db::find(&app.db, &lease.store_id, lease.process_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("place-order process {} vanished", lease.process_id))?;
+    let process = read(app, lease).await?;
+    Ok(
+        match advance(app, lease, process, Writes::EveryStep).await? {
+            Advanced::Continue(_) => Rest::Continue,
+            Advanced::Released => Rest::Released,
+        },
+    )
+}
+
+async fn advance(
+    app: &AppState,
+    lease: &Lease,
+    mut process: Process,
+    writes: Writes,
+) -> Result<Advanced, EngineError> {
     // Checked before any side effect; the final write checks it again atomically.
     if process.fencing_token != lease.token {
         return Err(EngineError::LostLease);
     }
     if process.state.is_final() {
         store_db::release(&app.db, lease).await?;
-        return Ok(Rest::Released);
+        return Ok(Advanced::Released);
     }
     let Some(store) = app.config.store(&process.store_id) else {
         // The store left the configuration: nothing can be rolled back through it.
@@ -148,12 +189,17 @@ pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
     }
 
     let before = process.state;
+    let mut side_effects = true;
     match process.state {
-        ProcessState::New => process.state = ProcessState::PrepareBasket,
+        ProcessState::New => {
+            process.state = ProcessState::PrepareBasket;
+            side_effects = false;
+        }
         ProcessState::PrepareBasket => prepare_basket(app, &mut process).await?,
         ProcessState::ValidateBasket => validate_basket(app, store, &mut process).await?,
         ProcessState::ValidatePaymentSelection => {
-            validate_payment_selection(app, store, &mut process)
+            validate_payment_selection(app, store, &mut process);
+            side_effects = false;
         }
         ProcessState::CreatePayment => create_payment(app, store, &mut process).await?,
         ProcessState::WaitForCustomer | ProcessState::ValidatePayment => {
@@ -173,17 +219,25 @@ pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
     process.next_run_at_ms = now_ms();
     if process.state == ProcessState::WaitForCustomer || process.state.is_final() {
         save_released(app, lease, &process).await
+    } else if !side_effects && writes == Writes::AfterSideEffects {
+        count_step(&process);
+        Ok(Advanced::Continue(Box::new(process)))
     } else {
         save_held(app, lease, &process).await
     }
 }
 
-async fn save_held(app: &AppState, lease: &Lease, process: &Process) -> Result<Rest, EngineError> {
-    if store_db::save(&app.db, lease, process, true).await? {
-        count_step(process);
-        Ok(Rest::Continue)
-    } else {
-        Err(EngineError::LostLease)
+async fn save_held(
+    app: &AppState,
+    lease: &Lease,
+    process: &Process,
+) -> Result<Advanced, EngineError> {
+    match store_db::save(&app.db, lease, process, true).await? {
+        Some(saved) => {
+            count_step(&saved);
+            Ok(Advanced::Continue(Box::new(saved)))
+        }
+        None => Err(EngineError::LostLease),
     }
 }
 
@@ -191,12 +245,13 @@ async fn save_released(
     app: &AppState,
     lease: &Lease,
     process: &Process,
-) -> Result<Rest, EngineError> {
-    if store_db::save(&app.db, lease, process, false).await? {
-        count_step(process);
-        Ok(Rest::Released)
-    } else {
-        Err(EngineError::LostLease)
+) -> Result<Advanced, EngineError> {
+    match store_db::save(&app.db, lease, process, false).await? {
+        Some(saved) => {
+            count_step(&saved);
+            Ok(Advanced::Released)
+        }
+        None => Err(EngineError::LostLease),
     }
 }
 
@@ -483,7 +538,7 @@ async fn place_order(
     store: &StoreConfig,
     lease: &Lease,
     process: &Process,
-) -> Result<Rest, EngineError> {
+) -> Result<Advanced, EngineError> {
     let snapshot = process
         .snapshot
         .as_ref()
@@ -535,7 +590,7 @@ async fn place_order(
                 metrics::counter!("orders_placed_total", "store" => process.store_id.to_string())
                     .increment(1);
             }
-            Ok(Rest::Released)
+            Ok(Advanced::Released)
         }
         None => Err(EngineError::LostLease),
     }
