@@ -57,7 +57,10 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            // No round trip before every statement: a connection that broke fails its next
+            // statement instead, and the pool replaces it.
+            .test_before_acquire(false);
         let options = match backend {
             // WAL lets readers run beside the one writer; sqlx already sets a busy timeout.
             // Reads come from a memory map rather than a system call per page, and each
@@ -66,7 +69,6 @@ impl Db {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA mmap_size = 268435456").await?;
                     conn.execute("PRAGMA cache_size = -8192").await?;
                     Ok(())
                 })
