@@ -204,23 +204,31 @@ impl TestApp {
     }
 
     /// Creates the basket's process without running it, as `start` would before its run.
+    /// A process created and let go before its first step, as by a node that died then.
     async fn unstarted_process(&self, store: &StoreId, basket: BasketId) -> placeorder::ProcessId {
         let request = self.request(store, basket, "offline", "cash_on_delivery");
-        db::placeorder::create_if_absent(
+        let new = db::placeorder::NewProcess {
+            basket,
+            request: &request,
+            fingerprint: "fingerprint",
+            key: &IdempotencyKey::generate(),
+        };
+        let (lease, process) = db::placeorder::create_if_absent(
             &self.state.db,
             store,
-            basket,
-            &request,
-            "fingerprint",
-            &IdempotencyKey::generate(),
+            &new,
+            "node-that-creates",
+            Duration::from_secs(30),
         )
         .await
-        .unwrap();
-        db::placeorder::find_for_basket(&self.state.db, store, basket)
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        .unwrap()
+        .expect("the basket has no process yet");
+        assert!(
+            db::placeorder::release(&self.state.db, &lease)
+                .await
+                .unwrap()
+        );
+        process.id
     }
 
     async fn process_state(&self, store: &StoreId, basket: BasketId) -> ProcessState {
@@ -577,9 +585,10 @@ async fn a_stale_fencing_token_cannot_write(backend: Backend) {
         lines: &[],
     };
     assert_eq!(
-        db::placeorder::complete_with_order(&app.state.db, &a, &order)
+        db::placeorder::complete_with_order(&app.state.db, &a, &stale, &order)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|(placed, _)| placed),
         None
     );
     assert_eq!(app.orders_for(&app.site1, basket).await, 0);

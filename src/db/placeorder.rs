@@ -182,36 +182,60 @@ impl Lease {
     }
 }
 
-/// Creates the basket's process unless it has one; the unique (store_id, basket_id)
-/// makes concurrent starts agree on one row. Returns whether this call created it.
+/// A process about to be created for a basket.
+pub struct NewProcess<'a> {
+    pub basket: BasketId,
+    pub request: &'a PlaceOrderRequest,
+    /// Tells a repeated start with the same request from another one.
+    pub fingerprint: &'a str,
+    pub key: &'a IdempotencyKey,
+}
+
+/// Creates the basket's process unless it has one, with `owner` already holding its
+/// lease, so no worker can take it between its creation and its first step. The unique
+/// (store_id, basket_id) makes concurrent starts agree on one row; the lease and the new
+/// process come back only to the call that created it.
 pub async fn create_if_absent(
     db: &Db,
     store: &StoreId,
-    basket: BasketId,
-    request: &PlaceOrderRequest,
-    fingerprint: &str,
-    key: &IdempotencyKey,
-) -> anyhow::Result<bool> {
+    new: &NewProcess<'_>,
+    owner: &str,
+    duration: Duration,
+) -> anyhow::Result<Option<(Lease, Process)>> {
     let now_ms = now_ms();
-    let result = sqlx::query(
+    let created: Option<ProcessRow> = sqlx::query_as(&format!(
         "INSERT INTO place_order_processes (id, store_id, basket_id, state, attempt,
              idempotency_key, request, next_run_at_ms, state_entered_at_ms, created_at,
-             updated_at_ms, request_fingerprint)
-         VALUES ($1, $2, $3, 'new', 1, $4, $5, $6, $6, $7, $6, $8)
-         ON CONFLICT (store_id, basket_id) DO NOTHING",
-    )
+             updated_at_ms, request_fingerprint, lease_owner, lease_expires_at_ms,
+             fencing_token)
+         VALUES ($1, $2, $3, 'new', 1, $4, $5, $6, $6, $7, $6, $8, $9, $10, 1)
+         ON CONFLICT (store_id, basket_id) DO NOTHING
+         RETURNING {COLUMNS}"
+    ))
     .bind(ProcessId::new_random().to_string())
     .bind(store.as_str())
-    .bind(basket.to_string())
-    .bind(key.as_str())
-    .bind(serde_json::to_string(request)?)
+    .bind(new.basket.to_string())
+    .bind(new.key.as_str())
+    .bind(serde_json::to_string(new.request)?)
     .bind(now_ms)
     .bind(now())
-    .bind(fingerprint)
-    .execute(&db.pool)
+    .bind(new.fingerprint)
+    .bind(owner)
+    .bind(now_ms.saturating_add(duration.as_millis() as i64))
+    .fetch_optional(&db.pool)
     .await
     .context("creating a place-order process")?;
-    Ok(result.rows_affected() == 1)
+    let Some(process) = created.map(Process::try_from).transpose()? else {
+        return Ok(None);
+    };
+    let lease = Lease {
+        store_id: store.clone(),
+        process_id: process.id,
+        owner: owner.to_owned(),
+        token: process.fencing_token,
+        duration,
+    };
+    Ok(Some((lease, process)))
 }
 
 pub async fn find_for_basket(
@@ -324,6 +348,16 @@ pub async fn save(
     process: &Process,
     hold: bool,
 ) -> anyhow::Result<Option<Process>> {
+    write(&db.pool, lease, process, hold).await
+}
+
+/// [`save`] on any connection: the pool, or a transaction that writes more with it.
+async fn write<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    lease: &Lease,
+    process: &Process,
+    hold: bool,
+) -> anyhow::Result<Option<Process>> {
     let now_ms = now_ms();
     let (owner, expires, bump) = if hold {
         (Some(lease.owner.as_str()), lease.expires_at_ms(), 0)
@@ -372,7 +406,7 @@ pub async fn save(
     .bind(owner)
     .bind(expires)
     .bind(bump)
-    .fetch_optional(&db.pool)
+    .fetch_optional(conn)
     .await
     .context("saving a place-order process")?;
     saved.map(Process::try_from).transpose()
@@ -412,33 +446,19 @@ pub async fn request_cancel(db: &Db, store: &StoreId, id: ProcessId) -> anyhow::
     Ok(changed == 1)
 }
 
-/// The place-order step's one transaction: checks the fencing token first (on PostgreSQL
-/// this also locks the row, so no one can take the lease until the commit), creates the
-/// order once per basket, marks the basket ordered and the process `success`, releasing
-/// the lease. `None`, with nothing written, when the lease was lost.
+/// The place-order step's one transaction: creates the order once per basket, marks the
+/// basket ordered and writes the process, now `success` with its order, releasing the
+/// lease. The fenced write comes last; when the lease was lost it changes nothing and the
+/// whole transaction is rolled back, so nothing is written (on PostgreSQL a node that took
+/// the lease meanwhile waits on the order's unique basket until then). Returns the order
+/// and the process as written.
 pub async fn complete_with_order(
     db: &Db,
     lease: &Lease,
+    process: &Process,
     order: &NewOrder<'_>,
-) -> anyhow::Result<Option<PlacedOrder>> {
-    let now_ms = now_ms();
+) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
     let mut tx = db.pool.begin().await.context("beginning place order")?;
-    let fenced = sqlx::query(
-        "UPDATE place_order_processes SET updated_at_ms = $4
-         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
-    )
-    .bind(lease.store_id.as_str())
-    .bind(lease.process_id.to_string())
-    .bind(lease.token)
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await
-    .context("checking the fencing token")?
-    .rows_affected();
-    if fenced != 1 {
-        tx.rollback().await?;
-        return Ok(None);
-    }
     let placed = super::orders::create_once(&mut tx, &lease.store_id, order).await?;
     sqlx::query(
         "UPDATE baskets SET status = 'ordered', updated_at = $3
@@ -450,25 +470,21 @@ pub async fn complete_with_order(
     .execute(&mut *tx)
     .await
     .context("marking the basket ordered")?;
-    sqlx::query(
-        "UPDATE place_order_processes
-         SET state = 'success', order_id = $4, order_number = $5, action = NULL,
-             failure_reason = NULL, failure_message = NULL, state_entered_at_ms = $6,
-             updated_at_ms = $6, lease_owner = NULL, lease_expires_at_ms = 0,
-             fencing_token = fencing_token + 1
-         WHERE store_id = $1 AND id = $2 AND fencing_token = $3",
-    )
-    .bind(lease.store_id.as_str())
-    .bind(lease.process_id.to_string())
-    .bind(lease.token)
-    .bind(placed.id.to_string())
-    .bind(&placed.number)
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await
-    .context("marking the process a success")?;
+    let success = Process {
+        state: ProcessState::Success,
+        order_id: Some(placed.id),
+        order_number: Some(placed.number.clone()),
+        action: None,
+        failure: None,
+        state_entered_at_ms: now_ms(),
+        ..process.clone()
+    };
+    let Some(written) = write(&mut *tx, lease, &success, false).await? else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
     tx.commit().await.context("committing place order")?;
-    Ok(Some(placed))
+    Ok(Some((placed, written)))
 }
 
 /// Processes a worker should run now: in an active state, due, and with no live lease.

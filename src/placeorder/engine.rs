@@ -59,31 +59,43 @@ pub fn owner_name() -> String {
 
 /// Runs the process with this lease until it waits, ends, loses the lease or hits a
 /// transient error (recorded for a later retry). Always gives the lease back.
+pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<Option<Process>> {
+    let process = read(app, lease).await?;
+    run_from(app, lease, process).await
+}
+
+/// [`run`] from the process as this node last read or wrote it. Returns the process as
+/// written when the run gave the lease back (waiting or final); `None` when it stopped
+/// early (lost lease, a retry scheduled).
 ///
-/// The process is read once; each fenced write returns the row it wrote, which the next
-/// step starts from. A step that only decides the next state, with no side effect, is not
-/// written on its own: run again after a crash, it decides the same.
-pub async fn run(app: &AppState, lease: &Lease) -> anyhow::Result<()> {
-    let mut process = read(app, lease).await?;
+/// Progress is written when the lease is given back, and after a step slow enough that
+/// the lease needs extending; the steps in between live in memory. Every step is safe to
+/// run twice, so a node that dies between writes leaves only steps to repeat, and the
+/// final write is fenced, so a node that lost its lease meanwhile writes nothing.
+pub async fn run_from(
+    app: &AppState,
+    lease: &Lease,
+    mut process: Process,
+) -> anyhow::Result<Option<Process>> {
     for _ in 0..MAX_STEPS_PER_RUN {
-        match advance(app, lease, process, Writes::AfterSideEffects).await {
+        match advance(app, lease, process, Writes::WhenReleasedOrSlow).await {
             Ok(Advanced::Continue(next)) => process = *next,
-            Ok(Advanced::Released) => return Ok(()),
+            Ok(Advanced::Released(done)) => return Ok(Some(*done)),
             Err(EngineError::LostLease) => {
                 tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), "place-order lease lost; stopping");
-                return Ok(());
+                return Ok(None);
             }
             Err(EngineError::Step(error)) => {
                 tracing::warn!(process = %crate::telemetry::ShortIds(&lease.process_id), error = %crate::telemetry::ShortIds(format!("{error:?}")), "place-order step failed");
                 if !record_retry(app, lease).await? {
-                    return Ok(());
+                    return Ok(None);
                 }
                 process = read(app, lease).await?;
             }
         }
     }
     store_db::release(&app.db, lease).await?;
-    Ok(())
+    Ok(None)
 }
 
 async fn read(app: &AppState, lease: &Lease) -> anyhow::Result<Process> {
@@ -130,7 +142,7 @@ async fn record_retry(app: &AppState, lease: &Lease) -> anyhow::Result<bool> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Writes {
     EveryStep,
-    AfterSideEffects,
+    WhenReleasedOrSlow,
 }
 
 /// Where one step left the process.
@@ -138,7 +150,7 @@ enum Advanced {
     /// More steps to run, from this process; the lease is still held.
     Continue(Box<Process>),
     /// Waiting for the shopper or in a final state; the lease was released.
-    Released,
+    Released(Box<Process>),
 }
 
 /// Reads the process, runs its current state once and records where it went.
@@ -147,7 +159,7 @@ pub async fn step(app: &AppState, lease: &Lease) -> Result<Rest, EngineError> {
     Ok(
         match advance(app, lease, process, Writes::EveryStep).await? {
             Advanced::Continue(_) => Rest::Continue,
-            Advanced::Released => Rest::Released,
+            Advanced::Released(_) => Rest::Released,
         },
     )
 }
@@ -164,7 +176,7 @@ async fn advance(
     }
     if process.state.is_final() {
         store_db::release(&app.db, lease).await?;
-        return Ok(Advanced::Released);
+        return Ok(Advanced::Released(Box::new(process)));
     }
     let Some(store) = app.config.store(&process.store_id) else {
         // The store left the configuration: nothing can be rolled back through it.
@@ -189,17 +201,13 @@ async fn advance(
     }
 
     let before = process.state;
-    let mut side_effects = true;
+    let started = std::time::Instant::now();
     match process.state {
-        ProcessState::New => {
-            process.state = ProcessState::PrepareBasket;
-            side_effects = false;
-        }
+        ProcessState::New => process.state = ProcessState::PrepareBasket,
         ProcessState::PrepareBasket => prepare_basket(app, &mut process).await?,
         ProcessState::ValidateBasket => validate_basket(app, store, &mut process).await?,
         ProcessState::ValidatePaymentSelection => {
-            validate_payment_selection(app, store, &mut process);
-            side_effects = false;
+            validate_payment_selection(app, store, &mut process)
         }
         ProcessState::CreatePayment => create_payment(app, store, &mut process).await?,
         ProcessState::WaitForCustomer | ProcessState::ValidatePayment => {
@@ -219,11 +227,11 @@ async fn advance(
     process.next_run_at_ms = now_ms();
     if process.state == ProcessState::WaitForCustomer || process.state.is_final() {
         save_released(app, lease, &process).await
-    } else if !side_effects && writes == Writes::AfterSideEffects {
+    } else if writes == Writes::EveryStep || started.elapsed() > lease.duration / 3 {
+        save_held(app, lease, &process).await
+    } else {
         count_step(&process);
         Ok(Advanced::Continue(Box::new(process)))
-    } else {
-        save_held(app, lease, &process).await
     }
 }
 
@@ -249,7 +257,7 @@ async fn save_released(
     match store_db::save(&app.db, lease, process, false).await? {
         Some(saved) => {
             count_step(&saved);
-            Ok(Advanced::Released)
+            Ok(Advanced::Released(Box::new(saved)))
         }
         None => Err(EngineError::LostLease),
     }
@@ -583,14 +591,15 @@ async fn place_order(
         total: snapshot.total()?,
         lines: &lines,
     };
-    match store_db::complete_with_order(&app.db, lease, &order).await? {
-        Some(placed) => {
+    match store_db::complete_with_order(&app.db, lease, process, &order).await? {
+        Some((placed, written)) => {
             tracing::info!(process = %crate::telemetry::ShortIds(&process.id), order = %crate::telemetry::ShortIds(&placed.id), created = placed.created, "order placed");
             if placed.created {
                 metrics::counter!("orders_placed_total", "store" => process.store_id.to_string())
                     .increment(1);
             }
-            Ok(Advanced::Released)
+            count_step(&written);
+            Ok(Advanced::Released(Box::new(written)))
         }
         None => Err(EngineError::LostLease),
     }

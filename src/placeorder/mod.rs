@@ -56,7 +56,7 @@ pub use crate::domain::placeorder::{
 pub use worker::{ReconcileReport, WorkerSettings, reconcile_once, spawn_workers_with};
 
 use crate::db;
-use crate::db::placeorder::Process;
+use crate::db::placeorder::{NewProcess, Process};
 use crate::domain::{Basket, BasketId, DeliveryMethod, OrderId, StoreId};
 use crate::payment::{FlowAction, IdempotencyKey, PaymentId};
 use crate::state::AppState;
@@ -134,7 +134,22 @@ pub async fn start(
     check_request(app, &request)?;
     let fingerprint = fingerprint(&found, &request);
     let key = IdempotencyKey::generate();
-    db::placeorder::create_if_absent(&app.db, store, basket, &request, &fingerprint, &key).await?;
+    let new = NewProcess {
+        basket,
+        request: &request,
+        fingerprint: &fingerprint,
+        key: &key,
+    };
+    let owner = engine::owner_name();
+    let created =
+        db::placeorder::create_if_absent(&app.db, store, &new, &owner, engine::DEFAULT_LEASE)
+            .await?;
+    if let Some((lease, process)) = created {
+        if let Some(done) = engine::run_from(app, &lease, process).await? {
+            return Ok(done.into());
+        }
+        return Ok(find_existing(app, store, basket).await?.into());
+    }
     let mut process = find_existing(app, store, basket).await?;
     if process.state == ProcessState::Failed {
         // A new attempt: a new idempotency key, so the gateway sees a new payment.
@@ -150,7 +165,6 @@ pub async fn start(
     Ok(find_existing(app, store, basket).await?.into())
 }
 
-/// The basket's process as stored; never runs it.
 pub async fn status(
     app: &AppState,
     store: &StoreId,

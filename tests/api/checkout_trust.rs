@@ -411,13 +411,22 @@ async fn stored_test_payment(app: &TestApp, basket: BasketId) -> String {
         return_url: app.checkout_url(&format!("/site1/{basket}/payment")),
     };
     let key = IdempotencyKey::generate();
-    db::placeorder::create_if_absent(&app.state.db, &store, basket, &request, "fp", &key)
-        .await
-        .unwrap();
-    let process = db::placeorder::find_for_basket(&app.state.db, &store, basket)
-        .await
-        .unwrap()
-        .unwrap();
+    let new = db::placeorder::NewProcess {
+        basket,
+        request: &request,
+        fingerprint: "fp",
+        key: &key,
+    };
+    let (_, process) = db::placeorder::create_if_absent(
+        &app.state.db,
+        &store,
+        &new,
+        "test",
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .unwrap()
+    .expect("the basket has no process yet");
     let payment = db::payments::start_once(
         &app.state.db,
         &store,
