@@ -80,12 +80,13 @@ const COLUMNS: &str = "id, store_id, basket_id, process_id, gateway, method, ide
 /// a start repeated after a crash or a lost lease is the same payment.
 pub async fn start_once(db: &Db, store: &StoreId, new: &NewPayment<'_>) -> anyhow::Result<Payment> {
     let now = now();
-    sqlx::query(
+    let created: Option<PaymentRow> = sqlx::query_as(&format!(
         "INSERT INTO payments (id, store_id, basket_id, process_id, gateway, method,
              idempotency_key, amount_minor, currency, status, return_url, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
-         ON CONFLICT (store_id, gateway, idempotency_key) DO NOTHING",
-    )
+         ON CONFLICT (store_id, gateway, idempotency_key) DO NOTHING
+         RETURNING {COLUMNS}"
+    ))
     .bind(PaymentId::new_random().to_string())
     .bind(store.as_str())
     .bind(new.basket_id.to_string())
@@ -98,9 +99,12 @@ pub async fn start_once(db: &Db, store: &StoreId, new: &NewPayment<'_>) -> anyho
     .bind(new.status.as_str())
     .bind(new.return_url)
     .bind(now)
-    .execute(&db.pool)
+    .fetch_optional(&db.pool)
     .await
     .context("starting a payment")?;
+    if let Some(created) = created {
+        return created.try_into();
+    }
     sqlx::query_as::<_, PaymentRow>(&format!(
         "SELECT {COLUMNS} FROM payments
          WHERE store_id = $1 AND gateway = $2 AND idempotency_key = $3"

@@ -96,11 +96,6 @@ impl FlowStatus {
     pub fn is_pending(self) -> bool {
         matches!(self, Self::Unapproved | Self::WaitingForCustomer)
     }
-
-    /// Money was (or will be) collected: the order must be placed or the payment voided.
-    pub fn is_success(self) -> bool {
-        matches!(self, Self::Approved | Self::Completed)
-    }
 }
 
 /// What the shopper's browser must do next (Flamingo's flow actions).

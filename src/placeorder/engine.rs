@@ -289,7 +289,7 @@ fn begin_rollback(process: &mut Process, reason: FailureReason, message: &str) {
 /// for. Already frozen is this process's own earlier run.
 async fn prepare_basket(app: &AppState, process: &mut Process) -> anyhow::Result<()> {
     let (store, basket) = (&process.store_id, process.basket_id);
-    db::baskets::transition(
+    let frozen_now = db::baskets::transition(
         &app.db,
         store,
         basket,
@@ -297,6 +297,10 @@ async fn prepare_basket(app: &AppState, process: &mut Process) -> anyhow::Result
         BasketStatus::Frozen,
     )
     .await?;
+    if frozen_now {
+        process.state = ProcessState::ValidateBasket;
+        return Ok(());
+    }
     match db::baskets::find(&app.db, store, basket)
         .await?
         .map(|b| b.status)
@@ -453,13 +457,8 @@ async fn create_payment(
     let gateway = gateway_of(app, process)?;
     let result = gateway.start_flow(&context(app, store, process)?).await?;
     process.payment_id = Some(result.payment_id);
-    if result.state.status.is_success() {
-        // Approved or completed: validate_payment confirms and checks it.
-        process.state = ProcessState::ValidatePayment;
-        process.action = None;
-    } else {
-        apply_flow(process, result.state);
-    }
+    // Completed goes on to the order; approved to validate_payment, which confirms it.
+    apply_flow(process, result.state);
     Ok(())
 }
 
