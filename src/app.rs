@@ -43,7 +43,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let config = Arc::new(Config::resolve(&settings, port)?);
-        let db = Db::connect(&settings.database_url).await?;
+        let db = Db::connect(&settings.database_url, settings.database_pool_size).await?;
         db.migrate().await?;
         crate::db::stores::sync(&db, &config.stores).await?;
         let keys = Arc::new(SigningKeys::load_or_generate(&settings.key_dir)?);

@@ -192,7 +192,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = settings(global, "127.0.0.1:0".parse()?)?;
-            Db::connect(&settings.database_url).await?.migrate().await?;
+            Db::connect(&settings.database_url, settings.database_pool_size)
+                .await?
+                .migrate()
+                .await?;
             println!("migrations applied");
             Ok(())
         }
@@ -225,7 +228,7 @@ fn keys(global: &GlobalOptions, command: KeysCommand) -> anyhow::Result<()> {
 
 async fn client_add(global: &GlobalOptions, args: ClientAddArgs) -> anyhow::Result<()> {
     let settings = settings(global, "127.0.0.1:0".parse()?)?;
-    let db = Db::connect(&settings.database_url).await?;
+    let db = Db::connect(&settings.database_url, settings.database_pool_size).await?;
     db.migrate().await?;
     anyhow::ensure!(
         settings.stores.iter().any(|s| s.id == args.store),
@@ -259,7 +262,7 @@ async fn client_add(global: &GlobalOptions, args: ClientAddArgs) -> anyhow::Resu
 
 async fn api_key(global: &GlobalOptions, command: ApiKeyCommand) -> anyhow::Result<()> {
     let settings = settings(global, "127.0.0.1:0".parse()?)?;
-    let db = Db::connect(&settings.database_url).await?;
+    let db = Db::connect(&settings.database_url, settings.database_pool_size).await?;
     db.migrate().await?;
     let config = crate::config::Config::resolve(&settings, settings.listen.port())?;
     crate::db::stores::sync(&db, &config.stores).await?;

@@ -42,6 +42,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `sqlite://path?mode=rwc` or `postgres://…`.
     pub database_url: String,
+    /// Connections to the database; by default 2 for SQLite, which takes one writer at a
+    /// time (more connections only wait on each other's locks), 16 for PostgreSQL.
+    #[serde(default)]
+    pub database_pool_size: Option<u32>,
     pub key_dir: PathBuf,
     /// Secret for signed cookies (CSRF); at least 64 bytes, the same on every node.
     pub cookie_secret_file: PathBuf,
@@ -204,6 +208,7 @@ impl Settings {
                 "sqlite://{}?mode=rwc",
                 data_dir.join("shared-checkout.db").display()
             ),
+            database_pool_size: None,
             key_dir: data_dir.join("keys"),
             cookie_secret_file: data_dir.join("cookie-secret"),
             log_format: LogFormat::Pretty,

@@ -43,7 +43,9 @@ pub struct Db {
 }
 
 impl Db {
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// Connects with `pool_size` connections, or the backend's default (see
+    /// `Settings::database_pool_size`).
+    pub async fn connect(url: &str, pool_size: Option<u32>) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -53,10 +55,10 @@ impl Db {
             anyhow::bail!("database URL must start with sqlite: or postgres://");
         };
         let options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
+            .max_connections(pool_size.unwrap_or(match backend {
+                Backend::Sqlite => 2,
                 Backend::Postgres => 16,
-            })
+            }))
             .acquire_timeout(Duration::from_secs(10))
             // No round trip before every statement: a connection that broke fails its next
             // statement instead, and the pool replaces it.
