@@ -1,10 +1,11 @@
 //! The state machine: one step at a time, under a lease, every step safe to run twice.
 //!
-//! A step reads the process, checks the lease's fencing token, does its side effect (each
-//! one idempotent: a conditional basket transition, a payment keyed by the idempotency
-//! key, an order unique per basket) and then records the next state with a fenced write.
-//! A node that dies between the side effect and the write leaves the step to be run again
-//! by the next lease holder, which finds the side effect already done.
+//! A step checks the lease's fencing token, does its side effect (each one idempotent: a
+//! conditional basket transition, a payment keyed by the idempotency key, an order unique
+//! per basket) and decides the next state. A run writes the process, fenced, when it gives
+//! the lease back and after a step slow enough to need the lease extended. A node that
+//! dies between writes leaves its steps to be run again by the next lease holder, which
+//! finds their side effects already done.
 
 use std::time::Duration;
 
