@@ -341,7 +341,7 @@ pub async fn start(
     let details =
         form::parse(&input, &FormRules::new(target.flags(), &options)).map_err(invalid_details)?;
     let request = flow::request(&state, &target, caller.starter(), None, &details);
-    let view = placeorder::start(&state, &target.store.id, target.basket.id, request).await?;
+    let view = placeorder::start(&state, &target.basket, request).await?;
     Ok(Json(view).into_response())
 }
 

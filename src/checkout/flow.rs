@@ -205,7 +205,7 @@ pub async fn place_order(
     details: &Details,
 ) -> Result<Response, WebError> {
     let request = request(state, target, starter, session.identity.as_ref(), details);
-    match placeorder::start(state, &target.store.id, target.basket.id, request).await {
+    match placeorder::start(state, &target.basket, request).await {
         Ok(_) => Ok(Redirect::to(&target.path("/payment")).into_response()),
         Err(PlaceOrderError::Conflict) => Ok(page::placed_with_other_details(target)),
         Err(error) => Err(error.into()),

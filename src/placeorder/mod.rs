@@ -5,7 +5,7 @@
 //! All four calls take the store and basket from the URL; a basket of another store is
 //! `PlaceOrderError::BasketNotFound`, like a basket that does not exist.
 //!
-//! - [`start`]`(app, &store, basket, PlaceOrderRequest)` → [`ProcessView`]. Starts the
+//! - [`start`]`(app, &basket, PlaceOrderRequest)` → [`ProcessView`]. Starts the
 //!   basket's process and runs it as far as it goes without the shopper (offline payment:
 //!   to `success`; a hosted payment page: to `wait_for_customer` with a `FlowAction`).
 //!   Repeated starts for the same basket (double clicks, two tabs, the back button, 50 at
@@ -123,16 +123,20 @@ pub enum PlaceOrderError {
 }
 
 /// Starts (or finds) the basket's place-order process and runs it as far as it goes.
-#[tracing::instrument(skip_all, fields(store = %store, basket = %crate::telemetry::ShortIds(&basket)))]
+/// `found` is the basket as the caller read it from the store in its URL; the request's
+/// fingerprint includes the total it comes to.
+#[tracing::instrument(skip_all, fields(store = %found.store_id, basket = %crate::telemetry::ShortIds(&found.id)))]
 pub async fn start(
     app: &AppState,
-    store: &StoreId,
-    basket: BasketId,
+    found: &Basket,
     request: PlaceOrderRequest,
 ) -> Result<ProcessView, PlaceOrderError> {
-    let found = check_store_and_basket(app, store, basket).await?;
+    let (store, basket) = (&found.store_id, found.id);
+    if app.config.store(store).is_none() {
+        return Err(PlaceOrderError::UnknownStore);
+    }
     check_request(app, &request)?;
-    let fingerprint = fingerprint(&found, &request);
+    let fingerprint = fingerprint(found, &request);
     let key = IdempotencyKey::generate();
     let new = NewProcess {
         basket,
