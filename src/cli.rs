@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{Application, shutdown_signal};
@@ -49,8 +48,9 @@ pub struct GlobalOptions {
 pub enum Command {
     /// Run both demo stores and the checkout on one port, seeded and ready.
     Demo {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        /// Overrides `listen` from the configuration; 127.0.0.1:8080 when neither sets it.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
     },
     /// Run the server from a configuration file.
     Serve {
@@ -162,7 +162,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = &cli.global;
     match cli.command {
         Command::Demo { listen } => {
-            let settings = settings(global, listen)?;
+            let mut settings = settings(global, "127.0.0.1:8080".parse()?)?;
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
             crate::telemetry::init(settings.log_format);
             let app = Application::build(settings).await?;
             crate::demo::seed(&app.state).await?;
@@ -313,10 +316,6 @@ fn settings_over(global: &GlobalOptions, base: Settings) -> anyhow::Result<Setti
     let mut settings = Settings::load(base, global.config.as_deref())?;
     if let Some(url) = &global.database_url {
         settings.database_url = url.clone();
-    }
-    if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&global.data_dir)
-            .with_context(|| format!("creating {}", global.data_dir.display()))?;
     }
     Ok(settings)
 }

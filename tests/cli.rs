@@ -216,6 +216,55 @@ async fn keys_and_migrate_commands_work_on_a_data_dir() {
     );
 }
 
+/// A SQLite database elsewhere than `--data-dir` creates its own folder and leaves the data
+/// directory alone.
+#[tokio::test]
+async fn migrate_creates_the_sqlite_files_folder_and_not_the_data_dir() {
+    let root = tempfile::tempdir().unwrap();
+    let unused = root.path().join("unused-data-dir");
+    let database = root.path().join("elsewhere").join("checkout.db");
+    let migrate = command(&unused)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}?mode=rwc", database.display()),
+            "migrate",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert!(database.exists(), "the database file is created");
+    assert!(!unused.exists(), "the data directory is not created");
+}
+
+/// `demo --listen` wins over a `listen` the configuration sets (here by the environment).
+#[tokio::test]
+async fn demo_listen_flag_wins_over_the_configuration() {
+    let data = tempfile::tempdir().unwrap();
+    let configured = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let configured_port = configured.local_addr().unwrap().port();
+    drop(configured);
+    let demo = Demo::start(
+        data.path(),
+        &[(
+            "SHARED_CHECKOUT_LISTEN",
+            &format!("127.0.0.1:{configured_port}"),
+        )],
+    )
+    .await;
+    let served = demo.url("site1", "/healthz");
+    assert!(
+        !served.contains(&format!(":{configured_port}/")),
+        "the demo took the configured port, not --listen: {served}"
+    );
+    assert_eq!(http().get(&served).send().await.unwrap().status(), 200);
+    demo.stop().await;
+}
+
 #[tokio::test]
 async fn serve_runs_the_configured_role_with_environment_overrides() {
     let data = tempfile::tempdir().unwrap();

@@ -23,10 +23,12 @@ pub mod sessions;
 pub mod stores;
 pub mod tokens;
 
+use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +79,9 @@ impl Db {
             }),
             Backend::Postgres => options,
         };
+        if backend == Backend::Sqlite {
+            create_parent_dir(url)?;
+        }
         let pool = options
             .connect(url)
             .await
@@ -107,6 +112,18 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         }
+    }
+}
+
+/// Creates the folder a SQLite file lives in, and nothing else: the data directory of
+/// the defaults is not created when the file is elsewhere.
+fn create_parent_dir(url: &str) -> anyhow::Result<()> {
+    let options = SqliteConnectOptions::from_str(url).context("reading the SQLite URL")?;
+    match options.get_filename().parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+        }
+        _ => Ok(()),
     }
 }
 
