@@ -236,18 +236,32 @@ async fn advance(
     }
 }
 
+/// Writes the process, fenced; `hold` keeps the lease for more steps, otherwise the write
+/// gives it back.
+async fn save(
+    app: &AppState,
+    lease: &Lease,
+    process: &Process,
+    hold: bool,
+) -> Result<Advanced, EngineError> {
+    let saved = store_db::save(&app.db, lease, process, hold)
+        .await?
+        .ok_or(EngineError::LostLease)?;
+    count_step(&saved);
+    let saved = Box::new(saved);
+    Ok(if hold {
+        Advanced::Continue(saved)
+    } else {
+        Advanced::Released(saved)
+    })
+}
+
 async fn save_held(
     app: &AppState,
     lease: &Lease,
     process: &Process,
 ) -> Result<Advanced, EngineError> {
-    match store_db::save(&app.db, lease, process, true).await? {
-        Some(saved) => {
-            count_step(&saved);
-            Ok(Advanced::Continue(Box::new(saved)))
-        }
-        None => Err(EngineError::LostLease),
-    }
+    save(app, lease, process, true).await
 }
 
 async fn save_released(
@@ -255,13 +269,7 @@ async fn save_released(
     lease: &Lease,
     process: &Process,
 ) -> Result<Advanced, EngineError> {
-    match store_db::save(&app.db, lease, process, false).await? {
-        Some(saved) => {
-            count_step(&saved);
-            Ok(Advanced::Released(Box::new(saved)))
-        }
-        None => Err(EngineError::LostLease),
-    }
+    save(app, lease, process, false).await
 }
 
 /// Steps by the state they ended in; a failed process by its reason.
