@@ -46,6 +46,7 @@ impl Application {
         let db = Db::connect(&settings.database_url, settings.database_pool_size).await?;
         db.migrate().await?;
         crate::db::stores::sync(&db, &config.stores).await?;
+        crate::registration::register_at_own_stores(&db, &config).await?;
         let keys = Arc::new(SigningKeys::load_or_generate(&settings.key_dir)?);
         let checkout_keys = Arc::new(SigningKeys::load_or_generate(
             &settings.key_dir.join("checkout"),
@@ -195,7 +196,7 @@ fn serve_metrics(listener: TcpListener, db: Db) {
 
 /// The HTTP client for calls between roles (token, JWKS, userinfo). `*.localhost`
 /// names resolve to loopback as browsers do, so the demo needs no /etc/hosts entries.
-fn back_channel_client() -> anyhow::Result<reqwest::Client> {
+pub(crate) fn back_channel_client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .dns_resolver(Arc::new(web::LocalhostResolver))
         .redirect(reqwest::redirect::Policy::none())
@@ -215,9 +216,16 @@ fn router(state: AppState, cookie_secret: &[u8], health: Health, metrics: bool) 
     let mut routes = HashMap::new();
     if state.config.role.serves_stores() {
         for store in &state.config.stores {
-            let router = crate::store::router()
-                .merge(crate::provider::router())
-                .with_state(with_csrf(&store.host, store.secure_cookies()));
+            // A store whose shoppers log in at an external provider has no provider and
+            // no password accounts here: those paths are the store's 404 page.
+            let router = if store.has_own_provider() {
+                crate::store::router()
+                    .merge(crate::store::accounts())
+                    .merge(crate::provider::router())
+            } else {
+                crate::store::router()
+            };
+            let router = router.with_state(with_csrf(&store.host, store.secure_cookies()));
             routes.insert(
                 store.host.clone(),
                 measured(router, metrics, store.id.to_string()),

@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::domain::StoreId;
 use crate::keys::{SigningAlg, SigningKeys};
 use crate::provider::clients::{self, ClientAuth, NewClient};
+use crate::registration::CheckoutAtStore;
 use crate::secrets::ClientSecret;
 
 #[derive(Debug, Parser)]
@@ -61,8 +62,13 @@ pub enum Command {
         #[arg(long, value_enum)]
         role: Option<Role>,
     },
-    /// Apply database migrations and exit.
+    /// Apply database migrations, register the checkout at this deployment's own stores,
+    /// and exit.
     Migrate,
+    /// Try what a login through each store needs from its provider (discovery, issuer,
+    /// PKCE, `iss`, keys for the algorithm, the checkout's credentials) and print what to
+    /// register there; exits non-zero on any fault.
+    Check,
     /// Manage the providers' signing keys.
     Keys {
         #[command(subcommand)]
@@ -78,6 +84,24 @@ pub enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage the catalog all stores share.
+    Products {
+        #[command(subcommand)]
+        command: ProductsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductsCommand {
+    /// Add or update products by SKU from a `.csv` file (header row) or a `.json` array;
+    /// nothing is written when any row is bad.
+    Import {
+        /// Fields: sku, name, description, price in major units (`14.90`), currency
+        /// (ISO 4217), image (optional: an https URL or a path under /static/).
+        file: PathBuf,
+    },
+    /// Show every product: SKU, price, name.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,8 +169,9 @@ pub struct ClientAddArgs {
     /// URL of the client's JWKS (private_key_jwt).
     #[arg(long)]
     pub jwks_uri: Option<String>,
-    /// Algorithm for ID tokens issued to this client.
-    #[arg(long, default_value = "RS256")]
+    /// Algorithm for ID tokens issued to this client: RS256 or ES256; by default the first
+    /// that discovery advertises (RS256, which every OpenID client supports).
+    #[arg(long, default_value_t = SigningAlg::ALL[0])]
     pub id_token_alg: SigningAlg,
     /// Where logout tokens are POSTed when a customer's store session ends
     /// (OpenID Connect Back-Channel Logout).
@@ -186,28 +211,84 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crate::telemetry::init(settings.log_format);
             let app = Application::build(settings).await?;
+            crate::catalog::notice_if_empty(&app.state.db).await?;
+            for store in &app.state.config.stores {
+                let registration = CheckoutAtStore::new(&app.state.config, store);
+                tracing::info!(store = %store.id, "the checkout's registration\n{registration}");
+            }
             tracing::info!(
                 port = app.port(),
                 metrics_port = app.metrics_port(),
                 "listening"
             );
+            tokio::spawn(log_login_checks(app.state.clone()));
             app.serve(shutdown_signal()).await
         }
         Command::Migrate => {
             let settings = settings(global, "127.0.0.1:0".parse()?)?;
-            Db::connect(&settings.database_url, settings.database_pool_size)
-                .await?
-                .migrate()
-                .await?;
-            println!("migrations applied");
+            let db = Db::connect(&settings.database_url, settings.database_pool_size).await?;
+            db.migrate().await?;
+            let config = crate::config::Config::resolve(&settings, settings.listen.port())?;
+            crate::db::stores::sync(&db, &config.stores).await?;
+            crate::registration::register_at_own_stores(&db, &config).await?;
+            println!("migrations applied; the checkout is registered at this deployment's stores");
             Ok(())
         }
+        Command::Check => check(global).await,
         Command::Keys { command } => keys(global, command),
         Command::Client {
             command: ClientCommand::Add(args),
         } => client_add(global, args).await,
         Command::ApiKey { command } => api_key(global, command).await,
+        Command::Products { command } => {
+            let settings = settings(global, "127.0.0.1:0".parse()?)?;
+            match command {
+                ProductsCommand::Import { file } => crate::catalog::import(&settings, &file).await,
+                ProductsCommand::List => crate::catalog::list(&settings).await,
+            }
+        }
     }
+}
+
+/// The checks `check` runs, logged once the node serves: a fault shows at start-up
+/// rather than on a shopper's refused login.
+async fn log_login_checks(state: crate::state::AppState) {
+    let checks = crate::check::run(&state.config, &state.http, Some(&state.checkout_keys)).await;
+    for check in checks {
+        let store = check.registration.store.as_str();
+        for fault in &check.faults {
+            tracing::warn!(store, fault = %fault, "a login through this store will fail");
+        }
+        if check.faults.is_empty() {
+            tracing::info!(store, "login checks passed");
+        }
+    }
+}
+
+async fn check(global: &GlobalOptions) -> anyhow::Result<()> {
+    let Some(file) = &global.config else {
+        anyhow::bail!("check needs --config FILE");
+    };
+    let settings = settings_over(
+        global,
+        Settings::serve_defaults(&global.data_dir, "127.0.0.1:8080".parse()?),
+    )?;
+    println!("configuration {} is valid\n", file.display());
+    let config = crate::config::Config::resolve(&settings, settings.listen.port())?;
+    // Read, never created: a check changes nothing. `serve` creates them on first start.
+    let checkout_keys = SigningKeys::load(&settings.key_dir.join("checkout")).ok();
+    let http = crate::app::back_channel_client()?;
+    let checks = crate::check::run(&config, &http, checkout_keys.as_ref()).await;
+    let faults: usize = checks.iter().map(|c| c.faults.len()).sum();
+    for check in &checks {
+        println!("{check}");
+    }
+    anyhow::ensure!(
+        faults == 0,
+        "{faults} fault(s) found; a login through the stores above will fail"
+    );
+    println!("every store's login checks passed");
+    Ok(())
 }
 
 fn keys(global: &GlobalOptions, command: KeysCommand) -> anyhow::Result<()> {
@@ -354,6 +435,29 @@ mod tests {
         };
         assert_eq!(args.id_token_alg, SigningAlg::Es256);
         assert_eq!(args.secret.unwrap().expose(), secret);
+        let Command::Client {
+            command: ClientCommand::Add(args),
+        } = Cli::try_parse_from([
+            "shared-checkout",
+            "client",
+            "add",
+            "--store",
+            "site1",
+            "--id",
+            "shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--secret",
+            secret,
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("not client add");
+        };
+        // The first algorithm discovery advertises, which every OpenID client supports.
+        assert_eq!(args.id_token_alg, SigningAlg::Rs256);
+        assert_eq!(args.id_token_alg, SigningAlg::ALL[0]);
         let refused = client_add("HS256");
         assert!(refused.unwrap_err().to_string().contains("RS256 or ES256"));
     }

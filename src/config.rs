@@ -3,12 +3,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Value};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{SigningAlg, StoreId};
+use crate::domain::{IdTokenAlg, StoreId};
 use crate::secrets::ClientSecret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -125,10 +127,14 @@ pub struct StoreLoginSettings {
     pub client_id: Option<String>,
     /// With a secret the checkout uses `client_secret_basic`; without, `private_key_jwt`.
     pub client_secret: Option<ClientSecret>,
-    /// The one algorithm accepted on ID tokens (`RS256` or `ES256`): the checkout's
-    /// registered `id_token_signed_response_alg`. Default: ES256 from this deployment's own
-    /// providers (which register the checkout so), RS256 (OIDC's default) from others.
-    pub id_token_alg: Option<SigningAlg>,
+    /// A file holding `client_secret` (a mounted secret, a systemd credential), read at
+    /// start-up; trailing line breaks are not part of the secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// The one algorithm accepted on ID tokens and logout tokens (`RS256`, `ES256`, `PS256`
+    /// or `EdDSA`): the checkout's registered `id_token_signed_response_alg`. Default: ES256
+    /// from this deployment's own providers (which register the checkout so), RS256 (OIDC's
+    /// default) from others.
+    pub id_token_alg: Option<IdTokenAlg>,
 }
 
 /// Flamingo's checkout flags (`commerce.checkout.*`), with its defaults.
@@ -239,11 +245,44 @@ impl Settings {
             );
             figment = figment.merge(Toml::file(file));
         }
-        let settings: Settings = figment
-            .merge(Env::prefixed("SHARED_CHECKOUT_").split("__"))
-            .extract()?;
+        let layered: Dict = figment.extract()?;
+        let environment: Dict =
+            Figment::from(Env::prefixed("SHARED_CHECKOUT_").split("__")).extract()?;
+        let merged = merge_indexed(Value::from(layered), Value::from(environment), "")?;
+        let mut settings: Settings = Figment::from(Serialized::defaults(merged)).extract()?;
+        settings.read_secret_files()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        for store in &mut self.stores {
+            let login = &mut store.login;
+            let Some(file) = &login.client_secret_file else {
+                continue;
+            };
+            anyhow::ensure!(
+                login.client_secret.is_none(),
+                "store {}: set login.client_secret or login.client_secret_file, not both",
+                store.id
+            );
+            let secret = std::fs::read_to_string(file).with_context(|| {
+                format!(
+                    "store {}: reading login.client_secret_file {}",
+                    store.id,
+                    file.display()
+                )
+            })?;
+            let secret = secret.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(
+                !secret.is_empty(),
+                "store {}: login.client_secret_file {} is empty",
+                store.id,
+                file.display()
+            );
+            login.client_secret = Some(ClientSecret::from(secret));
+        }
+        Ok(())
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -272,6 +311,42 @@ impl Settings {
             hosts.push(&store.host);
         }
         Ok(())
+    }
+}
+
+/// Merges `over` into `base` as figment does, except that a table whose keys are all
+/// indices updates an array entry by entry: `SHARED_CHECKOUT_STORES__2__LOGIN__CLIENT_SECRET`
+/// sets the third store's secret instead of replacing the list of stores.
+fn merge_indexed(base: Value, over: Value, path: &str) -> anyhow::Result<Value> {
+    match (base, over) {
+        (Value::Dict(tag, mut base), Value::Dict(_, over)) => {
+            for (key, value) in over {
+                let merged = match base.remove(&key) {
+                    Some(old) => merge_indexed(old, value, &format!("{path}{key}."))?,
+                    None => value,
+                };
+                base.insert(key, merged);
+            }
+            Ok(Value::Dict(tag, base))
+        }
+        (Value::Array(tag, mut base), Value::Dict(_, over))
+            if over.keys().all(|key| key.parse::<usize>().is_ok()) =>
+        {
+            let len = base.len();
+            for (key, value) in over {
+                let entry = key.parse::<usize>().ok().and_then(|i| base.get_mut(i));
+                let Some(entry) = entry else {
+                    anyhow::bail!(
+                        "environment key {}{key}: the list has {len} entries, counted from 0",
+                        path.to_ascii_uppercase().replace('.', "__")
+                    );
+                };
+                let old = std::mem::replace(entry, Value::from(false));
+                *entry = merge_indexed(old, value, &format!("{path}{key}."))?;
+            }
+            Ok(Value::Array(tag, base))
+        }
+        (_, over) => Ok(over),
     }
 }
 
@@ -312,6 +387,17 @@ pub struct StoreConfig {
     pub checkout: CheckoutFlags,
 }
 
+impl CheckoutConfig {
+    /// `base_url` + `path` with exactly one slash between them, whatever either brings.
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+}
+
 impl StoreConfig {
     /// The issuer identifier: the origin without a trailing slash (OIDC Discovery §3).
     pub fn issuer(&self) -> String {
@@ -325,6 +411,16 @@ impl StoreConfig {
     /// Cookies set by the store's own host are `Secure` (and `__Host-` named) on https.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.scheme() == "https"
+    }
+
+    /// This deployment runs the store's OpenID provider and its password accounts: no
+    /// `login.issuer`, or one naming the store itself. Otherwise its shoppers log in at
+    /// that external provider only.
+    pub fn has_own_provider(&self) -> bool {
+        self.login
+            .issuer
+            .as_ref()
+            .is_none_or(|issuer| issuer.as_str().trim_end_matches('/') == self.issuer())
     }
 }
 
@@ -412,15 +508,101 @@ mod tests {
     }
 
     #[test]
+    fn checkout_urls_have_one_slash() {
+        let checkout = |base: &str| CheckoutConfig {
+            host: "checkout.localhost".to_owned(),
+            base_url: Url::parse(base).unwrap(),
+            client_id: "shared-checkout".to_owned(),
+        };
+        for base in [
+            "http://checkout.localhost:8080",
+            "http://checkout.localhost:8080/",
+        ] {
+            let checkout = checkout(base);
+            let callback = "http://checkout.localhost:8080/callback";
+            assert_eq!(checkout.url("/callback"), callback);
+            assert_eq!(checkout.url("callback"), callback);
+        }
+        let nested = checkout("https://shop.example/checkout/");
+        assert_eq!(
+            nested.url("/callback"),
+            "https://shop.example/checkout/callback"
+        );
+    }
+
+    #[test]
+    fn the_client_secret_is_read_from_its_file_without_the_line_break() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("site3-secret");
+        std::fs::write(&file, format!("{SECRET}\n")).unwrap();
+        let settings = load(&format!("client_secret_file = {:?}", file.display())).unwrap();
+        let secret = settings.stores[0].login.client_secret.as_ref().unwrap();
+        assert_eq!(secret.expose(), SECRET);
+
+        let both = format!(
+            "client_secret = \"{SECRET}\"\nclient_secret_file = {:?}",
+            file.display()
+        );
+        let error = format!("{:#}", load(&both).unwrap_err());
+        assert!(error.contains("not both"), "{error}");
+        let missing = format!(
+            "client_secret_file = {:?}",
+            dir.path().join("absent").display()
+        );
+        let error = format!("{:#}", load(&missing).unwrap_err());
+        assert!(error.contains("client_secret_file"), "{error}");
+    }
+
+    /// What `SHARED_CHECKOUT_STORES__1__LOGIN__CLIENT_SECRET=…` becomes after figment splits it.
+    fn environment(path: &[&str], value: &str) -> Value {
+        path.iter().rev().fold(Value::from(value), |inner, key| {
+            Value::from(Dict::from([((*key).to_owned(), inner)]))
+        })
+    }
+
+    #[test]
+    fn an_environment_key_with_an_index_updates_one_entry_of_a_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = Settings::demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+        let base: Dict = Figment::from(Serialized::defaults(demo)).extract().unwrap();
+        let over = environment(&["stores", "1", "login", "client_secret"], SECRET);
+        let merged = merge_indexed(Value::from(base), over, "").unwrap();
+        let settings: Settings = Figment::from(Serialized::defaults(merged))
+            .extract()
+            .unwrap();
+        assert_eq!(
+            settings.stores.len(),
+            2,
+            "the list is updated, not replaced"
+        );
+        assert_eq!(settings.stores[1].name, "Meadow Supply");
+        let secret = settings.stores[1].login.client_secret.as_ref().unwrap();
+        assert_eq!(secret.expose(), SECRET);
+        assert!(settings.stores[0].login.client_secret.is_none());
+
+        let base: Dict = Figment::from(Serialized::defaults(settings))
+            .extract()
+            .unwrap();
+        let beyond = environment(&["stores", "2", "name"], "Third");
+        let error = merge_indexed(Value::from(base), beyond, "").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("STORES__2: the list has 2 entries"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_id_token_alg_is_parsed_once_and_an_unknown_one_is_refused() {
-        let settings = load("id_token_alg = \"ES256\"").unwrap();
+        let settings = load("id_token_alg = \"EdDSA\"").unwrap();
         assert_eq!(
             settings.stores[0].login.id_token_alg,
-            Some(SigningAlg::Es256)
+            Some(IdTokenAlg::EdDsa)
         );
         assert_eq!(load("").unwrap().stores[0].login.id_token_alg, None);
         let error = format!("{:#}", load("id_token_alg = \"HS256\"").unwrap_err());
-        assert!(error.contains("RS256 or ES256"), "{error}");
+        assert!(error.contains("RS256, ES256, PS256 or EdDSA"), "{error}");
         assert!(error.contains("id_token_alg"), "{error}");
     }
 }

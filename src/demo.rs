@@ -1,15 +1,11 @@
-//! The demo: seeds a shared catalog, a customer at site1 and the checkout's registration
-//! at every store whose provider we run. Safe to run on every start: nothing is added twice.
+//! The demo: seeds a shared catalog and a customer at site1 (every node registers the
+//! checkout at its own stores itself). Safe to run on every start: nothing is added twice.
 
 use anyhow::Context;
-use url::Url;
 
 use crate::accounts;
-use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{Address, Currency, Email, Money, Password, StoreId};
-use crate::keys::SigningAlg;
-use crate::provider::clients::{self, ClientAuth, NewClient};
 use crate::state::AppState;
 
 pub const DEMO_STORE: &str = "site1";
@@ -58,14 +54,7 @@ const PRODUCTS: [(&str, &str, &str, i64); 6] = [
 
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     seed_catalog(state).await?;
-    seed_customer(state).await?;
-    for store in &state.config.stores {
-        // A store on another provider registers the checkout there, not with us.
-        if store.login.issuer.is_none() {
-            register_checkout(state, store).await?;
-        }
-    }
-    Ok(())
+    seed_customer(state).await
 }
 
 async fn seed_catalog(state: &AppState) -> anyhow::Result<()> {
@@ -116,42 +105,6 @@ async fn seed_customer(state: &AppState) -> anyhow::Result<()> {
     .context("seeding the demo customer's profile")
 }
 
-/// The checkout as a client of this store's provider (URL contract in the brief).
-async fn register_checkout(state: &AppState, store: &StoreConfig) -> anyhow::Result<()> {
-    let checkout = &state.config.checkout;
-    let client_id = store
-        .login
-        .client_id
-        .clone()
-        .unwrap_or_else(|| checkout.client_id.clone());
-    let auth = match &store.login.client_secret {
-        Some(secret) => ClientAuth::SecretBasic(secret.clone()),
-        None => ClientAuth::PrivateKeyJwt {
-            jwks_uri: checkout_url(&checkout.base_url, "/.well-known/jwks.json"),
-        },
-    };
-    let client = NewClient {
-        client_id,
-        redirect_uris: vec![checkout_url(&checkout.base_url, "/callback")],
-        auth,
-        id_token_alg: SigningAlg::Es256,
-        backchannel_logout_uri: Some(checkout_url(&checkout.base_url, "/backchannel-logout")),
-        post_logout_redirect_uris: vec![checkout_url(&checkout.base_url, "/logged-out")],
-    };
-    clients::register(&state.db, &store.id, &client)
-        .await
-        .with_context(|| format!("registering the checkout at store {}", store.id))
-}
-
-/// `base` + `path` with exactly one slash between them, whether or not `base` ends in one.
-fn checkout_url(base: &Url, path: &str) -> String {
-    format!(
-        "{}/{}",
-        base.as_str().trim_end_matches('/'),
-        path.trim_start_matches('/')
-    )
-}
-
 pub fn print_welcome(state: &AppState, metrics_port: Option<u16>) {
     let config = &state.config;
     println!();
@@ -183,29 +136,6 @@ pub fn print_welcome(state: &AppState, metrics_port: Option<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checkout_urls_have_one_slash() {
-        for base in [
-            "http://checkout.localhost:8080",
-            "http://checkout.localhost:8080/",
-        ] {
-            let base = Url::parse(base).unwrap();
-            assert_eq!(
-                checkout_url(&base, "/callback"),
-                "http://checkout.localhost:8080/callback"
-            );
-            assert_eq!(
-                checkout_url(&base, ".well-known/jwks.json"),
-                "http://checkout.localhost:8080/.well-known/jwks.json"
-            );
-        }
-        let nested = Url::parse("https://shop.example/checkout/").unwrap();
-        assert_eq!(
-            checkout_url(&nested, "/callback"),
-            "https://shop.example/checkout/callback"
-        );
-    }
 
     #[test]
     fn demo_catalog_is_priced_and_unique() {

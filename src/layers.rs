@@ -21,8 +21,9 @@ const LAYERS: &[&[&str]] = &[
     &["provider"],
     &["store", "checkout"],
     &["relying_party"],
+    &["registration"],
     &["app"],
-    &["demo"],
+    &["demo", "catalog", "check"],
     &["cli"],
 ];
 

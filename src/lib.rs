@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod app;
+pub mod catalog;
+pub mod check;
 pub mod checkout;
 pub mod cli;
 pub mod config;
@@ -17,6 +19,7 @@ pub mod passwords;
 pub mod payment;
 pub mod placeorder;
 pub mod provider;
+pub mod registration;
 pub mod relying_party;
 pub mod secrets;
 pub mod state;

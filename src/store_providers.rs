@@ -19,19 +19,25 @@ use crate::config::StoreConfig;
 use crate::domain::StoreId;
 
 /// Metadata beyond `openidconnect`'s fields: our extension (the provider binds codes and
-/// ID tokens to a basket, `basket_id`) and RP-Initiated Logout 1.0 §2.1.
+/// ID tokens to a basket, `basket_id`), RP-Initiated Logout 1.0 §2.1, and what a login
+/// requires of every provider (RFC 8414 §2 for PKCE, RFC 9207 §3 for `iss`), which
+/// `check` reads.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct BasketBinding {
+pub(crate) struct ExtraMetadata {
     #[serde(default)]
     pub basket_binding_supported: bool,
     #[serde(default)]
     pub end_session_endpoint: Option<Url>,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
-impl AdditionalProviderMetadata for BasketBinding {}
+impl AdditionalProviderMetadata for ExtraMetadata {}
 
 pub(crate) type Metadata = ProviderMetadata<
-    BasketBinding,
+    ExtraMetadata,
     CoreAuthDisplay,
     CoreClientAuthMethod,
     CoreClaimName,
@@ -60,6 +66,19 @@ impl Discovered {
 
     pub fn basket_binding(&self) -> bool {
         self.metadata.additional_metadata().basket_binding_supported
+    }
+
+    /// Those of `wanted` that discovery lists in `scopes_supported`; all of them when it
+    /// lists none (the member is only RECOMMENDED, OIDC Discovery §3).
+    pub fn supported_scopes<'a>(&self, wanted: &[&'a str]) -> Vec<&'a str> {
+        match self.metadata.scopes_supported() {
+            Some(listed) => wanted
+                .iter()
+                .filter(|w| listed.iter().any(|s| s.as_str() == **w))
+                .copied()
+                .collect(),
+            None => wanted.to_vec(),
+        }
     }
 
     pub fn end_session_endpoint(&self) -> Option<&Url> {

@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::common::html::{csrf_token, hidden_input};
-use crate::common::process::{Demo, binary, command, http};
+use crate::common::process::{Demo, Serve, binary, command, http};
 
 #[tokio::test]
 async fn a_client_added_while_the_demo_runs_completes_the_code_flow_with_openidconnect() {
@@ -294,6 +294,7 @@ async fn serve_runs_the_configured_role_with_environment_overrides() {
         .spawn()
         .expect("serve starts");
     let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let mut messages = Vec::new();
     let port = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await.expect("serve output") {
             let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
@@ -302,11 +303,29 @@ async fn serve_runs_the_configured_role_with_environment_overrides() {
             if let Some(port) = json["fields"]["port"].as_u64() {
                 return port as u16;
             }
+            messages.push(json["fields"]["message"].as_str().unwrap_or("").to_owned());
         }
         panic!("serve ended without logging its port");
     })
     .await
     .expect("serve logs its port within a minute");
+    // What the checkout is registered as at the store, for the operator to read.
+    let registration = messages
+        .iter()
+        .find(|m| m.starts_with("the checkout's registration"))
+        .expect("serve logs the checkout's registration at every store");
+    for expected in [
+        "store shop: http://shop.localhost:",
+        "registered automatically",
+        "client_id                     shared-checkout",
+        "/callback",
+        "PKCE with S256",
+    ] {
+        assert!(
+            registration.contains(expected),
+            "{expected}: {registration}"
+        );
+    }
     let http = http();
     let shop = http
         .get(format!(
@@ -585,4 +604,226 @@ async fn readiness_metrics_and_draining_on_sigterm() {
     let home = http.get(demo.url("site1", "/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
     demo.stop().await;
+}
+
+/// A `serve` configuration with one store at site1.localhost; the database, keys and cookie
+/// secret are the defaults under the data directory, which `products` uses too.
+fn catalog_config(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let config = data_dir.join("shared-checkout.toml");
+    std::fs::write(
+        &config,
+        "role = \"all\"\nlog_format = \"json\"\n\
+         [checkout]\nhost = \"checkout.localhost\"\nclient_id = \"shared-checkout\"\n\
+         [[stores]]\nid = \"site1\"\nname = \"Harbour Goods\"\nhost = \"site1.localhost\"\n",
+    )
+    .unwrap();
+    config
+}
+
+/// `shared-checkout --config FILE products ARGS…`: whether it succeeded, stdout, stderr.
+async fn products(
+    data_dir: &std::path::Path,
+    config: &std::path::Path,
+    args: &[&str],
+) -> (bool, String, String) {
+    let output = command(data_dir)
+        .args(["--config", config.to_str().unwrap(), "products"])
+        .args(args)
+        .output()
+        .await
+        .expect("products runs");
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// The catalog without the demo: `serve` on an empty one says how to fill it, `products
+/// import` fills it from a CSV file, the served store shows it, and importing again changes
+/// only what the file changed.
+#[tokio::test]
+async fn products_imported_from_csv_show_on_a_served_store_and_reimports_report_changes() {
+    let data = tempfile::tempdir().unwrap();
+    let config = catalog_config(data.path());
+    let empty = Serve::start(data.path(), &config, &[], &[]).await;
+    assert!(
+        empty.startup().contains(
+            "the catalog is empty: add products with `shared-checkout products import FILE`"
+        ),
+        "{}",
+        empty.startup()
+    );
+    empty.stop().await;
+
+    let file = data.path().join("catalog.csv");
+    let catalog = |mug_price: &str| {
+        format!(
+            "sku,name,description,price,currency,image\n\
+             MUG-1,Enamel mug,\"Steel, speckled enamel\",{mug_price},EUR,/static/products/mug.jpg\n\
+             TOWEL-1,Linen towel,Stonewashed linen,9.5,EUR,https://images.example/towel.jpg\n\
+             SOCKS-1,Wool socks,,12,EUR,\n"
+        )
+    };
+    std::fs::write(&file, catalog("14.90")).unwrap();
+    let import_args = ["import", file.to_str().unwrap()];
+    let import = || products(data.path(), &config, &import_args);
+    let (ok, stdout, stderr) = import().await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("added  MUG-1  14.90 EUR  Enamel mug"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("3 added, 0 updated, 0 unchanged\n"),
+        "{stdout}"
+    );
+
+    let serve = Serve::start(data.path(), &config, &[], &[]).await;
+    assert!(!serve.startup().contains("catalog is empty"));
+    let http = http();
+    let page = http.get(serve.url("site1", "/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("img-src 'self' data: https://images.example;"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    for shown in [
+        "Enamel mug",
+        "Steel, speckled enamel",
+        "€14.90",
+        "Linen towel",
+        "€9.50",
+        "Wool socks",
+        "€12.00",
+        r#"src="/static/products/mug.jpg" alt="Enamel mug""#,
+        r#"src="https://images.example/towel.jpg" alt="Linen towel""#,
+    ] {
+        assert!(html.contains(shown), "{shown} is not on the catalog page");
+    }
+    // Only products with an image get an <img>.
+    assert_eq!(html.matches("<img").count(), 2);
+
+    let (ok, stdout, stderr) = import().await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout, "0 added, 0 updated, 3 unchanged\n");
+
+    std::fs::write(&file, catalog("15.90")).unwrap();
+    let (ok, stdout, stderr) = import().await;
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout,
+        "updated  MUG-1  15.90 EUR  Enamel mug\n0 added, 1 updated, 2 unchanged\n"
+    );
+    let html = http
+        .get(serve.url("site1", "/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("€15.90"),
+        "the running store shows the new price"
+    );
+
+    let (ok, listed, stderr) = products(data.path(), &config, &["list"]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        listed,
+        "MUG-1  15.90 EUR  Enamel mug\n\
+         TOWEL-1  9.50 EUR  Linen towel\n\
+         SOCKS-1  12.00 EUR  Wool socks\n"
+    );
+    serve.stop().await;
+}
+
+/// One bad entry refuses the whole JSON file: the error names the entry and the field, and
+/// not even the file's good entries are written.
+#[tokio::test]
+async fn a_json_file_with_one_bad_entry_is_refused_whole() {
+    let data = tempfile::tempdir().unwrap();
+    let config = catalog_config(data.path());
+    let good = data.path().join("good.json");
+    std::fs::write(
+        &good,
+        r#"[{"sku": "MUG-1", "name": "Enamel mug", "description": "", "price": 14.90, "currency": "EUR"}]"#,
+    )
+    .unwrap();
+    let (ok, _, stderr) = products(data.path(), &config, &["import", good.to_str().unwrap()]).await;
+    assert!(ok, "{stderr}");
+    let (_, before, _) = products(data.path(), &config, &["list"]).await;
+    assert_eq!(before, "MUG-1  14.90 EUR  Enamel mug\n");
+
+    let bad = data.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[
+            {"sku": "MUG-1", "name": "Enamel mug", "description": "", "price": "13.90", "currency": "EUR"},
+            {"sku": "TEA-1", "name": "Green tea", "description": "", "price": 1.234, "currency": "EUR"},
+            {"sku": "SOCKS-1", "name": "Wool socks", "description": "", "price": "12", "currency": "EUR"}
+        ]"#,
+    )
+    .unwrap();
+    let (ok, stdout, stderr) =
+        products(data.path(), &config, &["import", bad.to_str().unwrap()]).await;
+    assert!(!ok, "a file with a bad entry must fail: {stdout}");
+    assert!(
+        stderr.contains("nothing was imported") && stderr.contains("1 bad row"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("entry 2: price: has more decimals than the currency's minor unit"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("entry 1") && !stderr.contains("entry 3"),
+        "{stderr}"
+    );
+    let (_, after, _) = products(data.path(), &config, &["list"]).await;
+    assert_eq!(after, before, "the catalog changed");
+}
+
+/// `serve` on a fresh database registers the checkout at its own store by itself: `check`
+/// (which asks the store's token endpoint to authenticate the checkout) passes with no
+/// `client add`, and the summary names what was registered.
+#[tokio::test]
+async fn serve_on_a_fresh_database_registers_the_checkout_and_check_passes() {
+    let data = tempfile::tempdir().unwrap();
+    let config = catalog_config(data.path());
+    let serve = Serve::start(data.path(), &config, &[], &[]).await;
+    let listen = format!("127.0.0.1:{}", serve.port());
+    let checked = command(data.path())
+        .args(["--config", config.to_str().unwrap(), "check"])
+        // The port serve was given, so `check` derives the same public URLs.
+        .env("SHARED_CHECKOUT_LISTEN", &listen)
+        .output()
+        .await
+        .expect("check runs");
+    let printed = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    for expected in [
+        format!(
+            "store site1: {} (this deployment's provider",
+            serve.url("site1", "")
+        ),
+        "ok     the token endpoint accepts client shared-checkout".to_owned(),
+        "every store's login checks passed".to_owned(),
+    ] {
+        assert!(
+            printed.contains(&expected),
+            "{expected:?} missing:\n{printed}"
+        );
+    }
+    serve.stop().await;
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CheckoutFlags;
 use crate::domain::DeliveryMethod;
-use crate::domain::{Address, AddressInput, DomainError, Email, PhoneNumber};
+use crate::domain::{Address, AddressInput, DomainError, Email, PhoneNumber, PostalAddress};
 
 /// Longest value kept of any field. Longer input is refused, and never stored in a draft.
 pub const FIELD_MAX: usize = 254;
@@ -101,8 +101,8 @@ impl DetailsInput {
         }
     }
 
-    pub fn set_billing(&mut self, address: &Address) {
-        self.billing_name = address.name.clone();
+    /// Fills the billing address but its name.
+    pub fn set_billing_postal_address(&mut self, address: &PostalAddress) {
         self.billing_street = address.street.clone();
         self.billing_postal_code = address.postal_code.clone();
         self.billing_city = address.city.clone();

@@ -53,9 +53,11 @@ impl Session {
         .iter()
         .all(|f| f.trim().is_empty());
         if billing_empty {
-            match &identity.address {
-                Some(address) => input.set_billing(address),
-                None => fill(&mut input.billing_name, identity.name.as_ref()),
+            // Either may come without the other; a missing name is then the one field the
+            // form asks for.
+            fill(&mut input.billing_name, identity.name.as_ref());
+            if let Some(address) = &identity.address {
+                input.set_billing_postal_address(address);
             }
         }
         input

@@ -30,6 +30,8 @@ struct StartPage {
     summary: Summary,
     login_action: String,
     guest_action: String,
+    /// The store's own provider: a login links the order to the shopper's account there.
+    own_provider: bool,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +77,7 @@ fn start_page(
         summary: Summary::new(target, None),
         login_action: target.path("/login"),
         guest_action: target.path("/guest"),
+        own_provider: target.store.has_own_provider(),
     };
     let mut response = (csrf, render(&page)).into_response();
     // The login form's POST ends in a redirect to the store's authorization endpoint, and

@@ -29,6 +29,9 @@ struct SuccessPage {
     total: String,
     /// The store's account page, for a shopper who logged in there.
     account_href: Option<String>,
+    /// Logged in through a store's external provider: the order is linked to no account
+    /// the shopper can see.
+    logged_in_elsewhere: bool,
 }
 
 pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
@@ -83,6 +86,7 @@ pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<R
             .as_ref()
             .and(order.customer_id)
             .map(|_| target.store.url("/account")),
+        logged_in_elsewhere: session.identity.is_some() && order.customer_id.is_none(),
     };
     Ok(render(&page))
 }

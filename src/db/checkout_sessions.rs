@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::{Db, now};
 use crate::domain::VerifiedIdentity;
-use crate::domain::{Address, BasketId, CustomerId, StoreId};
+use crate::domain::{BasketId, CustomerId, PostalAddress, StoreId};
 use crate::secrets::SecretHash;
 
 /// A session row as stored; the identity columns are all set or all empty.
@@ -106,7 +106,7 @@ pub async fn find_by_hash(
             address: row
                 .address
                 .as_deref()
-                .map(serde_json::from_str::<Address>)
+                .map(serde_json::from_str::<PostalAddress>)
                 .transpose()
                 .context("stored address is not valid JSON")?,
         }),

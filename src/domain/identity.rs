@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, CustomerId};
+use super::{CustomerId, PostalAddress};
 
 /// The `events` member of a logout token (OpenID Connect Back-Channel Logout 1.0 §2.4).
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -20,6 +20,7 @@ pub struct VerifiedIdentity {
     pub email: Option<String>,
     pub name: Option<String>,
     pub phone: Option<String>,
-    /// The `address` claim, when it is complete enough to be a billing address.
-    pub address: Option<Address>,
+    /// The `address` claim, when street, postal code, city and country are all usable. Whom
+    /// it is for is `name`, which a provider may not send.
+    pub address: Option<PostalAddress>,
 }

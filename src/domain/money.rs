@@ -21,6 +21,17 @@ impl Currency {
         // Only ASCII uppercase bytes are ever stored.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
+
+    /// Decimal places of the minor unit (ISO 4217): 2 unless the standard says otherwise.
+    pub fn exponent(&self) -> u32 {
+        match self.as_str() {
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
+            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+            "CLF" | "UYW" => 4,
+            _ => 2,
+        }
+    }
 }
 
 impl fmt::Display for Currency {
@@ -41,6 +52,46 @@ impl Money {
         Self { minor, currency }
     }
 
+    /// Parses a non-negative amount in major units, e.g. `14.90`, exactly: digits, then at
+    /// most as many decimals as the currency's minor unit has.
+    pub fn parse_major(value: &str, currency: Currency) -> Result<Self, DomainError> {
+        const FIELD: &str = "price";
+        let not_decimal = DomainError::new(FIELD, "must be a decimal number like 14.90");
+        let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(fraction) {
+            return Err(not_decimal);
+        }
+        if value.contains('.') && fraction.is_empty() {
+            return Err(not_decimal);
+        }
+        let exponent = currency.exponent();
+        if fraction.len() > exponent as usize {
+            return Err(DomainError::new(
+                FIELD,
+                "has more decimals than the currency's minor unit",
+            ));
+        }
+        let padded = format!("{whole}{fraction:0<width$}", width = exponent as usize);
+        padded
+            .parse::<i64>()
+            .map(|minor| Self::new(minor, currency))
+            .map_err(|_| DomainError::new(FIELD, "is too large"))
+    }
+
+    /// The amount without its sign, in major units: the whole part and the decimals of the
+    /// currency's minor unit (empty for a currency without one).
+    pub fn major_parts(self) -> (u64, String) {
+        let abs = self.minor.unsigned_abs();
+        let exponent = self.currency.exponent();
+        let scale = 10u64.pow(exponent);
+        let fraction = match exponent {
+            0 => String::new(),
+            width => format!("{:0width$}", abs % scale, width = width as usize),
+        };
+        (abs / scale, fraction)
+    }
+
     /// Adds amounts of the same currency; `None` on a currency mix or overflow.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         (self.currency == other.currency)
@@ -59,8 +110,9 @@ impl Money {
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.minor < 0 { "-" } else { "" };
-        let abs = self.minor.unsigned_abs();
-        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+        let (whole, fraction) = self.major_parts();
+        let point = if fraction.is_empty() { "" } else { "." };
+        write!(f, "{sign}{whole}{point}{fraction} {}", self.currency)
     }
 }
 
@@ -81,5 +133,43 @@ mod tests {
                 .is_none()
         );
         assert!(Currency::parse("eur").is_err());
+    }
+
+    #[test]
+    fn major_amounts_parse_exactly_to_the_currencys_minor_unit() {
+        let parse = |value: &str, currency: &str| {
+            Money::parse_major(value, Currency::parse(currency).unwrap()).map(|m| m.minor)
+        };
+        assert_eq!(parse("14.90", "EUR"), Ok(1490));
+        assert_eq!(parse("14.9", "EUR"), Ok(1490));
+        assert_eq!(parse("14", "EUR"), Ok(1400));
+        assert_eq!(parse("0.07", "EUR"), Ok(7));
+        assert_eq!(parse("1500", "JPY"), Ok(1500));
+        assert_eq!(parse("1.234", "KWD"), Ok(1234));
+        let refused = |value: &str, currency: &str| parse(value, currency).unwrap_err().reason;
+        assert_eq!(
+            refused("1.234", "EUR"),
+            "has more decimals than the currency's minor unit"
+        );
+        assert_eq!(
+            refused("1500.0", "JPY"),
+            "has more decimals than the currency's minor unit"
+        );
+        for bad in ["", "-1.00", "+1", "1.", ".5", "1,50", "1e3", " 1", "1.2.3"] {
+            assert_eq!(
+                refused(bad, "EUR"),
+                "must be a decimal number like 14.90",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(refused("92233720368547758.08", "EUR"), "is too large");
+    }
+
+    #[test]
+    fn amounts_display_with_the_currencys_decimals() {
+        let money = |minor, currency| Money::new(minor, Currency::parse(currency).unwrap());
+        assert_eq!(money(1500, "JPY").to_string(), "1500 JPY");
+        assert_eq!(money(1234, "KWD").to_string(), "1.234 KWD");
+        assert_eq!(money(5, "EUR").major_parts(), (0, "05".to_owned()));
     }
 }

@@ -10,6 +10,7 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
+    /// In the order discovery advertises them; the first is a new client's default.
     pub const ALL: [SigningAlg; 2] = [SigningAlg::Rs256, SigningAlg::Es256];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +41,12 @@ impl SigningAlg {
             SigningAlg::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
             SigningAlg::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
         }
+    }
+}
+
+impl std::fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

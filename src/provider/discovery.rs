@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::authorize::checks::SUPPORTED_SCOPES;
 use crate::config::StoreConfig;
+use crate::domain::SigningAlg;
 use crate::state::AppState;
 use crate::web::{StoreTenant, WebError};
 
@@ -78,10 +79,7 @@ pub const CLAIMS_SUPPORTED: [&str; 16] = [
 
 pub fn metadata(store: &StoreConfig) -> anyhow::Result<StoreProviderMetadata> {
     let url = |path: &str| store.url(path);
-    let algs = vec![
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-    ];
+    let algs = SigningAlg::ALL.map(SigningAlg::jws).to_vec();
     let extra = ExtraMetadata {
         code_challenge_methods_supported: vec!["S256".to_owned()],
         authorization_response_iss_parameter_supported: true,

@@ -1,5 +1,6 @@
 //! Each store's OpenID Connect provider. One issuer per store (`{store base_url}`), the
-//! tenant resolved from `Host`; every row read or written is filtered by that store.
+//! tenant resolved from `Host`; every row read or written is filtered by that store. A
+//! store whose login is an external provider (`login.issuer`) has none (`app::router`).
 //!
 //! Endpoints, and the order in which each runs its checks (one file per check):
 //!

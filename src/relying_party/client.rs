@@ -13,11 +13,12 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::StoreConfig;
-use crate::keys::SigningAlg;
+use crate::config::{CheckoutConfig, StoreConfig};
+use crate::domain::IdTokenAlg;
+use crate::keys::{SigningAlg, SigningKeys};
 use crate::secrets::ClientSecret;
 use crate::state::AppState;
-use crate::store_providers::{Discovered, configured_issuer};
+use crate::store_providers::Discovered;
 
 /// ID token claims beyond `openidconnect`'s: our extension (the basket the login was for,
 /// handoff step 5) and the provider's session id (Back-Channel Logout §2.1).
@@ -70,28 +71,27 @@ pub(crate) struct Registration {
     pub secret: Option<ClientSecret>,
     /// The one algorithm the provider signs our ID tokens with (OIDC Core §3.1.3.7 step 7:
     /// the registered `id_token_signed_response_alg`, RS256 when none was registered).
-    pub id_token_alg: SigningAlg,
+    pub id_token_alg: IdTokenAlg,
     /// The provider is this deployment's own for the store: `sub` is a customer id.
     pub own_provider: bool,
 }
 
 impl Registration {
-    pub fn for_store(state: &AppState, store: &StoreConfig) -> Self {
-        let own_provider =
-            configured_issuer(store).as_str().trim_end_matches('/') == store.issuer().as_str();
+    pub fn for_store(checkout: &CheckoutConfig, store: &StoreConfig) -> Self {
+        let own_provider = store.has_own_provider();
         Self {
             client_id: store
                 .login
                 .client_id
                 .clone()
-                .unwrap_or_else(|| state.config.checkout.client_id.clone()),
+                .unwrap_or_else(|| checkout.client_id.clone()),
             secret: store.login.client_secret.clone(),
             // Our providers register the checkout with ES256 (cheaper to sign); any other
             // provider gets the registration default unless the store says otherwise.
             id_token_alg: match (store.login.id_token_alg, own_provider) {
                 (Some(alg), _) => alg,
-                (None, true) => SigningAlg::Es256,
-                (None, false) => SigningAlg::Rs256,
+                (None, true) => IdTokenAlg::Es256,
+                (None, false) => IdTokenAlg::Rs256,
             },
             own_provider,
         }
@@ -130,7 +130,7 @@ impl Registration {
     /// RFC 7523 §3): short-lived, single-use `jti`, audience the token endpoint.
     pub fn client_assertion(
         &self,
-        state: &AppState,
+        checkout_keys: &SigningKeys,
         token_endpoint: &str,
     ) -> anyhow::Result<String> {
         let now = crate::db::now();
@@ -142,19 +142,11 @@ impl Registration {
             "iat": now,
             "exp": now + 60,
         });
-        state.checkout_keys.sign(SigningAlg::Es256, "JWT", &claims)
+        checkout_keys.sign(SigningAlg::Es256, "JWT", &claims)
     }
 }
 
 /// `{checkout}/callback`, exactly as registered at every store.
 pub(crate) fn redirect_uri(state: &AppState) -> String {
-    format!(
-        "{}/callback",
-        state
-            .config
-            .checkout
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-    )
+    state.config.checkout.url("/callback")
 }

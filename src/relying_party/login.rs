@@ -35,7 +35,7 @@ const LOGIN_BINDING: &str = "checkout login binding";
 const TRANSACTION_LIFETIME_SECS: i64 = 10 * 60;
 
 /// The scopes of handoff step 2 plus `phone`; `openid` is added by the client.
-const SCOPES: [&str; 4] = ["email", "profile", "address", "phone"];
+pub(crate) const SCOPES: [&str; 4] = ["email", "profile", "address", "phone"];
 
 #[derive(Deserialize)]
 pub(crate) struct LoginForm {
@@ -147,7 +147,7 @@ async fn begin(
     session_key: &SecretHash,
     jar: CookieJar,
 ) -> anyhow::Result<(CookieJar, String)> {
-    let registration = Registration::for_store(state, store);
+    let registration = Registration::for_store(&state.config.checkout, store);
     let provider = state.store_providers.discover(&state.http, store).await?;
     let redirect_uri = redirect_uri(state);
     let client = registration.client(&provider, &redirect_uri)?;
@@ -194,7 +194,13 @@ async fn begin(
             move || State_::new(state_value),
             move || Nonce::new(nonce_value),
         )
-        .add_scopes(SCOPES.map(|s| Scope::new(s.to_owned())))
+        // A strict provider refuses a scope it does not support.
+        .add_scopes(
+            provider
+                .supported_scopes(&SCOPES)
+                .into_iter()
+                .map(|s| Scope::new(s.to_owned())),
+        )
         .set_pkce_challenge(challenge);
     if basket_bound {
         // Only a provider that advertises the binding gets (and must honour) the parameter.

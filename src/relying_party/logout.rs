@@ -41,15 +41,7 @@ const CLOCK_SKEW_SECS: u64 = 60;
 
 /// `{checkout}/logged-out`, registered as the post-logout redirect URI at every store.
 pub(crate) fn post_logout_redirect_uri(state: &AppState) -> String {
-    format!(
-        "{}/logged-out",
-        state
-            .config
-            .checkout
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-    )
+    state.config.checkout.url("/logged-out")
 }
 
 // ----- back-channel logout ------------------------------------------------------------
@@ -144,7 +136,7 @@ async fn end_sessions(state: &AppState, token: &str) -> Result<u64, NoLogout> {
     if provider.issuer() != issuer {
         return invalid("the logout token's issuer is not the provider's");
     }
-    let registration = Registration::for_store(state, store);
+    let registration = Registration::for_store(&state.config.checkout, store);
     let claims = match verify(&registration, &provider, token) {
         Err(NoLogout::Invalid(UNKNOWN_KEY)) => {
             // The provider may have rotated its keys: refetch once.
@@ -285,7 +277,7 @@ pub(crate) async fn start(
             .append_pair("id_token_hint", &id_token)
             .append_pair(
                 "client_id",
-                &Registration::for_store(&state, &store).client_id,
+                &Registration::for_store(&state.config.checkout, &store).client_id,
             )
             .append_pair("post_logout_redirect_uri", &landing)
             .append_pair("state", store.id.as_str());

@@ -31,8 +31,9 @@
 //!   the callback with `DELETE … RETURNING` before any check (single use).
 //! - Per store: the issuer is `login.issuer` or the store's own; the client id is
 //!   `login.client_id` or `checkout.client_id`; `login.client_secret` selects
-//!   `client_secret_basic`, else `private_key_jwt` with the checkout's ES256 key. ID tokens
-//!   must be ES256 from our own providers, RS256 (the registration default) from others.
+//!   `client_secret_basic`, else `private_key_jwt` with the checkout's ES256 key. ID and
+//!   logout tokens must be signed with `login.id_token_alg` (RS256, ES256, PS256 or EdDSA);
+//!   by default ES256 from our own providers, RS256 (the registration default) from others.
 
 mod callback;
 mod client;
@@ -46,6 +47,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
+
+pub(crate) use client::Registration;
+pub(crate) use login::SCOPES;
 
 pub fn router() -> Router<AppState> {
     Router::new()

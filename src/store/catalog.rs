@@ -1,8 +1,12 @@
 //! `GET /`: every product of the shared catalog, each with an "Add to basket" form.
 
+use std::collections::BTreeSet;
+
 use askama::Template;
 use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use url::Url;
 
 use super::shop::{Chrome, Section, Shop};
 use crate::db;
@@ -22,12 +26,14 @@ struct ProductView {
     name: String,
     description: String,
     price: String,
-    /// The first letter, drawn large on the product tile in place of a photo.
+    /// The first letter, drawn large on the product tile when it has no image.
     initial: String,
+    /// An https URL or a path under /static/.
+    image: Option<String>,
 }
 
 pub async fn catalog(State(state): State<AppState>, shop: Shop) -> Result<Response, WebError> {
-    let products = db::products::list(&state.db)
+    let products: Vec<ProductView> = db::products::list(&state.db)
         .await?
         .into_iter()
         .map(|p| ProductView {
@@ -36,11 +42,26 @@ pub async fn catalog(State(state): State<AppState>, shop: Shop) -> Result<Respon
             price: view::price(p.price),
             name: p.name,
             description: p.description,
+            image: p.image,
         })
         .collect();
+    // Images on other hosts load only if the CSP names them; paths under /static/ are 'self'.
+    let image_origins: BTreeSet<String> = products
+        .iter()
+        .filter_map(|p| Url::parse(p.image.as_deref()?).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect();
+    let image_origins: Vec<String> = image_origins.into_iter().collect();
+    let csp = crate::web::headers::csp_with_image_sources(&image_origins);
     let page = CatalogPage {
         chrome: shop.chrome(Section::Catalog)?,
         products,
     };
-    Ok((shop.jar, shop.csrf, render(&page)).into_response())
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, csp)],
+        shop.jar,
+        shop.csrf,
+        render(&page),
+    )
+        .into_response())
 }

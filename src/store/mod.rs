@@ -1,5 +1,6 @@
-//! The storefront of each store: catalog, basket, accounts, order history. The store is
-//! resolved from `Host`; every page shares `templates/store/base.html`.
+//! The storefront of each store: catalog, basket, and, where this deployment runs the
+//! store's provider, accounts and order history. The store is resolved from `Host`; every
+//! page shares `templates/store/base.html`.
 
 mod account;
 mod basket;
@@ -14,7 +15,8 @@ use crate::web::WebError;
 
 pub use basket::checkout_url;
 
-/// The storefront's routes (URL contract in the brief; tests rely on these paths).
+/// The storefront's routes (URL contract in the brief; tests rely on these paths): catalog
+/// and basket, for every store.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(catalog::catalog))
@@ -24,6 +26,15 @@ pub fn router() -> Router<AppState> {
         .route("/basket/update", post(basket::update))
         .route("/basket/remove", post(basket::remove))
         .route("/basket/checkout", post(basket::checkout))
+        // Unknown paths on a store host get the store's readable 404 page. Keep this the
+        // only fallback among the routers merged for store hosts (axum refuses two).
+        .fallback(not_found)
+}
+
+/// The password accounts of a store whose provider this deployment runs
+/// (`StoreConfig::has_own_provider`).
+pub fn accounts() -> Router<AppState> {
+    Router::new()
         .route(
             "/account/register",
             get(account::register_form).post(account::register),
@@ -35,9 +46,6 @@ pub fn router() -> Router<AppState> {
         .route("/account/logout", post(account::logout))
         .route("/account", get(account::show))
         .route("/account/profile", post(account::update_profile))
-        // Unknown paths on a store host get the store's readable 404 page. Keep this the
-        // only fallback among the routers merged for store hosts (axum refuses two).
-        .fallback(not_found)
 }
 
 async fn not_found() -> WebError {

@@ -69,6 +69,7 @@ impl Shop {
             store_name: self.store.name.clone(),
             basket_count: self.basket.as_ref().map_or(0, Basket::item_count),
             customer_name: self.customer.as_ref().map(|c| c.name.clone()),
+            accounts: self.store.has_own_provider(),
             csrf_token: authenticity_token(&self.csrf)?,
             current,
         })
@@ -88,6 +89,8 @@ pub struct Chrome {
     pub store_name: String,
     pub basket_count: i64,
     pub customer_name: Option<String>,
+    /// The store has password accounts here (else the header offers no login).
+    pub accounts: bool,
     /// For the header's log-out form.
     pub csrf_token: String,
     pub current: Section,

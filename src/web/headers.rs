@@ -33,13 +33,27 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 
 /// The default CSP with extra origins the page's forms may post (and redirect) to.
 pub fn csp_with_form_targets(origins: &[String]) -> String {
-    let extra: String = origins
+    let extra = source_list(origins);
+    DEFAULT_CSP.replace("form-action 'self'", &format!("form-action 'self'{extra}"))
+}
+
+/// The default CSP with extra origins the page's images may load from.
+pub fn csp_with_image_sources(origins: &[String]) -> String {
+    let extra = source_list(origins);
+    DEFAULT_CSP.replace(
+        "img-src 'self' data:",
+        &format!("img-src 'self' data:{extra}"),
+    )
+}
+
+/// Origins as CSP sources, each after a space; one that could end its directive is dropped.
+fn source_list(origins: &[String]) -> String {
+    origins
         .iter()
         .filter(|o| {
             o.bytes()
                 .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
         })
         .map(|o| format!(" {o}"))
-        .collect();
-    DEFAULT_CSP.replace("form-action 'self'", &format!("form-action 'self'{extra}"))
+        .collect()
 }

@@ -5,8 +5,12 @@ use crate::domain::Money;
 /// "€14.90" for the currencies with a familiar symbol, "14.90 CHF" otherwise.
 pub fn price(money: Money) -> String {
     let sign = if money.minor < 0 { "-" } else { "" };
-    let abs = money.minor.unsigned_abs();
-    let amount = format!("{}.{:02}", group_thousands(abs / 100), abs % 100);
+    let (whole, fraction) = money.major_parts();
+    let amount = if fraction.is_empty() {
+        group_thousands(whole)
+    } else {
+        format!("{}.{fraction}", group_thousands(whole))
+    };
     match money.currency.as_str() {
         "EUR" => format!("{sign}€{amount}"),
         "USD" => format!("{sign}${amount}"),
@@ -66,6 +70,8 @@ mod tests {
         assert_eq!(price(Money::new(-250, eur)), "-€2.50");
         let chf = Currency::parse("CHF").unwrap();
         assert_eq!(price(Money::new(100_000, chf)), "1,000.00 CHF");
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(price(Money::new(150_000, jpy)), "150,000 JPY");
     }
 
     #[test]

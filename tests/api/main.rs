@@ -23,6 +23,7 @@ mod checkout_trust;
 mod cookie_binding;
 mod logout;
 mod operations;
+mod operators;
 mod provider_concurrency;
 mod provider_discovery;
 mod provider_expiry;

@@ -3,12 +3,13 @@
 
 use shared_checkout::keys::SigningAlg;
 
-use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app, spawn_app_with};
 use crate::common::browser::Browser;
 use crate::common::database::Backend;
 use crate::common::oauth::{
     AuthKind, TestClient, assert_readable_refusal, back_channel, oauth_error,
 };
+use crate::common::rogue::add_store;
 
 async fn alice_cannot_sign_in_at_site2(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -122,8 +123,55 @@ async fn an_access_token_of_site1_is_refused_at_site2s_userinfo(backend: Backend
     assert_eq!(client.userinfo(access_token).await.status(), 200);
 }
 
+async fn a_store_that_logs_in_elsewhere_has_no_provider_and_no_accounts(backend: Backend) {
+    // site3's shoppers log in at another provider (never contacted here).
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site3", "https://login.site3.example", None)
+    })
+    .await;
+    let browser = Browser::new();
+    for path in [
+        "/.well-known/openid-configuration",
+        "/jwks.json",
+        "/authorize",
+        "/login",
+        "/userinfo",
+        "/end-session",
+        "/account",
+        "/account/login",
+        "/account/register",
+    ] {
+        let status = browser.get(&app.store_url("site3", path)).await.status();
+        assert_eq!(status, 404, "GET {path} at site3");
+        let status = browser.get(&app.store_url("site1", path)).await.status();
+        assert_ne!(status, 404, "GET {path} at site1, our own provider's store");
+    }
+    for path in [
+        "/.well-known/openid-configuration",
+        "/account/login",
+        "/account/register",
+    ] {
+        let status = browser.get(&app.store_url("site1", path)).await.status();
+        assert_eq!(status, 200, "GET {path} at site1");
+    }
+    for path in ["/token", "/account/login", "/account/register"] {
+        let status = back_channel()
+            .post(app.store_url("site3", path))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 404, "POST {path} at site3");
+    }
+    // The shop itself works, and offers no login that would lead nowhere.
+    let catalog = browser.page(&app.store_url("site3", "/")).await;
+    assert!(!catalog.contains("/account"), "{catalog}");
+    browser.fill_basket(&app, "site3").await;
+}
+
 crate::on_both_backends!(
     alice_cannot_sign_in_at_site2,
+    a_store_that_logs_in_elsewhere_has_no_provider_and_no_accounts,
     a_site2_basket_cannot_be_bound_at_site1,
     a_code_of_site1_is_refused_at_site2s_token_endpoint,
     an_access_token_of_site1_is_refused_at_site2s_userinfo,

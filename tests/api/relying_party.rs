@@ -3,13 +3,16 @@
 //! identity attached; the well-behaved provider gets the shopper logged in.
 
 use shared_checkout::checkout::session_store as session;
-use shared_checkout::domain::{SigningAlg, StoreId};
+use shared_checkout::domain::{IdTokenAlg, StoreId};
 
 use crate::common::app::{free_port, spawn_app, spawn_app_with};
-use crate::common::browser::{Browser, assert_redirect, header, location};
-use crate::common::checkout::empty_basket;
+use crate::common::browser::{Browser, assert_redirect, header, location, query_param};
+use crate::common::checkout::{
+    basket_of, empty_basket, guest_checkout, guest_details, page, post_with_token, start_checkout,
+    with, without,
+};
 use crate::common::database::Backend;
-use crate::common::html::hidden_input;
+use crate::common::html::{csrf_token, hidden_input};
 use crate::common::oauth::back_channel;
 use crate::common::rogue::{
     Misbehaviour, ROGUE_SUBJECT, Rogue, add_store, assert_refused, callback_url_from_rogue,
@@ -132,7 +135,7 @@ async fn a_store_configured_for_es256_accepts_only_es256_id_tokens(backend: Back
     let issuer = rogue.issuer.clone();
     let app = spawn_app_with(backend, |settings| {
         add_store(settings, "site3", &issuer, None);
-        settings.stores.last_mut().unwrap().login.id_token_alg = Some(SigningAlg::Es256);
+        settings.stores.last_mut().unwrap().login.id_token_alg = Some(IdTokenAlg::Es256);
     })
     .await;
     // The rogue's "wrong" algorithm is the configured one here: accepted.
@@ -514,8 +517,113 @@ async fn a_guest_draft_is_kept_and_a_new_session_token_issued_at_login(backend: 
     );
 }
 
+async fn an_address_without_a_name_fills_the_form_and_only_the_name_is_asked_for(backend: Backend) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    rogue.misbehave(Misbehaviour::NoName);
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site3").await;
+    let finished = log_in_via_rogue(&app, &browser, "site3", basket_of(&checkout)).await;
+    assert_redirect(&finished);
+
+    let details = format!("{checkout}/details");
+    let (status, html) = page(&browser, &details).await;
+    assert_eq!(status, 200, "{html}");
+    let shown = |name: &str| hidden_input(&html, name).unwrap_or_default();
+    let address = [
+        "billing_street",
+        "billing_postal_code",
+        "billing_city",
+        "billing_country",
+    ];
+    assert_eq!(
+        address.map(shown),
+        ["1 Harbour Road", "20095", "Hamburg", "DE"],
+        "the address is kept without a name: {html}"
+    );
+    assert_eq!(shown("billing_name"), "", "no name is made up");
+
+    // Sent as shown, the form asks for the name and nothing else.
+    let mut form = with(guest_details(), "email", &shown("email"));
+    for field in address {
+        form = with(form, field, &shown(field));
+    }
+    let form = without(form, "billing_name");
+    let response = post_with_token(&browser, &details, &csrf_token(&html), &form).await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"billing_name-error\""), "{html}");
+    for field in ["email"].iter().chain(&address) {
+        assert!(
+            !html.contains(&format!("id=\"{field}-error\"")),
+            "{field} is fine: {html}"
+        );
+    }
+}
+
+async fn scopes_the_provider_does_not_list_are_not_asked_for(backend: Backend) {
+    let (app, rogue) = spawn_app_with_rogue(backend).await;
+    rogue.misbehave(Misbehaviour::NoPhoneScope);
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site3").await;
+    let started = press_login(&app, &browser, "site3", basket).await;
+    assert_redirect(&started);
+    let scope = query_param(&location(&started), "scope").unwrap_or_default();
+    assert_eq!(
+        scope.split(' ').collect::<Vec<_>>(),
+        ["openid", "email", "profile", "address"],
+        "no phone: the provider does not list it"
+    );
+    // The login goes through with the scopes it got.
+    let answered = browser.get(&location(&started)).await;
+    let finished = browser.get(&location(&answered)).await;
+    assert_redirect(&finished);
+    assert_eq!(identified_sessions(&app).await.len(), 1);
+}
+
+async fn the_start_page_promises_what_each_kind_of_store_does_with_the_order(backend: Backend) {
+    let (app, _rogue) = spawn_app_with_rogue(backend).await;
+    let own = Browser::new();
+    let checkout = start_checkout(&app, &own, "site1").await;
+    let (status, html) = page(&own, &checkout).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("the order appears in your account there"),
+        "our own provider's customers find the order in their account: {html}"
+    );
+
+    // site3 logs in through another provider: no store account ever shows the order.
+    let external = Browser::new();
+    let checkout = start_checkout(&app, &external, "site3").await;
+    let (status, html) = page(&external, &checkout).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Log in with Store site3"), "{html}");
+    assert!(
+        !html.contains("in your account"),
+        "no account promised: {html}"
+    );
+    assert!(
+        html.contains("keep the order number"),
+        "the shopper is told what to keep instead: {html}"
+    );
+    // And after a login there, the success page says the same.
+    let finished = log_in_via_rogue(&app, &external, "site3", basket_of(&checkout)).await;
+    assert_redirect(&finished);
+    let next = guest_checkout(&external, &checkout, "offline:cash_on_delivery").await;
+    assert_eq!(next, format!("{checkout}/success"));
+    let (status, html) = page(&external, &next).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("no account pages"), "{html}");
+    assert!(
+        !html.contains("as a guest"),
+        "the shopper logged in: {html}"
+    );
+}
+
 crate::on_both_backends!(
     a_login_through_a_well_behaved_provider_attaches_the_verified_identity,
+    an_address_without_a_name_fills_the_form_and_only_the_name_is_asked_for,
+    scopes_the_provider_does_not_list_are_not_asked_for,
+    the_start_page_promises_what_each_kind_of_store_does_with_the_order,
     the_authorization_request_carries_state_nonce_pkce_and_the_basket,
     every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity,
     a_store_configured_for_es256_accepts_only_es256_id_tokens,

@@ -1,5 +1,5 @@
-//! The real binary as a child process: `shared-checkout demo` on a free port, and an HTTP
-//! client to talk to it.
+//! The real binary as a child process: `shared-checkout demo` or `serve` on a free port, and
+//! an HTTP client to talk to it.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -105,4 +105,150 @@ impl Demo {
         }
         output
     }
+}
+
+/// `shared-checkout serve`, killed when dropped.
+#[allow(
+    dead_code,
+    reason = "not every test crate that includes this file runs serve"
+)]
+pub struct Serve {
+    pub child: Child,
+    port: u16,
+    /// What it printed on stdout up to and including its `listening` log line.
+    startup: String,
+    /// Readers of what it prints after that, on stdout and stderr.
+    output: Vec<tokio::task::JoinHandle<String>>,
+}
+
+#[allow(
+    dead_code,
+    reason = "not every test crate that includes this file runs serve"
+)]
+impl Serve {
+    /// Starts `shared-checkout serve --config FILE --listen 127.0.0.1:0` on `data_dir`, with
+    /// extra arguments (e.g. `--role store`) and environment, and waits until it listens.
+    /// Its logs may be JSON or pretty: the port is read from the `listening` line either way.
+    pub async fn start(
+        data_dir: &Path,
+        config: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut command = command(data_dir);
+        command
+            .args(["--config", config.to_str().unwrap()])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("serve starts");
+        // Drained from the start: a failing serve explains itself here.
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = tokio::spawn(async move {
+            let mut all = String::new();
+            let _ = stderr.read_to_string(&mut all).await;
+            all
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut startup = String::new();
+        let listening = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("serve output") {
+                startup.push_str(&line);
+                startup.push('\n');
+                if let Some(port) = listening_port(&line) {
+                    return Some(port);
+                }
+            }
+            None
+        })
+        .await
+        .expect("serve listens within a minute");
+        let Some(port) = listening else {
+            let stderr = stderr.await.unwrap_or_default();
+            panic!("serve ended without listening:\n{startup}{stderr}");
+        };
+        let stdout = tokio::spawn(async move {
+            let mut all = String::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        Self {
+            child,
+            port,
+            startup,
+            output: vec![stdout, stderr],
+        }
+    }
+
+    /// `http://{host}.localhost:{port}{path}`.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}.localhost:{}{path}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What it printed on stdout up to and including its `listening` line.
+    pub fn startup(&self) -> &str {
+        &self.startup
+    }
+
+    /// Kills the server; returns everything it printed after starting up, and on stderr.
+    pub async fn stop(mut self) -> String {
+        self.child.kill().await.expect("serve stops");
+        let mut output = String::new();
+        for reader in self.output.drain(..) {
+            output.push_str(&reader.await.expect("the output reader"));
+        }
+        output
+    }
+}
+
+/// The port of a `listening` log line: JSON (`fields.port`) or pretty (`port=…`).
+fn listening_port(line: &str) -> Option<u16> {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+        if json["fields"]["message"] != "listening" {
+            return None;
+        }
+        return json["fields"]["port"]
+            .as_u64()
+            .and_then(|port| u16::try_from(port).ok());
+    }
+    let plain = without_ansi_escapes(line);
+    if !plain.contains(" listening ") {
+        return None;
+    }
+    plain
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("port="))
+        .and_then(|port| port.parse().ok())
+}
+
+/// The text of a line the pretty log format coloured.
+fn without_ansi_escapes(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI sequences end in a letter, e.g. `ESC [ 3 m`.
+            for end in chars.by_ref() {
+                if end.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }

@@ -69,6 +69,11 @@ pub enum Misbehaviour {
     WrongAtHash,
     /// `c_hash` is not of the code redeemed.
     WrongCHash,
+    /// Not a misbehaviour: userinfo carries an address but no `name` (a provider need not
+    /// know it).
+    NoName,
+    /// Not a misbehaviour: discovery lists `scopes_supported`, without `phone`.
+    NoPhoneScope,
 }
 
 #[derive(Clone)]
@@ -209,7 +214,7 @@ pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Opt
             issuer: Some(url::Url::parse(issuer).unwrap()),
             client_id: client_id.map(str::to_owned),
             client_secret: Some(TEST_CLIENT_SECRET.into()),
-            id_token_alg: None,
+            ..Default::default()
         },
         checkout: Default::default(),
     });
@@ -331,7 +336,7 @@ pub async fn assert_refused(response: HttpResponse, back_to: Option<&str>, case:
 
 async fn discovery(State(rogue): State<Arc<RogueState>>) -> Response {
     let issuer = &rogue.issuer;
-    axum::Json(json!({
+    let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -344,8 +349,15 @@ async fn discovery(State(rogue): State<Arc<RogueState>>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "basket_binding_supported": rogue.basket_binding,
-    }))
-    .into_response()
+    });
+    if *rogue.behaviour.lock().unwrap() == Misbehaviour::NoIssParam {
+        // A provider that never sends `iss` does not claim to.
+        document["authorization_response_iss_parameter_supported"] = json!(false);
+    }
+    if *rogue.behaviour.lock().unwrap() == Misbehaviour::NoPhoneScope {
+        document["scopes_supported"] = json!(["openid", "email", "profile", "address"]);
+    }
+    axum::Json(document).into_response()
 }
 
 async fn jwks(State(rogue): State<Arc<RogueState>>) -> Response {
@@ -591,7 +603,7 @@ async fn userinfo(State(rogue): State<Arc<RogueState>>, headers: HeaderMap) -> R
     let Some(subject) = rogue.tokens.lock().unwrap().get(token).cloned() else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_token");
     };
-    axum::Json(json!({
+    let mut claims = json!({
         "sub": subject,
         "email": "rogue.shopper@example.com",
         "email_verified": true,
@@ -603,6 +615,9 @@ async fn userinfo(State(rogue): State<Arc<RogueState>>, headers: HeaderMap) -> R
             "postal_code": "20095",
             "country": "DE",
         },
-    }))
-    .into_response()
+    });
+    if *rogue.behaviour.lock().unwrap() == Misbehaviour::NoName {
+        claims.as_object_mut().unwrap().remove("name");
+    }
+    axum::Json(claims).into_response()
 }

@@ -8,6 +8,8 @@
 //   CLIENT_SECRET  its secret (client_secret_basic)
 //   BACKCHANNEL_LOGOUT_URI    the checkout's back-channel logout endpoint (optional)
 //   POST_LOGOUT_REDIRECT_URI  where the checkout's logout lands (optional)
+//   ID_TOKEN_ALG   the one algorithm ID tokens and logout tokens are signed with: RS256
+//                  (default), PS256, ES256 or EdDSA (Ed25519); the signing key is made to fit
 //
 // One account: ada@example.com / correct horse, with email, profile, phone and address
 // claims. The login page is a plain form; consent is given automatically (a store's own
@@ -34,8 +36,20 @@ const clientId = process.env.CLIENT_ID;
 const clientSecret = process.env.CLIENT_SECRET;
 const backchannelLogoutUri = process.env.BACKCHANNEL_LOGOUT_URI;
 const postLogoutRedirectUri = process.env.POST_LOGOUT_REDIRECT_URI;
+const idTokenAlg = process.env.ID_TOKEN_ALG || 'RS256';
 if (!port || !redirectUri || !clientId || !clientSecret) {
   console.error('PORT, REDIRECT_URI, CLIENT_ID and CLIENT_SECRET are required');
+  process.exit(2);
+}
+// The key type each algorithm signs with (RFC 7518 §3, RFC 8037 §3.1).
+const KEY_TYPES = {
+  RS256: ['rsa', { modulusLength: 2048 }],
+  PS256: ['rsa', { modulusLength: 2048 }],
+  ES256: ['ec', { namedCurve: 'P-256' }],
+  EdDSA: ['ed25519', {}],
+};
+if (!KEY_TYPES[idTokenAlg]) {
+  console.error(`ID_TOKEN_ALG must be one of ${Object.keys(KEY_TYPES).join(', ')}`);
   process.exit(2);
 }
 const issuer = `http://127.0.0.1:${port}`;
@@ -59,8 +73,13 @@ const ACCOUNT = {
   },
 };
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
+const { privateKey } = generateKeyPairSync(...KEY_TYPES[idTokenAlg]);
+const signingKey = {
+  ...privateKey.export({ format: 'jwk' }),
+  kid: `test-${idTokenAlg.toLowerCase()}`,
+  alg: idTokenAlg,
+  use: 'sig',
+};
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -70,6 +89,8 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
+    // Logout tokens are signed with this too.
+    id_token_signed_response_alg: idTokenAlg,
     ...(backchannelLogoutUri ? {
       backchannel_logout_uri: backchannelLogoutUri,
       backchannel_logout_session_required: true,
@@ -77,6 +98,7 @@ const provider = new Provider(issuer, {
     ...(postLogoutRedirectUri ? { post_logout_redirect_uris: [postLogoutRedirectUri] } : {}),
   }],
   jwks: { keys: [signingKey] },
+  enabledJWA: { idTokenSigningAlgValues: [idTokenAlg] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   claims: {
     openid: ['sub'],

@@ -65,7 +65,7 @@ async fn complete(
     checks::transaction_unexpired(login)?; // handoff step 6
     checks::not_an_error_response(login)?; // RFC 6749 §4.1.2.1
     checks::issuer_matches(login)?; // RFC 9207 §2.4
-    let registration = Registration::for_store(state, &login.store);
+    let registration = Registration::for_store(&state.config.checkout, &login.store);
     let exchanged = checks::code_exchanged(state, &registration, login).await?; // RFC 6749 §4.1.3
     let id_token = checks::id_token_valid(state, &registration, login, &exchanged).await?; // OIDC Core §3.1.3.7
     let userinfo = checks::userinfo_subject_matches(state, &exchanged, &id_token).await?; // OIDC Core §5.3.2

@@ -56,7 +56,8 @@ async fn redeem(
         .exchange_code(code.clone())
         .set_pkce_verifier(PkceCodeVerifier::new(login.tx.pkce_verifier.clone()));
     if registration.secret.is_none() {
-        let assertion = registration.client_assertion(state, client.token_uri().as_str())?;
+        let assertion =
+            registration.client_assertion(&state.checkout_keys, client.token_uri().as_str())?;
         request = request
             .add_extra_param(
                 "client_assertion_type",
