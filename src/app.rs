@@ -125,9 +125,11 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        if self.state.config.role.serves_checkout() {
-            crate::placeorder::spawn_workers(self.state.clone());
-        }
+        let workers = if self.state.config.role.serves_checkout() {
+            crate::placeorder::spawn_workers(self.state.clone())
+        } else {
+            Vec::new()
+        };
         crate::db::retention::spawn(self.state.db.clone());
         if let Some(listener) = self.metrics_listener {
             serve_metrics(listener, self.state.db.clone());
@@ -142,14 +144,28 @@ impl Application {
             );
             tokio::time::sleep(drain).await;
         };
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        // Requests have finished. Background runs stop where they are (every step is
+        // persisted or safe to run again) and their leases go back, so another node
+        // resumes them now rather than when the leases expire.
+        if !workers.is_empty() {
+            for worker in workers {
+                worker.abort();
+                let _ = worker.await;
+            }
+            match crate::placeorder::hand_back_leases(&self.state).await {
+                Ok(leases) => tracing::info!(leases, "place-order leases handed back"),
+                Err(error) => tracing::warn!(%error, "handing back place-order leases failed"),
+            }
+        }
+        served
     }
 }
 

@@ -33,6 +33,7 @@ crate::on_both_backends!(
     third_party_customer_is_recorded_by_issuer_and_subject,
     fifty_concurrent_starts_for_one_basket_make_one_order,
     a_process_whose_lease_holder_dies_is_finished_by_another_worker,
+    a_stopping_node_hands_its_leases_back_and_no_other_nodes,
     a_stale_fencing_token_cannot_write,
     testgateway_decline_then_approve_uses_a_new_idempotency_key,
     testgateway_abandon_fails_the_process_and_reopens_the_basket,
@@ -67,6 +68,11 @@ async fn start(
 }
 
 async fn spawn(backend: Backend) -> TestApp {
+    build(backend).await.1
+}
+
+/// The application, not yet serving, and the test's view of it.
+async fn build(backend: Backend) -> (Application, TestApp) {
     let dir = std::env::temp_dir().join(format!("placeorder-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut settings = Settings::demo(&dir, "127.0.0.1:0".parse().expect("address"));
@@ -92,7 +98,7 @@ async fn spawn(backend: Backend) -> TestApp {
         .find(|p| p.sku == "TEST-MUG")
         .unwrap()
         .id;
-    TestApp {
+    let test_app = TestApp {
         state,
         site1: StoreId::parse("site1").unwrap(),
         site2: StoreId::parse("site2").unwrap(),
@@ -100,7 +106,8 @@ async fn spawn(backend: Backend) -> TestApp {
         product,
         dir,
         pg_database,
-    }
+    };
+    (app, test_app)
 }
 
 impl TestApp {
@@ -454,6 +461,40 @@ async fn fifty_concurrent_starts_for_one_basket_make_one_order(backend: Backend)
         .await
         .unwrap();
     assert_eq!(payments, 1, "one payment");
+    app.finish().await;
+}
+
+/// SIGTERM's path: once the node has stopped serving, the leases its runs still hold are
+/// free for another node at once, not after they expire; another node's are untouched.
+async fn a_stopping_node_hands_its_leases_back_and_no_other_nodes(backend: Backend) {
+    let (application, app) = build(backend).await;
+    let long = Duration::from_secs(600);
+    let mut processes = Vec::new();
+    for owner in [engine::owner_name(), "pid1-another-node-run".to_owned()] {
+        let basket = app.basket(&app.site1, None).await;
+        let id = app.unstarted_process(&app.site1, basket).await;
+        db::placeorder::acquire(&app.state.db, &app.site1, id, &owner, long)
+            .await
+            .unwrap()
+            .expect("the lease is free");
+        processes.push(id);
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(application.serve(async {
+        let _ = stopped.await;
+    }));
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+
+    let next = |id| db::placeorder::acquire(&app.state.db, &app.site1, id, "next-node", long);
+    assert!(
+        next(processes[0]).await.unwrap().is_some(),
+        "the stopped node's lease was handed back"
+    );
+    assert!(
+        next(processes[1]).await.unwrap().is_none(),
+        "another node's lease is not the stopped node's to give"
+    );
     app.finish().await;
 }
 

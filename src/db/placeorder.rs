@@ -429,6 +429,23 @@ pub async fn release(db: &Db, lease: &Lease) -> anyhow::Result<bool> {
     Ok(changed == 1)
 }
 
+/// Frees the live leases whose owner names start with `node`; how many.
+pub async fn release_all_of_node(db: &Db, node: &str) -> anyhow::Result<u64> {
+    let released = sqlx::query(
+        "UPDATE place_order_processes
+         SET lease_owner = NULL, lease_expires_at_ms = 0, fencing_token = fencing_token + 1
+         WHERE lease_owner LIKE $1 AND lease_expires_at_ms > $2",
+    )
+    // Node names are letters, digits and dashes: nothing LIKE would read as a pattern.
+    .bind(format!("{node}-%"))
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await
+    .context("handing back a node's place-order leases")?
+    .rows_affected();
+    Ok(released)
+}
+
 /// Asks the process to stop; the lease holder acts on it before its next step. A flag,
 /// not a state change, so it never fights the holder's fenced writes.
 pub async fn request_cancel(db: &Db, store: &StoreId, id: ProcessId) -> anyhow::Result<bool> {

@@ -7,6 +7,7 @@
 //! dies between writes leaves its steps to be run again by the next lease holder, which
 //! finds their side effects already done.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use crate::config::StoreConfig;
@@ -49,11 +50,26 @@ pub enum Rest {
     Released,
 }
 
-/// A lease owner name: the node and a random part, for operators reading the table.
-pub fn owner_name() -> String {
+/// This node among the nodes: its pid for operators reading the table, and a random part
+/// because two nodes in containers may both be pid 1.
+static NODE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "pid{}-{}",
         std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+});
+
+/// The prefix of every lease owner name this node writes.
+pub fn node() -> &'static str {
+    &NODE
+}
+
+/// A lease owner name: the node, then the run.
+pub fn owner_name() -> String {
+    format!(
+        "{}-{}",
+        node(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
 }

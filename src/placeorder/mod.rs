@@ -214,8 +214,15 @@ pub async fn cancel(
 }
 
 /// Starts the background workers (process runner, reconciler) for this node.
-pub fn spawn_workers(state: AppState) {
-    let _handles = spawn_workers_with(state, WorkerSettings::default());
+pub fn spawn_workers(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    spawn_workers_with(state, WorkerSettings::default())
+}
+
+/// Frees every lease this node still holds, for a node that is stopping: another node
+/// resumes those processes now instead of when the leases expire. Only once this node's
+/// runs have stopped; a run still going would lose its lease at its next fenced write.
+pub async fn hand_back_leases(app: &AppState) -> anyhow::Result<u64> {
+    db::placeorder::release_all_of_node(&app.db, engine::node()).await
 }
 
 /// Takes the lease if it is free and runs the process; false if another node holds it.
