@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, Settings};
 use crate::db::Db;
-use crate::keys::SigningKeys;
+use crate::keys::{SigningKeys, StoreKeys};
 use crate::ops::Health;
 use crate::state::AppState;
 use crate::web::{self, WebError, host_of};
@@ -47,7 +47,10 @@ impl Application {
         db.migrate().await?;
         crate::db::stores::sync(&db, &config.stores).await?;
         crate::registration::register_at_own_stores(&db, &config).await?;
-        let keys = Arc::new(SigningKeys::load_or_generate(&settings.key_dir)?);
+        let keys = Arc::new(StoreKeys::load_or_generate(
+            &settings.key_dir,
+            &config.stores,
+        )?);
         let checkout_keys = Arc::new(SigningKeys::load_or_generate(
             &settings.key_dir.join("checkout"),
         )?);

@@ -3,13 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{Application, shutdown_signal};
 use crate::config::{Role, Settings};
 use crate::db::Db;
 use crate::domain::StoreId;
-use crate::keys::{SigningAlg, SigningKeys};
+use crate::keys::{SigningAlg, SigningKeys, StoreKeys};
 use crate::provider::clients::{self, ClientAuth, NewClient};
 use crate::registration::CheckoutAtStore;
 use crate::secrets::ClientSecret;
@@ -69,7 +70,7 @@ pub enum Command {
     /// PKCE, `iss`, keys for the algorithm, the checkout's credentials) and print what to
     /// register there; exits non-zero on any fault.
     Check,
-    /// Manage the providers' signing keys.
+    /// Manage the store providers' signing keys, each store's its own.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -132,11 +133,23 @@ pub enum ApiKeyCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create an RS256 and an ES256 key where none exists.
-    Generate,
+    Generate {
+        /// One store's keys; every store whose provider this deployment runs when absent.
+        #[arg(long)]
+        store: Option<StoreId>,
+    },
     /// Create new active keys; the previous ones stay published, older ones are removed.
-    Rotate,
-    /// Show the keys and which ones sign.
-    List,
+    Rotate {
+        /// One store's keys; every store whose provider this deployment runs when absent.
+        #[arg(long)]
+        store: Option<StoreId>,
+    },
+    /// Show the keys, their store and which ones sign.
+    List {
+        /// One store's keys; every store whose provider this deployment runs when absent.
+        #[arg(long)]
+        store: Option<StoreId>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,7 +234,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 metrics_port = app.metrics_port(),
                 "listening"
             );
-            tokio::spawn(log_login_checks(app.state.clone()));
+            // The logins are the checkout's; a store-only node has none to try.
+            if app.state.config.role.serves_checkout() {
+                tokio::spawn(log_login_checks(app.state.clone()));
+            }
             app.serve(shutdown_signal()).await
         }
         Command::Migrate => {
@@ -293,19 +309,45 @@ async fn check(global: &GlobalOptions) -> anyhow::Result<()> {
 
 fn keys(global: &GlobalOptions, command: KeysCommand) -> anyhow::Result<()> {
     let settings = settings(global, "127.0.0.1:0".parse()?)?;
-    let keys = match command {
-        KeysCommand::Generate => SigningKeys::load_or_generate(&settings.key_dir)?,
-        KeysCommand::Rotate => SigningKeys::rotate(&settings.key_dir)?,
-        KeysCommand::List => SigningKeys::load(&settings.key_dir)?,
+    let config = crate::config::Config::resolve(&settings, settings.listen.port())?;
+    let (KeysCommand::Generate { store: chosen }
+    | KeysCommand::Rotate { store: chosen }
+    | KeysCommand::List { store: chosen }) = &command;
+    let stores: Vec<_> = match chosen {
+        Some(id) => {
+            let store = config
+                .store(id)
+                .with_context(|| format!("store {id} is not configured"))?;
+            anyhow::ensure!(
+                store.has_own_provider(),
+                "store {id} logs in at an external provider (login.issuer): its keys are \
+                 that provider's, not ours"
+            );
+            vec![store]
+        }
+        None => config
+            .stores
+            .iter()
+            .filter(|s| s.has_own_provider())
+            .collect(),
     };
-    for key in keys.all() {
-        let active = keys.active(key.alg).is_some_and(|a| a.kid == key.kid);
-        println!(
-            "{}  {}  {}",
-            key.kid,
-            key.alg.as_str(),
-            if active { "signing" } else { "published" }
-        );
+    for store in stores {
+        let dir = StoreKeys::dir(&settings.key_dir, &store.id);
+        let keys = match command {
+            KeysCommand::Generate { .. } => SigningKeys::load_or_generate(&dir)?,
+            KeysCommand::Rotate { .. } => SigningKeys::rotate(&dir)?,
+            KeysCommand::List { .. } => SigningKeys::load(&dir)?,
+        };
+        for key in keys.all() {
+            let active = keys.active(key.alg).is_some_and(|a| a.kid == key.kid);
+            println!(
+                "{}  {}  {}  {}",
+                store.id,
+                key.kid,
+                key.alg.as_str(),
+                if active { "signing" } else { "published" }
+            );
+        }
     }
     Ok(())
 }

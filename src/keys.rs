@@ -1,6 +1,7 @@
-//! The store providers' signing keys: PKCS#8 files in the key directory, parsed once at
+//! The store providers' signing keys: PKCS#8 files, one directory per store, parsed once at
 //! start-up, newest key per algorithm active, older ones still published for rotation.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,9 @@ use jsonwebtoken::jwk::{
 };
 use serde::Serialize;
 
+use crate::config::StoreConfig;
 pub use crate::domain::SigningAlg;
+use crate::domain::StoreId;
 
 /// The tag of an algorithm's key files (`es256-….pk8`).
 fn file_tag(alg: SigningAlg) -> &'static str {
@@ -132,7 +135,43 @@ impl SigningKey {
     }
 }
 
-/// All keys of the deployment, newest first.
+/// Each store provider's own keys, so that one store's key never vouches for a token
+/// claiming another store's issuer.
+#[derive(Debug)]
+pub struct StoreKeys {
+    by_store: HashMap<StoreId, SigningKeys>,
+}
+
+impl StoreKeys {
+    /// Where a store's keys live: `{key_dir}/stores/{store}`.
+    pub fn dir(key_dir: &Path, store: &StoreId) -> PathBuf {
+        key_dir.join("stores").join(store.as_str())
+    }
+
+    /// Loads the keys of every store whose provider this deployment runs, generating those
+    /// missing; a store that logs in at an external provider has none here.
+    pub fn load_or_generate(key_dir: &Path, stores: &[StoreConfig]) -> anyhow::Result<Self> {
+        let by_store = stores
+            .iter()
+            .filter(|store| store.has_own_provider())
+            .map(|store| {
+                let keys = SigningKeys::load_or_generate(&Self::dir(key_dir, &store.id))
+                    .with_context(|| format!("signing keys of store {}", store.id))?;
+                Ok((store.id.clone(), keys))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self { by_store })
+    }
+
+    /// The keys of `store`, never another store's.
+    pub fn for_store(&self, store: &StoreId) -> anyhow::Result<&SigningKeys> {
+        self.by_store.get(store).with_context(|| {
+            format!("store {store} has no signing keys: this deployment does not run its provider")
+        })
+    }
+}
+
+/// One provider's keys (a store's, or the checkout's client keys), newest first.
 #[derive(Debug)]
 pub struct SigningKeys {
     keys: Vec<SigningKey>,
@@ -324,6 +363,30 @@ mod tests {
             "two rotations retire a key"
         );
         assert_eq!(third.all().len(), 4);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn each_store_has_keys_of_its_own_and_no_other_stores() {
+        let dir = std::env::temp_dir().join(format!("keys-{}", uuid::Uuid::new_v4()));
+        let settings = crate::config::Settings::demo(&dir, "127.0.0.1:0".parse().unwrap());
+        let config = crate::config::Config::resolve(&settings, 8080).unwrap();
+        let keys = StoreKeys::load_or_generate(&settings.key_dir, &config.stores).unwrap();
+        let kids = |store: &str| -> Vec<String> {
+            let store = StoreId::parse(store).unwrap();
+            let keys = keys.for_store(&store).unwrap();
+            keys.all().iter().map(|k| k.kid.clone()).collect()
+        };
+        let (site1, site2) = (kids("site1"), kids("site2"));
+        assert_eq!(site1.len(), 2);
+        assert!(
+            site1.iter().all(|kid| !site2.contains(kid)),
+            "{site1:?} {site2:?}"
+        );
+        let error = keys
+            .for_store(&StoreId::parse("site9").unwrap())
+            .unwrap_err();
+        assert!(error.to_string().contains("site9"), "{error}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

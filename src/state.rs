@@ -8,7 +8,7 @@ use axum::extract::FromRef;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::keys::SigningKeys;
+use crate::keys::{SigningKeys, StoreKeys};
 use crate::passwords::HashingQueue;
 use crate::payment::Gateways;
 use crate::store_providers::StoreProviders;
@@ -19,8 +19,8 @@ use crate::web::{RateLimits, SignedValues};
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
-    /// The store providers' signing keys.
-    pub keys: Arc<SigningKeys>,
+    /// Each store provider's own signing keys.
+    pub keys: Arc<StoreKeys>,
     /// The checkout's own keys (private_key_jwt client assertions), kept apart from the stores'.
     pub checkout_keys: Arc<SigningKeys>,
     /// The stores' providers as the checkout knows them (discovery and keys, cached).

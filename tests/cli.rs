@@ -188,13 +188,60 @@ async fn keys_and_migrate_commands_work_on_a_data_dir() {
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
+    // The demo's two stores, each with its own RS256 and ES256 key.
     let generated = run(&["keys", "generate"]).output().await.unwrap();
     let listed = String::from_utf8(generated.stdout).unwrap();
-    assert_eq!(listed.matches("signing").count(), 2, "{listed}");
+    assert_eq!(listed.matches("signing").count(), 4, "{listed}");
     let rotated = run(&["keys", "rotate"]).output().await.unwrap();
     let listed = String::from_utf8(rotated.stdout).unwrap();
-    assert_eq!(listed.matches("signing").count(), 2, "{listed}");
-    assert_eq!(listed.matches("published").count(), 2, "{listed}");
+    assert_eq!(listed.matches("signing").count(), 4, "{listed}");
+    assert_eq!(listed.matches("published").count(), 4, "{listed}");
+    // `--store` rotates one store's keys and leaves the other's signing.
+    let signing_kids = |listed: &str, store: &str| -> Vec<String> {
+        listed
+            .lines()
+            .filter_map(
+                |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                    [s, kid, _, "signing"] if s == store => Some(kid.to_owned()),
+                    _ => None,
+                },
+            )
+            .collect()
+    };
+    let before = String::from_utf8(run(&["keys", "list"]).output().await.unwrap().stdout).unwrap();
+    let rotated = run(&["keys", "rotate", "--store", "site1"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&rotated.stdout).contains("site2"),
+        "only site1's keys are shown"
+    );
+    let after = String::from_utf8(run(&["keys", "list"]).output().await.unwrap().stdout).unwrap();
+    assert_eq!(signing_kids(&before, "site1").len(), 2, "{before}");
+    for kid in signing_kids(&before, "site1") {
+        assert!(!signing_kids(&after, "site1").contains(&kid), "{after}");
+    }
+    assert_eq!(
+        signing_kids(&before, "site2"),
+        signing_kids(&after, "site2"),
+        "{after}"
+    );
+    let unknown = run(&["keys", "list", "--store", "site9"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("site9"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
     let refused = run(&[
         "client",
         "add",

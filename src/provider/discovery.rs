@@ -143,9 +143,13 @@ pub async fn configuration(StoreTenant(store): StoreTenant) -> Result<Response, 
     Ok(public_json(Json(metadata(&store)?)))
 }
 
-/// `GET /jwks.json`: every published key, including those kept for rotation.
-pub async fn jwks(State(state): State<AppState>, _store: StoreTenant) -> Response {
-    public_json(Json(state.keys.jwks()))
+/// `GET /jwks.json`: every key this store publishes, including those kept for rotation;
+/// never another store's.
+pub async fn jwks(
+    State(state): State<AppState>,
+    StoreTenant(store): StoreTenant,
+) -> Result<Response, WebError> {
+    Ok(public_json(Json(state.keys.for_store(&store.id)?.jwks())))
 }
 
 /// Public documents: cacheable for a few minutes and readable from any origin.

@@ -4,8 +4,6 @@
 
 use reqwest::StatusCode;
 use shared_checkout::domain::{BasketId, StoreId};
-use shared_checkout::keys::SigningKeys;
-
 use shared_checkout::keys::SigningAlg;
 
 use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, spawn_app};
@@ -195,7 +193,13 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
     let sessions = identities_at_basket(&app, basket).await;
     let (_, sub, sid) = sessions.first().cloned().expect("a logged-in session");
     let sid = sid.expect("the session keeps the provider's sid");
-    let keys = &app.state.keys;
+    let store_keys = |store: &str| {
+        app.state
+            .keys
+            .for_store(&StoreId::parse(store).unwrap())
+            .unwrap()
+    };
+    let (keys, site2_keys) = (store_keys("site1"), store_keys("site2"));
     let sign =
         |claims: &serde_json::Value| keys.sign(SigningAlg::Es256, "logout+jwt", claims).unwrap();
     let valid = logout_claims(&app, &sid, &sub);
@@ -209,9 +213,6 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
         claims.as_object_mut().unwrap().remove(name);
         claims
     };
-    // Another store's key: a key set of its own, not published by site1.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let other_keys = SigningKeys::load_or_generate(elsewhere.path()).unwrap();
     let tampered = {
         let token = sign(&valid);
         let (head, _) = token.rsplit_once('.').unwrap();
@@ -248,8 +249,8 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
         ),
         ("no jti", sign(&without("jti"))),
         (
-            "another store's key",
-            other_keys
+            "site2's key, published by site2 only",
+            site2_keys
                 .sign(SigningAlg::Es256, "logout+jwt", &valid)
                 .unwrap(),
         ),
@@ -274,9 +275,12 @@ async fn bad_logout_tokens_are_refused_and_end_nothing(backend: Backend) {
             "{case} ended the session"
         );
     }
-    // site2's provider (same deployment, same keys) cannot end a site1 session.
+    // site2's provider (same deployment, its own keys) cannot end a site1 session.
     let site2 = with("iss", app.issuer("site2").into());
-    let (status, _) = post_logout_token(&app, &sign(&site2)).await;
+    let site2_token = site2_keys
+        .sign(SigningAlg::Es256, "logout+jwt", &site2)
+        .unwrap();
+    let (status, _) = post_logout_token(&app, &site2_token).await;
     assert_eq!(status, StatusCode::OK, "a valid token for site2's sessions");
     assert_eq!(
         identities_at_basket(&app, basket).await.len(),

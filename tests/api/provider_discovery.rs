@@ -244,7 +244,9 @@ async fn after_a_key_rotation_tokens_signed_with_the_old_key_still_verify(backen
 
     // `shared-checkout keys rotate`, then a node started on the rotated key directory.
     std::thread::sleep(std::time::Duration::from_millis(5));
-    shared_checkout::keys::SigningKeys::rotate(&deployment.settings.key_dir).expect("rotation");
+    let site1 = shared_checkout::domain::StoreId::parse("site1").unwrap();
+    let site1_keys = shared_checkout::keys::StoreKeys::dir(&deployment.settings.key_dir, &site1);
+    shared_checkout::keys::SigningKeys::rotate(&site1_keys).expect("rotation");
     let node = deployment.spawn_node().await;
     let jwks = get_json(&node.store_url("site1", "/jwks.json")).await;
     let new_kids = kids(&jwks);

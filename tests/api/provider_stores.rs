@@ -1,9 +1,13 @@
 //! One provider per store: customers, baskets, sessions and codes of one store are
 //! worthless at another.
 
+use std::collections::HashSet;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
 use shared_checkout::keys::SigningAlg;
 
-use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app, spawn_app_with};
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, spawn_app, spawn_app_with};
 use crate::common::browser::Browser;
 use crate::common::database::Backend;
 use crate::common::oauth::{
@@ -123,6 +127,69 @@ async fn an_access_token_of_site1_is_refused_at_site2s_userinfo(backend: Backend
     assert_eq!(client.userinfo(access_token).await.status(), 200);
 }
 
+async fn jwks_of(app: &TestApp, store: &str) -> JwkSet {
+    back_channel()
+        .get(app.store_url(store, "/jwks.json"))
+        .send()
+        .await
+        .expect("GET /jwks.json")
+        .json()
+        .await
+        .expect("a JWK set")
+}
+
+fn kids(jwks: &JwkSet) -> HashSet<String> {
+    jwks.keys
+        .iter()
+        .filter_map(|k| k.common.key_id.clone())
+        .collect()
+}
+
+/// One store's key never vouches for another: site1's ID tokens name a key site2 does not
+/// publish, and none of site2's keys verifies them, not even for a relying party that
+/// ignores the `kid` and tries every key.
+async fn an_id_token_of_site1_does_not_verify_with_site2s_keys(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let site1 = jwks_of(&app, "site1").await;
+    let site2 = jwks_of(&app, "site2").await;
+    assert!(
+        kids(&site1).is_disjoint(&kids(&site2)),
+        "site1 {:?} and site2 {:?} publish a key in common",
+        kids(&site1),
+        kids(&site2)
+    );
+    for alg in SigningAlg::ALL {
+        let redirect = format!(
+            "https://rp-{}.example/callback",
+            uuid::Uuid::new_v4().simple()
+        );
+        let client =
+            TestClient::register_with(&app, "site1", AuthKind::SecretBasic, alg, vec![redirect])
+                .await;
+        let (request, code) = client.alice_code(&Browser::new()).await;
+        let tokens = client.tokens(&code, &request.pkce.verifier).await;
+        let id_token = tokens["id_token"].as_str().unwrap();
+        client.verify_id_token(id_token, &request.nonce).await;
+
+        let kid = decode_header(id_token).unwrap().kid.expect("a kid");
+        assert!(site1.find(&kid).is_some(), "{alg:?}: site1 publishes {kid}");
+        assert!(site2.find(&kid).is_none(), "{alg:?}: site2 publishes {kid}");
+        let mut validation = Validation::new(alg.jwt());
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        for jwk in &site2.keys {
+            let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                continue;
+            };
+            assert!(
+                decode::<serde_json::Value>(id_token, &key, &validation).is_err(),
+                "{alg:?}: site2's key {:?} verifies site1's ID token",
+                jwk.common.key_id
+            );
+        }
+    }
+}
+
 async fn a_store_that_logs_in_elsewhere_has_no_provider_and_no_accounts(backend: Backend) {
     // site3's shoppers log in at another provider (never contacted here).
     let app = spawn_app_with(backend, |settings| {
@@ -171,6 +238,7 @@ async fn a_store_that_logs_in_elsewhere_has_no_provider_and_no_accounts(backend:
 
 crate::on_both_backends!(
     alice_cannot_sign_in_at_site2,
+    an_id_token_of_site1_does_not_verify_with_site2s_keys,
     a_store_that_logs_in_elsewhere_has_no_provider_and_no_accounts,
     a_site2_basket_cannot_be_bound_at_site1,
     a_code_of_site1_is_refused_at_site2s_token_endpoint,

@@ -76,7 +76,11 @@ async fn send(state: &AppState, store: &StoreId, client: &Client, ended: &StoreS
         sub: ended.customer_id.to_string(),
     };
     // §2.4: signed like the client's ID tokens, explicitly typed (RFC 8725 §3.11).
-    let token = match state.keys.sign(client.id_token_alg, "logout+jwt", &claims) {
+    let signed = state
+        .keys
+        .for_store(store)
+        .and_then(|keys| keys.sign(client.id_token_alg, "logout+jwt", &claims));
+    let token = match signed {
         Ok(token) => token,
         Err(e) => {
             tracing::warn!(client = %client.client_id, error = format!("{e:#}"), "back-channel logout: signing failed");

@@ -27,11 +27,12 @@ struct HintClaims {
     aud: Audience,
 }
 
-/// The hint's claims when one of our published keys signed it for this store's issuer.
+/// The hint's claims when one of this store's published keys signed it for its issuer.
 pub fn verify(state: &AppState, store: &StoreConfig, hint: &str) -> Option<Hint> {
     let header = decode_header(hint).ok()?;
     let kid = header.kid.as_deref()?;
-    let key = state.keys.all().iter().find(|k| k.kid == kid)?;
+    let keys = state.keys.for_store(&store.id).ok()?;
+    let key = keys.all().iter().find(|k| k.kid == kid)?;
     // The key's own algorithm only; never one the token names for itself.
     if key.alg.jwt() != header.alg {
         return None;

@@ -101,7 +101,8 @@ fn issue_tokens(
     now: i64,
 ) -> Result<Response, OAuthError> {
     let claims = id_token::IdTokenClaims::new(cx.store, client, grant, &access_token, now);
-    let id_token = cx.state.keys.sign(client.id_token_alg, "JWT", &claims)?;
+    let keys = cx.state.keys.for_store(&cx.store.id)?;
+    let id_token = keys.sign(client.id_token_alg, "JWT", &claims)?;
     tracing::info!(client = %client.client_id, "tokens issued");
     let mut response = Json(TokenResponse {
         access_token: access_token.secret().to_owned(),
