@@ -135,10 +135,22 @@ impl Serve {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        Self::start_on(data_dir, config, "127.0.0.1:0", args, env).await
+    }
+
+    /// As `start`, listening on `listen` (e.g. a port chosen beforehand that the
+    /// configuration's public URLs name).
+    pub async fn start_on(
+        data_dir: &Path,
+        config: &Path,
+        listen: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut command = command(data_dir);
         command
             .args(["--config", config.to_str().unwrap()])
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(args)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())

@@ -1,0 +1,913 @@
+//! Three real `shared-checkout serve` processes on one PostgreSQL database, as behind a
+//! load balancer: one configuration file whose public URLs all name node 1's port, one
+//! data directory (keys, cookie secret), and a "browser" that sends every request to a node
+//! picked at random with the public URL's `Host`, so any node serves any step. The
+//! back channel (the checkout at a store's token endpoint) goes to node 1.
+
+mod common {
+    #[allow(dead_code, reason = "only the PostgreSQL helpers are used here")]
+    pub mod database;
+    pub mod html;
+    #[allow(dead_code, reason = "`serve` only: no demo here")]
+    pub mod process;
+}
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rand::seq::SliceRandom;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{HOST, LOCATION, SET_COOKIE};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::common::database::fresh_postgres_database;
+use crate::common::html::{csrf_token, hidden_input};
+use crate::common::process::{Serve, command};
+
+const NODES: usize = 3;
+
+/// Three `serve` processes sharing one database, data directory and configuration; every
+/// process is killed when this is dropped.
+struct Cluster {
+    nodes: Vec<Serve>,
+    config: PathBuf,
+    database_url: String,
+    /// Node 1's port, which every public URL names.
+    public_port: u16,
+    /// Dropped last: the nodes' keys and cookie secret.
+    data: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// A fresh PostgreSQL database, the configuration, the stores' keys (`keys generate`),
+    /// node 1 on the public port, then nodes 2 and 3 on ports of their own.
+    async fn start() -> Self {
+        let database_url = fresh_postgres_database().await;
+        let data = tempfile::tempdir().unwrap();
+        let public_port = free_port();
+        let config = data.path().join("shared-checkout.toml");
+        let dir = data.path().display();
+        let origin = |host: &str| format!("http://{host}.localhost:{public_port}");
+        std::fs::write(
+            &config,
+            format!(
+                "role = \"all\"\nlisten = \"127.0.0.1:{public_port}\"\n\
+                 database_url = \"{database_url}\"\ndatabase_pool_size = 8\n\
+                 key_dir = \"{dir}/keys\"\ncookie_secret_file = \"{dir}/cookie-secret\"\n\
+                 log_format = \"json\"\n\
+                 [payments]\ntest_gateway = false\n\
+                 [checkout]\nhost = \"checkout.localhost\"\nbase_url = \"{checkout}\"\n\
+                 client_id = \"shared-checkout\"\n\
+                 [[stores]]\nid = \"site1\"\nname = \"Harbour Goods\"\n\
+                 host = \"site1.localhost\"\nbase_url = \"{site1}\"\n\
+                 [[stores]]\nid = \"site2\"\nname = \"Meadow Supply\"\n\
+                 host = \"site2.localhost\"\nbase_url = \"{site2}\"\n",
+                checkout = origin("checkout"),
+                site1 = origin("site1"),
+                site2 = origin("site2"),
+            ),
+        )
+        .unwrap();
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            config,
+            database_url,
+            public_port,
+            data,
+        };
+        // The stores' signing keys once, before any node starts, as on any deployment of
+        // several nodes; node 1 then makes the cookie secret, the checkout's keys and the
+        // schema, which nodes 2 and 3 find.
+        cluster.cli(&["keys", "generate"]).await;
+        let (data, config) = (cluster.data.path(), cluster.config.as_path());
+        let first =
+            Serve::start_on(data, config, &format!("127.0.0.1:{public_port}"), &[], &[]).await;
+        assert_eq!(first.port(), public_port);
+        let (second, third) = tokio::join!(
+            Serve::start(data, config, &[], &[]),
+            Serve::start(data, config, &[], &[]),
+        );
+        cluster.nodes = vec![first, second, third];
+        cluster
+    }
+
+    /// A public URL: `http://{site}.localhost:{node 1's port}{path}`.
+    fn url(&self, site: &str, path: &str) -> String {
+        format!("http://{site}.localhost:{}{path}", self.public_port)
+    }
+
+    fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(Serve::port).collect()
+    }
+
+    /// `shared-checkout --config FILE ARGS…` on the shared data directory; its stdout.
+    async fn cli(&self, args: &[&str]) -> String {
+        let output = command(self.data.path())
+            .args(["--config", self.config.to_str().unwrap()])
+            .args(args)
+            .output()
+            .await
+            .expect("the binary runs");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// One product, MUG-1 at 14.90 EUR, imported with `products import`.
+    async fn import_a_product(&self) {
+        let file = self.data.path().join("catalog.csv");
+        std::fs::write(
+            &file,
+            "sku,name,description,price,currency,image\n\
+             MUG-1,Enamel mug,Speckled enamel,14.90,EUR,\n",
+        )
+        .unwrap();
+        let printed = self
+            .cli(&["products", "import", file.to_str().unwrap()])
+            .await;
+        assert!(printed.contains("1 added"), "{printed}");
+    }
+
+    /// `SELECT COUNT(*) FROM {table} WHERE basket_id = $1`, on the shared database.
+    async fn count_for_basket(&self, table: &str, basket: &str) -> i64 {
+        let mut connection = sqlx::PgConnection::connect(&self.database_url)
+            .await
+            .expect("the test database");
+        let (count,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE basket_id = $1"
+        ))
+        .bind(basket)
+        .fetch_one(&mut connection)
+        .await
+        .expect("count rows");
+        count
+    }
+
+    /// The number and email of the basket's order, from the shared database.
+    async fn order_for_basket(&self, basket: &str) -> (String, String) {
+        let mut connection = sqlx::PgConnection::connect(&self.database_url)
+            .await
+            .expect("the test database");
+        sqlx::query_as("SELECT number, email FROM orders WHERE basket_id = $1")
+            .bind(basket)
+            .fetch_one(&mut connection)
+            .await
+            .expect("the basket's order")
+    }
+
+    /// Stops every node and asserts that none logged an error; returns how many lines each
+    /// logged after starting up.
+    async fn stop(self) -> Vec<usize> {
+        let mut lines = Vec::new();
+        for (i, node) in self.nodes.into_iter().enumerate() {
+            let output = node.stop().await;
+            let errors: Vec<&str> = output
+                .lines()
+                .filter(|line| line.contains("\"level\":\"ERROR\"") || line.contains("panicked"))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "node {} logged errors:\n{errors:#?}",
+                i + 1
+            );
+            lines.push(output.lines().count());
+        }
+        lines
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A plain HTTP client: no cookies, no redirects followed, no proxy.
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
+}
+
+/// The request for the public URL `url`, sent to the node on `port`: to
+/// `http://127.0.0.1:{port}{path}` with the public URL's `Host`.
+fn at_node(client: &reqwest::Client, method: Method, url: &str, port: u16) -> RequestBuilder {
+    let public = url::Url::parse(url).expect("a public URL");
+    let mut target = format!("http://127.0.0.1:{port}{}", public.path());
+    if let Some(query) = public.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let host = format!(
+        "{}:{}",
+        public.host_str().expect("a host"),
+        public.port_or_known_default().expect("a port")
+    );
+    client.request(method, target).header(HOST, host)
+}
+
+/// What a node answered: the status, the absolute `Location` if any, and the body.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Answer {
+    #[track_caller]
+    fn location(&self) -> &str {
+        self.location
+            .as_deref()
+            .unwrap_or_else(|| panic!("expected a redirect, got {}: {}", self.status, self.body))
+    }
+}
+
+/// A browser whose every request goes to a node picked at random, with its own cookie jar
+/// keyed by the public URL (as a browser in front of a load balancer keeps it).
+#[derive(Clone)]
+struct Shopper {
+    client: reqwest::Client,
+    jar: Arc<Jar>,
+    ports: Arc<Vec<u16>>,
+    /// How many requests each node served.
+    served: Arc<Vec<AtomicUsize>>,
+}
+
+impl Shopper {
+    fn new(cluster: &Cluster) -> Self {
+        let ports = cluster.ports();
+        Self {
+            client: plain_client(),
+            jar: Arc::new(Jar::default()),
+            served: Arc::new(ports.iter().map(|_| AtomicUsize::new(0)).collect()),
+            ports: Arc::new(ports),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Answer {
+        let node = rand::random::<usize>() % self.ports.len();
+        self.served[node].fetch_add(1, Ordering::Relaxed);
+        let public = url::Url::parse(url).expect("a public URL");
+        let mut request = at_node(&self.client, method.clone(), url, self.ports[node]);
+        if let Some(cookies) = self.jar.cookies(&public) {
+            request = request.header(reqwest::header::COOKIE, cookies);
+        }
+        let response = build(request)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url} at node {}: {e}", node + 1));
+        self.jar
+            .set_cookies(&mut response.headers().get_all(SET_COOKIE).iter(), &public);
+        let status = response.status();
+        let location = response.headers().get(LOCATION).map(|value| {
+            public
+                .join(value.to_str().expect("ASCII Location"))
+                .expect("a Location URL")
+                .to_string()
+        });
+        let body = response.text().await.expect("a body");
+        assert!(
+            !status.is_server_error(),
+            "{method} {url} at node {}: {status}: {body}",
+            node + 1
+        );
+        Answer {
+            status,
+            location,
+            body,
+        }
+    }
+
+    async fn get(&self, url: &str) -> Answer {
+        self.send(Method::GET, url, |r| r).await
+    }
+
+    async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Answer {
+        self.send(Method::POST, url, |r| r.form(form)).await
+    }
+
+    /// A page that must answer 200; its HTML.
+    async fn page(&self, url: &str) -> String {
+        let answer = self.get(url).await;
+        assert_eq!(answer.status, 200, "GET {url}: {}", answer.body);
+        answer.body
+    }
+
+    /// GETs `url` and follows redirects while they stay on its host; returns the last URL
+    /// requested and its answer (a page, or a redirect elsewhere).
+    async fn follow_on_host(&self, url: &str) -> (String, Answer) {
+        let host = url::Url::parse(url).unwrap().host_str().unwrap().to_owned();
+        let mut url = url.to_owned();
+        for _ in 0..10 {
+            let answer = self.get(&url).await;
+            match &answer.location {
+                Some(next) if answer.status.is_redirection() && host_of(next) == host => {
+                    url = next.clone();
+                }
+                _ => return (url, answer),
+            }
+        }
+        panic!("too many redirects, last at {url}");
+    }
+
+    /// Follows the redirects `answer` (to a request for `url`) starts, across hosts, until
+    /// a page answers; returns its URL and answer.
+    async fn follow(&self, url: &str, mut answer: Answer) -> (String, Answer) {
+        let mut url = url.to_owned();
+        for _ in 0..10 {
+            match &answer.location {
+                Some(next) if answer.status.is_redirection() => {
+                    url = next.clone();
+                    answer = self.get(&url).await;
+                }
+                _ => return (url, answer),
+            }
+        }
+        panic!("too many redirects, last at {url}");
+    }
+
+    /// Registers an account at `site` through its storefront; the shopper is then logged in.
+    async fn register(&self, cluster: &Cluster, site: &str, email: &str, password: &str) {
+        let url = cluster.url(site, "/account/register");
+        let token = csrf_token(&self.page(&url).await);
+        let registered = self
+            .post_form(
+                &url,
+                &[
+                    ("email", email),
+                    ("name", "Nora Nodes"),
+                    ("password", password),
+                    ("authenticity_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(registered.status, 303, "{}", registered.body);
+        assert_eq!(registered.location(), cluster.url(site, "/account"));
+    }
+
+    /// Puts the catalog's first product in the basket at `site`, presses the basket page's
+    /// Checkout button and follows the handoff; returns the clean checkout URL.
+    async fn open_checkout(&self, cluster: &Cluster, site: &str) -> String {
+        let catalog = self.page(&cluster.url(site, "/")).await;
+        let product = hidden_input(&catalog, "product_id").expect("the catalog lists a product");
+        let added = self
+            .post_form(
+                &cluster.url(site, "/basket/add"),
+                &[
+                    ("product_id", &product),
+                    ("quantity", "2"),
+                    ("authenticity_token", &csrf_token(&catalog)),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 303, "{}", added.body);
+        let basket = self.page(&cluster.url(site, "/basket")).await;
+        assert!(basket.contains("Enamel mug"), "{basket}");
+        let pressed = self
+            .post_form(
+                &cluster.url(site, "/basket/checkout"),
+                &[("authenticity_token", &csrf_token(&basket))],
+            )
+            .await;
+        assert_eq!(pressed.status, 303, "{}", pressed.body);
+        let ticket_url = pressed.location().to_owned();
+        assert!(
+            ticket_url.starts_with(&cluster.url("checkout", &format!("/{site}/")))
+                && ticket_url.contains("?ticket="),
+            "{ticket_url}"
+        );
+        let handed = self.get(&ticket_url).await;
+        assert_eq!(handed.status, 303, "{}", handed.body);
+        let clean = handed.location().to_owned();
+        assert_eq!(clean, ticket_url.split('?').next().unwrap());
+        clean
+    }
+
+    /// How many requests each node served.
+    fn served(&self) -> Vec<usize> {
+        self.served
+            .iter()
+            .map(|count| count.load(Ordering::Relaxed))
+            .collect()
+    }
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// 256 random bits, base64url.
+fn random_token() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The S256 challenge of a PKCE verifier.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+impl Shopper {
+    /// From the details step of the checkout at `checkout`: the details as `email` and
+    /// `name`, offline payment, review, "Place order", the payment step until it moves on,
+    /// and the success page; returns the order number it shows.
+    async fn order(&self, checkout: &str, email: &str, name: &str) -> String {
+        let details_url = format!("{checkout}/details");
+        let details = self.page(&details_url).await;
+        let submitted = self
+            .post_form(
+                &details_url,
+                &[
+                    ("email", email),
+                    ("billing_name", name),
+                    ("billing_street", "5 Meadow Lane"),
+                    ("billing_postal_code", "80331"),
+                    ("billing_city", "Munich"),
+                    ("billing_country", "DE"),
+                    ("delivery_same", "yes"),
+                    ("delivery_method", "standard"),
+                    ("payment", "offline:cash_on_delivery"),
+                    ("privacy_policy", "accepted"),
+                    ("authenticity_token", &csrf_token(&details)),
+                ],
+            )
+            .await;
+        assert_eq!(submitted.status, 303, "{}", submitted.body);
+        assert_eq!(submitted.location(), format!("{checkout}/review"));
+
+        let review = self.page(&format!("{checkout}/review")).await;
+        assert!(review.contains("5 Meadow Lane"), "{review}");
+        let total = hidden_input(&review, "expected_total").expect("the review names its total");
+        let placed = self
+            .post_form(
+                &format!("{checkout}/place-order"),
+                &[
+                    ("expected_total", &total),
+                    ("authenticity_token", &csrf_token(&review)),
+                ],
+            )
+            .await;
+        assert_eq!(placed.status, 303, "{}", placed.body);
+        assert_eq!(placed.location(), format!("{checkout}/payment"));
+
+        // The payment step waits for the process (run by whichever node took it) and
+        // moves on.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let next = loop {
+            let answer = self.get(&format!("{checkout}/payment")).await;
+            if answer.status == 303 {
+                break answer.location().to_owned();
+            }
+            assert_eq!(answer.status, 200, "payment step: {}", answer.body);
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the payment step never moved on"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(next, format!("{checkout}/success"));
+        let success = self.page(&next).await;
+        let marker = "class=\"order-number\">";
+        let at = success.find(marker).expect("an order number") + marker.len();
+        let number = &success[at..at + success[at..].find('<').unwrap()];
+        assert!(!number.is_empty(), "{success}");
+        number.to_owned()
+    }
+}
+
+const REDEMPTION_ROUNDS: usize = 50;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_code_redeemed_at_three_nodes_at_once_yields_one_token() {
+    let cluster = Cluster::start().await;
+    let client_id = "nodes-client";
+    let redirect = "http://127.0.0.1:9/callback";
+    let secret = random_token();
+    cluster
+        .cli(&[
+            "client",
+            "add",
+            "--store",
+            "site1",
+            "--id",
+            client_id,
+            "--redirect-uri",
+            redirect,
+            "--secret",
+            &secret,
+        ])
+        .await;
+    let shopper = Shopper::new(&cluster);
+    let (email, password) = ("nora@example.org", "a long and unguessable passphrase");
+    shopper.register(&cluster, "site1", email, password).await;
+
+    let back_channel = plain_client();
+    let ports = cluster.ports();
+    let token_url = cluster.url("site1", "/token");
+    // Connections open before the first race, so that no node starts late on a handshake.
+    for &port in &ports {
+        let ready = at_node(
+            &back_channel,
+            Method::GET,
+            &cluster.url("site1", "/readyz"),
+            port,
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(ready.status(), 200);
+    }
+    let mut statuses = BTreeMap::<u16, usize>::new();
+    let mut winners_by_node = vec![0; NODES];
+    for round in 0..REDEMPTION_ROUNDS {
+        let verifier = random_token();
+        let state = random_token();
+        let query = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("scope", "openid email profile"),
+            ("state", &state),
+            ("nonce", &random_token()),
+            ("code_challenge", &s256(&verifier)),
+            ("code_challenge_method", "S256"),
+        ])
+        .unwrap();
+        let (page_url, mut answer) = shopper
+            .follow_on_host(&cluster.url("site1", &format!("/authorize?{query}")))
+            .await;
+        if answer.status == 200 {
+            // The provider's login page (the storefront session may not count as a login).
+            let request = hidden_input(&answer.body, "request").expect("the login form");
+            let login = url::Url::parse(&page_url).unwrap().join("/login").unwrap();
+            let posted = shopper
+                .post_form(
+                    login.as_str(),
+                    &[
+                        ("request", &request),
+                        ("email", email),
+                        ("password", password),
+                        ("authenticity_token", &csrf_token(&answer.body)),
+                    ],
+                )
+                .await;
+            answer = posted;
+            for _ in 0..10 {
+                match answer.location.clone() {
+                    Some(next) if host_of(&next) == "site1.localhost" => {
+                        answer = shopper.get(&next).await;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let back = answer.location().to_owned();
+        assert!(back.starts_with(redirect), "round {round}: {back}");
+        assert_eq!(query_param(&back, "state"), Some(state));
+        assert_eq!(query_param(&back, "iss"), Some(cluster.url("site1", "")));
+        let code = query_param(&back, "code").expect("a code");
+
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier.as_str()),
+        ];
+        // In a new order each round, so that no node is always the first to be sent its
+        // request.
+        let mut order: Vec<usize> = (0..NODES).collect();
+        order.shuffle(&mut rand::thread_rng());
+        let attempts = order.iter().map(|&node| {
+            let port = ports[node];
+            let request = at_node(&back_channel, Method::POST, &token_url, port)
+                .basic_auth(client_id, Some(&secret))
+                .form(&form);
+            async move {
+                let response = request.send().await.expect("POST /token");
+                let status = response.status();
+                let body: Value = response.json().await.expect("a JSON token answer");
+                (node, status, body)
+            }
+        });
+        let answers = futures::future::join_all(attempts).await;
+        let mut winners = Vec::new();
+        for (node, status, body) in &answers {
+            let node = *node;
+            *statuses.entry(status.as_u16()).or_default() += 1;
+            if *status == 200 {
+                assert!(body["id_token"].is_string(), "{body}");
+                let token = body["access_token"].as_str().expect("an access token");
+                winners.push(token.to_owned());
+                winners_by_node[node] += 1;
+            } else {
+                assert_eq!(
+                    (status.as_u16(), body["error"].as_str()),
+                    (400, Some("invalid_grant")),
+                    "round {round}, node {}: {body}",
+                    node + 1
+                );
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
+        // The others were replays of a consumed code, so the winner's token is revoked
+        // (RFC 6749 §4.1.2), whichever node answered and whichever node is asked now.
+        let node = rand::random::<usize>() % NODES;
+        let userinfo = at_node(
+            &back_channel,
+            Method::GET,
+            &cluster.url("site1", "/userinfo"),
+            ports[node],
+        )
+        .bearer_auth(&winners[0])
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(
+            userinfo.status(),
+            401,
+            "round {round}: the winner's token at node {}",
+            node + 1
+        );
+    }
+    let logged = cluster.stop().await;
+    println!(
+        "{REDEMPTION_ROUNDS} rounds of one code at {NODES} nodes at once: statuses {statuses:?}, \
+         winners by node {winners_by_node:?}, browser requests by node {:?}, log lines by node \
+         {logged:?}",
+        shopper.served()
+    );
+}
+
+const PLACE_ORDER_REQUESTS: usize = 200;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_place_order_requests_over_three_nodes_make_one_order() {
+    let cluster = Cluster::start().await;
+    cluster.import_a_product().await;
+    let created = cluster
+        .cli(&["api-key", "create", "--store", "site1", "--name", "nodes"])
+        .await;
+    let key = created
+        .lines()
+        .nth(1)
+        .expect("the key on its own line")
+        .trim()
+        .to_owned();
+    let shopper = Shopper::new(&cluster);
+    let checkout = shopper.open_checkout(&cluster, "site1").await;
+    let basket = checkout.rsplit('/').next().unwrap().to_owned();
+
+    let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
+    let body = json!({
+        "email": "headless@example.org",
+        "billing": {
+            "name": "Hedda Less",
+            "street": "3 API Avenue",
+            "postal_code": "50667",
+            "city": "Cologne",
+            "country": "DE"
+        },
+        "delivery_method": "standard",
+        "payment": { "gateway": "offline", "method": "cash_on_delivery" },
+        "privacy_policy_accepted": true
+    });
+    let client = plain_client();
+    let ports = cluster.ports();
+    let nodes: Vec<usize> = (0..PLACE_ORDER_REQUESTS)
+        .map(|_| rand::random::<usize>() % NODES)
+        .collect();
+    // As many connections open to each node as requests will go there, so that the 200
+    // arrive together rather than one handshake after another.
+    let warm_ups = nodes.iter().map(|&node| {
+        at_node(
+            &client,
+            Method::GET,
+            &cluster.url("checkout", "/readyz"),
+            ports[node],
+        )
+        .send()
+    });
+    for warmed in futures::future::join_all(warm_ups).await {
+        assert_eq!(warmed.expect("GET /readyz").status(), 200);
+    }
+    let attempts = nodes.iter().map(|&node| {
+        let request = at_node(&client, Method::POST, &api, ports[node])
+            .bearer_auth(&key)
+            .json(&body);
+        async move {
+            let response = request.send().await.expect("POST place-order");
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            (node, status, text)
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+
+    let mut statuses = BTreeMap::<u16, usize>::new();
+    let mut states = BTreeMap::<String, usize>::new();
+    let mut by_node = vec![0; NODES];
+    let mut process_ids = std::collections::BTreeSet::new();
+    let mut order_numbers = std::collections::BTreeSet::new();
+    for (node, status, text) in &answers {
+        by_node[*node] += 1;
+        *statuses.entry(status.as_u16()).or_default() += 1;
+        let view: Value = serde_json::from_str(text)
+            .unwrap_or_else(|_| panic!("node {}: {status}: not JSON: {text}", node + 1));
+        match status.as_u16() {
+            200 => {
+                let state = view["state"].as_str().expect("a state").to_owned();
+                assert_ne!(state, "failed", "node {}: {view}", node + 1);
+                process_ids.insert(view["process_id"].as_str().unwrap().to_owned());
+                if let Some(number) = view["order_number"].as_str() {
+                    order_numbers.insert(number.to_owned());
+                }
+                *states.entry(state).or_default() += 1;
+            }
+            409 => {
+                assert_eq!(view["error"], "conflict", "node {}: {view}", node + 1);
+                *states.entry("conflict".to_owned()).or_default() += 1;
+            }
+            _ => panic!(
+                "node {}: neither the order nor a clear conflict: {status}: {view}",
+                node + 1
+            ),
+        }
+    }
+    assert_eq!(process_ids.len(), 1, "one process: {process_ids:?}");
+    assert!(
+        order_numbers.len() <= 1,
+        "one order number: {order_numbers:?}"
+    );
+
+    // The process may still be running on some node: its status, until it succeeds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let number = loop {
+        let (status, view) = {
+            let response = at_node(&client, Method::GET, &api, ports[0])
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        };
+        assert_eq!(status, 200, "{view}");
+        if view["state"] == "success" {
+            break view["order_number"].as_str().unwrap().to_owned();
+        }
+        assert_ne!(view["state"], "failed", "{view}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the order was not placed within 30 s: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        order_numbers.iter().all(|seen| *seen == number),
+        "{order_numbers:?} vs {number}"
+    );
+    let orders = cluster.count_for_basket("orders", &basket).await;
+    let payments = cluster.count_for_basket("payments", &basket).await;
+    let processes = cluster
+        .count_for_basket("place_order_processes", &basket)
+        .await;
+    assert_eq!(
+        (orders, payments, processes),
+        (1, 1, 1),
+        "orders, payments, processes"
+    );
+    assert_eq!(
+        cluster.order_for_basket(&basket).await,
+        (number.clone(), "headless@example.org".to_owned())
+    );
+    let logged = cluster.stop().await;
+    println!(
+        "{PLACE_ORDER_REQUESTS} place-order requests: statuses {statuses:?}, states {states:?}, \
+         requests by node {by_node:?}; {orders} order, {payments} payment, {processes} process; \
+         log lines by node {logged:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkout_journey_with_every_request_at_a_random_node() {
+    let cluster = Cluster::start().await;
+    cluster.import_a_product().await;
+    let shopper = Shopper::new(&cluster);
+    let checkout = shopper.open_checkout(&cluster, "site1").await;
+    let basket = checkout.rsplit('/').next().unwrap().to_owned();
+
+    let start = shopper.page(&checkout).await;
+    assert!(start.contains("Harbour Goods"), "{start}");
+    let number = shopper
+        .order(&checkout, "guest@example.org", "Gus Guest")
+        .await;
+
+    let orders = cluster.count_for_basket("orders", &basket).await;
+    let payments = cluster.count_for_basket("payments", &basket).await;
+    assert_eq!((orders, payments), (1, 1), "orders, payments");
+    assert_eq!(
+        cluster.order_for_basket(&basket).await,
+        (number.clone(), "guest@example.org".to_owned())
+    );
+    let served = shopper.served();
+    let logged = cluster.stop().await;
+    println!(
+        "journey: order {number}, browser requests by node {served:?}, log lines by node \
+         {logged:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_logs_in_through_the_store_with_every_request_at_a_random_node() {
+    let cluster = Cluster::start().await;
+    cluster.import_a_product().await;
+    let shopper = Shopper::new(&cluster);
+    let email = "nora@example.org";
+    shopper
+        .register(
+            &cluster,
+            "site1",
+            email,
+            "a long and unguessable passphrase",
+        )
+        .await;
+    let checkout = shopper.open_checkout(&cluster, "site1").await;
+    let basket = checkout.rsplit('/').next().unwrap().to_owned();
+
+    // "Log in with Harbour Goods": the store knows her already, so its provider answers
+    // with a code at once, and the node that takes the callback redeems it at node 1 over
+    // the back channel and checks the ID token against node 1's JWKS.
+    let start = shopper.page(&checkout).await;
+    let login_url = format!("{checkout}/login");
+    let pressed = shopper
+        .post_form(&login_url, &[("authenticity_token", &csrf_token(&start))])
+        .await;
+    assert_eq!(pressed.status, 303, "{}", pressed.body);
+    assert!(
+        pressed
+            .location()
+            .starts_with(&cluster.url("site1", "/authorize?")),
+        "{}",
+        pressed.location()
+    );
+    let (landed, details) = shopper.follow(&login_url, pressed).await;
+    assert_eq!(landed, format!("{checkout}/details"), "{}", details.body);
+    assert_eq!(details.status, 200, "{}", details.body);
+    assert_eq!(hidden_input(&details.body, "email").as_deref(), Some(email));
+
+    let number = shopper.order(&checkout, email, "Nora Nodes").await;
+    assert_eq!(
+        cluster.order_for_basket(&basket).await,
+        (number.clone(), email.to_owned())
+    );
+    let mut connection = sqlx::PgConnection::connect(&cluster.database_url)
+        .await
+        .unwrap();
+    let (on_her_account,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id \
+         WHERE o.number = $1 AND c.email = $2",
+    )
+    .bind(&number)
+    .bind(email)
+    .fetch_one(&mut connection)
+    .await
+    .unwrap();
+    assert_eq!(on_her_account, 1, "the order is on her store account");
+    let served = shopper.served();
+    let logged = cluster.stop().await;
+    println!(
+        "logged-in journey: order {number}, browser requests by node {served:?}, log lines by \
+         node {logged:?}"
+    );
+}
