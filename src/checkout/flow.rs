@@ -59,7 +59,7 @@ pub enum PaymentAction {
 pub enum Progress {
     NotStarted,
     /// A node is working on it (or will retry shortly).
-    Running,
+    Running(Awaiting),
     WaitingForCustomer(PaymentAction),
     /// The shopper may choose another payment and try again.
     PaymentFailed(String),
@@ -77,6 +77,39 @@ pub enum Progress {
     Elsewhere {
         storefront: bool,
     },
+}
+
+/// What a running process is busy with, in the terms the shopper waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaiting {
+    /// Checking the basket and the payment choice, or writing the order.
+    Order,
+    /// The payment provider is setting the payment up.
+    PaymentStart,
+    /// The payment provider has yet to confirm the payment.
+    PaymentConfirmation,
+    /// A failed or cancelled attempt is being undone: its payment cancelled, the basket
+    /// reopened.
+    Rollback,
+}
+
+impl Awaiting {
+    fn of(state: ProcessState) -> Self {
+        match state {
+            ProcessState::CreatePayment => Self::PaymentStart,
+            ProcessState::WaitForCustomer | ProcessState::ValidatePayment => {
+                Self::PaymentConfirmation
+            }
+            ProcessState::RollingBack => Self::Rollback,
+            ProcessState::New
+            | ProcessState::PrepareBasket
+            | ProcessState::ValidateBasket
+            | ProcessState::ValidatePaymentSelection
+            | ProcessState::PlaceOrder
+            | ProcessState::Success
+            | ProcessState::Failed => Self::Order,
+        }
+    }
 }
 
 /// The process as this browser may see it; with `run`, the process is first driven if
@@ -118,10 +151,11 @@ pub async fn progress(
 }
 
 fn progress_of(view: ProcessView) -> Progress {
+    let running = Progress::Running(Awaiting::of(view.state));
     match view.state {
         ProcessState::Success => match view.order_number {
             Some(order_number) => Progress::Placed { order_number },
-            None => Progress::Running,
+            None => running,
         },
         ProcessState::WaitForCustomer => match view.action {
             Some(FlowAction::Redirect { url }) => {
@@ -133,7 +167,7 @@ fn progress_of(view: ProcessView) -> Progress {
             Some(FlowAction::ShowHtml { html }) => {
                 Progress::WaitingForCustomer(PaymentAction::ShowHtml { html })
             }
-            None => Progress::Running,
+            None => running,
         },
         ProcessState::Failed => {
             let (reason, message) = match view.failure {
@@ -148,7 +182,7 @@ fn progress_of(view: ProcessView) -> Progress {
                 _ => Progress::Broken(message),
             }
         }
-        _ => Progress::Running,
+        _ => running,
     }
 }
 

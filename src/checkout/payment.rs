@@ -1,13 +1,17 @@
 //! `GET /{store_id}/{basket_id}/payment` (Flamingo's payment action): asks the place-order
 //! process where it stands and acts on it: a hosted payment page to visit, a failed
 //! payment to retry, a placed order to confirm, or a moment to wait.
+//!
+//! The waiting page reloads itself without JavaScript (a meta refresh) at growing
+//! intervals, carried in the reload URL's `wait` (seconds): 1, 2, 4, 8, then every 15 s,
+//! so a slow payment provider costs a few requests, not one a second.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::flow::{self, PaymentAction, Progress};
+use super::flow::{self, Awaiting, PaymentAction, Progress};
 use super::page::{self, Chrome, NoticePage, Step};
 use super::session::BoundBasket;
 use super::target::Target;
@@ -20,28 +24,29 @@ struct PaymentPage {
     chrome: Chrome,
     title: &'static str,
     message: &'static str,
-    refresh: bool,
-    self_href: String,
+    /// Only while the process runs.
+    refresh: Option<Refresh>,
     link: Option<String>,
     post_url: Option<String>,
     post_params: Vec<(String, String)>,
     gateway_html: Option<String>,
 }
 
+/// The waiting page's reload: after `secs`, to `href` (this page with the next interval),
+/// which is also its "Check again" link.
+struct Refresh {
+    secs: u64,
+    href: String,
+}
+
 impl PaymentPage {
     /// The page while the shopper or the process is at work; arms add what is theirs.
-    fn waiting(
-        target: &Target,
-        chrome: Chrome,
-        title: &'static str,
-        message: &'static str,
-    ) -> Self {
+    fn waiting(chrome: Chrome, title: &'static str, message: &'static str) -> Self {
         Self {
             chrome,
             title,
             message,
-            refresh: false,
-            self_href: target.path("/payment"),
+            refresh: None,
             link: None,
             post_url: None,
             post_params: Vec::new(),
@@ -50,16 +55,64 @@ impl PaymentPage {
     }
 }
 
-pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<Response, WebError> {
+/// The waiting page's reload interval, from the `wait` its last reload carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Backoff {
+    secs: u64,
+}
+
+impl Backoff {
+    const FIRST_SECS: u64 = 1;
+    const LONGEST_SECS: u64 = 15;
+
+    /// The first `wait` of the query; absent or not a number is the first interval, a
+    /// number is clamped to the range, so no URL gets an error page here.
+    fn from_query(query: Option<&str>) -> Self {
+        let wait = query.and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "wait")
+                .map(|(_, value)| value)
+        });
+        let secs = match wait {
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                // Only overflow fails here: a huge number means the longest interval.
+                digits.parse().unwrap_or(u64::MAX)
+            }
+            _ => Self::FIRST_SECS,
+        };
+        Self {
+            secs: secs.clamp(Self::FIRST_SECS, Self::LONGEST_SECS),
+        }
+    }
+
+    fn next(self) -> Self {
+        Self {
+            secs: (self.secs * 2).min(Self::LONGEST_SECS),
+        }
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    bound: BoundBasket,
+) -> Result<Response, WebError> {
+    let backoff = Backoff::from_query(query.as_deref());
     let target = &bound.target;
     let chrome = Chrome::new(target, Step::Payment).signed_in_as(bound.session.signed_in_as());
     // The shopper may be back from a payment page: let the process look now. Only the
     // browser that started it may; another gets a page that shows nothing of it.
     let progress = flow::progress(&state, target, &bound.starter(), true).await?;
-    Ok(respond(&state, target, chrome, progress))
+    Ok(respond(&state, target, chrome, progress, backoff))
 }
 
-fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress) -> Response {
+fn respond(
+    state: &AppState,
+    target: &Target,
+    chrome: Chrome,
+    progress: Progress,
+    backoff: Backoff,
+) -> Response {
     match progress {
         Progress::NotStarted | Progress::Cancelled => {
             Redirect::to(&target.path("/details")).into_response()
@@ -77,16 +130,17 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
             };
             Redirect::to(&target.path(step)).into_response()
         }
-        Progress::Running => render(&PaymentPage {
-            refresh: true,
-            ..PaymentPage::waiting(
-                target,
-                chrome,
-                "We are placing your order",
-                "This takes a few seconds. Please do not pay twice.",
-            )
-        }),
-        Progress::WaitingForCustomer(action) => follow(state, target, chrome, action),
+        Progress::Running(awaiting) => {
+            let (title, message) = waiting_words(awaiting);
+            render(&PaymentPage {
+                refresh: Some(Refresh {
+                    secs: backoff.secs,
+                    href: format!("{}?wait={}", target.path("/payment"), backoff.next().secs),
+                }),
+                ..PaymentPage::waiting(chrome, title, message)
+            })
+        }
+        Progress::WaitingForCustomer(action) => follow(state, chrome, action),
         Progress::BasketInvalid(message) => NoticePage {
             chrome,
             title: "Your basket changed".into(),
@@ -106,8 +160,34 @@ fn respond(state: &AppState, target: &Target, chrome: Chrome, progress: Progress
     }
 }
 
+/// The waiting page's title and message: what the shopper is waiting for.
+fn waiting_words(awaiting: Awaiting) -> (&'static str, &'static str) {
+    match awaiting {
+        Awaiting::Order => (
+            "We are placing your order",
+            "We are checking your basket and placing your order. This takes a few seconds. \
+             Please do not pay twice.",
+        ),
+        Awaiting::PaymentStart => (
+            "We are setting up your payment",
+            "We are waiting for the payment provider to set up your payment. Please do not \
+             pay twice.",
+        ),
+        Awaiting::PaymentConfirmation => (
+            "We are waiting for your payment",
+            "We are waiting for the payment provider to confirm your payment. Your order is \
+             placed as soon as it does. Please do not pay twice.",
+        ),
+        Awaiting::Rollback => (
+            "We are stopping this attempt",
+            "This order was not placed. We are cancelling its payment and reopening your \
+             basket; then you can try again.",
+        ),
+    }
+}
+
 /// The gateway's action for the shopper: its page, a form to post there, or its HTML.
-fn follow(state: &AppState, target: &Target, chrome: Chrome, action: PaymentAction) -> Response {
+fn follow(state: &AppState, chrome: Chrome, action: PaymentAction) -> Response {
     const CONFIRM: &str = "Your payment provider asks you to confirm the payment on its page.";
     match action {
         PaymentAction::Redirect { url } => {
@@ -119,7 +199,7 @@ fn follow(state: &AppState, target: &Target, chrome: Chrome, action: PaymentActi
             }
             render(&PaymentPage {
                 link: Some(url),
-                ..PaymentPage::waiting(target, chrome, "Continue to the payment page", CONFIRM)
+                ..PaymentPage::waiting(chrome, "Continue to the payment page", CONFIRM)
             })
         }
         PaymentAction::PostRedirect { url, params } => {
@@ -127,7 +207,7 @@ fn follow(state: &AppState, target: &Target, chrome: Chrome, action: PaymentActi
             let mut response = render(&PaymentPage {
                 post_url: Some(url),
                 post_params: params,
-                ..PaymentPage::waiting(target, chrome, "Continue to the payment page", CONFIRM)
+                ..PaymentPage::waiting(chrome, "Continue to the payment page", CONFIRM)
             });
             if let Ok(value) = HeaderValue::from_str(&csp) {
                 response
@@ -139,7 +219,6 @@ fn follow(state: &AppState, target: &Target, chrome: Chrome, action: PaymentActi
         PaymentAction::ShowHtml { html } => render(&PaymentPage {
             gateway_html: Some(html),
             ..PaymentPage::waiting(
-                target,
                 chrome,
                 "Complete your payment",
                 "Follow the instructions of your payment provider.",
@@ -162,4 +241,37 @@ fn same_origin(state: &AppState, url: &str) -> bool {
             .base_url
             .origin()
             .ascii_serialization()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+
+    fn secs(query: Option<&str>) -> u64 {
+        Backoff::from_query(query).secs
+    }
+
+    #[test]
+    fn the_interval_doubles_up_to_fifteen_seconds() {
+        let mut backoff = Backoff::from_query(None);
+        let mut seen = Vec::new();
+        for _ in 0..7 {
+            seen.push(backoff.secs);
+            backoff = backoff.next();
+        }
+        assert_eq!(seen, [1, 2, 4, 8, 15, 15, 15]);
+    }
+
+    #[test]
+    fn a_bad_wait_is_the_first_interval_and_a_big_one_the_longest() {
+        for bad in [
+            "wait=", "wait=abc", "wait=-4", "wait=+4", "wait=4.5", "wait=%00", "other=8",
+        ] {
+            assert_eq!(secs(Some(bad)), 1, "{bad}");
+        }
+        assert_eq!(secs(Some("wait=0")), 1);
+        assert_eq!(secs(Some("wait=8&wait=2")), 8, "the first wait counts");
+        assert_eq!(secs(Some("wait=16")), 15);
+        assert_eq!(secs(Some("wait=99999999999999999999999999")), 15);
+    }
 }

@@ -4,11 +4,13 @@
 use crate::common::app::spawn_app;
 use crate::common::browser::{Browser, assert_redirect, header, location};
 use crate::common::checkout::{
-    FormFields, basket_of, empty_basket, follow_payment, guest_details, orders_for_basket, page,
-    post_with_token, start_checkout, submit_details, token_from, with, without,
+    FormFields, HeldProcess, basket_of, decide_at_test_gateway, empty_basket, follow_payment,
+    guest_checkout, guest_details, orders_for_basket, page, post_with_token, start_checkout,
+    submit_details, token_from, with, without,
 };
 use crate::common::database::Backend;
-use crate::common::html::{csrf_token, hidden_input};
+use crate::common::html::{attribute, csrf_token, hidden_input};
+use shared_checkout::domain::placeorder::ProcessState;
 
 async fn start_page_shows_the_store_the_steps_and_both_ways_on(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -401,7 +403,83 @@ async fn a_body_over_the_size_limit_is_refused_not_a_500(backend: Backend) {
     assert!(response.status().is_client_error(), "{}", response.status());
 }
 
+/// The waiting page's `<meta http-equiv="refresh">` content: seconds, then the URL.
+fn refresh_of(html: &str) -> Option<String> {
+    let at = html.find("http-equiv=\"refresh\"")?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    attribute(&html[start..=end], "content")
+}
+
+async fn the_waiting_page_reloads_itself_ever_more_slowly_and_says_what_it_waits_for(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::new();
+    let checkout = start_checkout(&app, &browser, "site1").await;
+    let basket = basket_of(&checkout);
+    let hosted = guest_checkout(&browser, &checkout, "testgateway:card").await;
+    assert_redirect(&decide_at_test_gateway(&browser, &hosted, "approve").await);
+    // Another node is confirming the approved payment.
+    let mut held = HeldProcess::take(&app, "site1", basket).await;
+    held.move_to(&app, ProcessState::ValidatePayment).await;
+
+    let payment = format!("{checkout}/payment");
+    let path = format!("/site1/{basket}/payment");
+    for (query, secs, next) in [
+        ("", 1, 2),
+        ("?wait=2", 2, 4),
+        ("?wait=4", 4, 8),
+        ("?wait=8", 8, 15),
+        ("?wait=15", 15, 15),
+    ] {
+        let (status, html) = page(&browser, &format!("{payment}{query}")).await;
+        assert_eq!(status, 200, "{query}: {html}");
+        let expected = format!("{path}?wait={next}");
+        assert_eq!(
+            refresh_of(&html).as_deref(),
+            Some(format!("{secs}; url={expected}").as_str()),
+            "{query}"
+        );
+        assert!(
+            html.contains(&format!("href=\"{expected}\">Check again</a>")),
+            "{query}: {html}"
+        );
+        assert!(
+            html.contains("waiting for the payment provider to confirm your payment"),
+            "{html}"
+        );
+    }
+    // Whatever the URL says, the page answers: garbage is the first interval, a huge
+    // number the longest.
+    for (query, secs) in [
+        ("?wait=soon", 1),
+        ("?wait=-3", 1),
+        ("?wait=%FF%FE", 1),
+        ("?wait=&wait=8", 1),
+        ("?wait=4e3", 1),
+        ("?wait=99999999999999999999999999", 15),
+    ] {
+        let (status, html) = page(&browser, &format!("{payment}{query}")).await;
+        assert_eq!(status, 200, "{query}: {html}");
+        let refresh = refresh_of(&html).unwrap_or_default();
+        assert!(
+            refresh.starts_with(&format!("{secs}; ")),
+            "{query}: {refresh}"
+        );
+    }
+
+    // The payment is confirmed; the order is being written.
+    held.move_to(&app, ProcessState::PlaceOrder).await;
+    let (status, html) = page(&browser, &payment).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("placing your order"), "{html}");
+    assert!(!html.contains("payment provider"), "{html}");
+    assert_eq!(orders_for_basket(&app, basket).await, 0);
+}
+
 crate::on_both_backends!(
+    the_waiting_page_reloads_itself_ever_more_slowly_and_says_what_it_waits_for,
     a_tampered_or_stale_review_total_is_shown_again_and_nothing_is_ordered,
     a_body_over_the_size_limit_is_refused_not_a_500,
     start_page_shows_the_store_the_steps_and_both_ways_on,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use shared_checkout::db;
+use shared_checkout::domain::placeorder::ProcessState;
 use shared_checkout::domain::{BasketId, Currency, StoreId};
 
 use super::app::{TestApp, ensure_alice};
@@ -131,6 +132,47 @@ pub async fn follow_payment(browser: &Browser, checkout: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the payment step never moved on");
+}
+
+/// A basket's place-order process held by a node other than the app's, as one mid-step
+/// holds it: the app can only wait for it, so its payment step shows the waiting page.
+pub struct HeldProcess {
+    lease: db::placeorder::Lease,
+    process: db::placeorder::Process,
+}
+
+impl HeldProcess {
+    /// Takes the process's lease for a minute (it must be free).
+    pub async fn take(app: &TestApp, store: &str, basket: BasketId) -> Self {
+        let store = StoreId::parse(store).unwrap();
+        let process = db::placeorder::find_for_basket(&app.state.db, &store, basket)
+            .await
+            .unwrap()
+            .expect("the basket has a place-order process");
+        let lease = db::placeorder::acquire(
+            &app.state.db,
+            &store,
+            process.id,
+            "another-node",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap()
+        .expect("the process's lease is free");
+        Self { lease, process }
+    }
+
+    /// Puts the process in `state`, still holding it.
+    pub async fn move_to(&mut self, app: &TestApp, state: ProcessState) {
+        let moved = db::placeorder::Process {
+            state,
+            ..self.process.clone()
+        };
+        self.process = db::placeorder::save(&app.state.db, &self.lease, &moved, true)
+            .await
+            .unwrap()
+            .expect("saved under the lease");
+    }
 }
 
 /// Counts the orders of one basket in the database.
