@@ -12,43 +12,49 @@ pub const DEMO_STORE: &str = "site1";
 pub const DEMO_EMAIL: &str = "alice@example.com";
 pub const DEMO_PASSWORD: &str = "correct horse battery staple";
 
-/// (sku, name, description, price in euro cents)
-const PRODUCTS: [(&str, &str, &str, i64); 6] = [
+/// (sku, name, description, price in euro cents, picture under /static/products/)
+const PRODUCTS: [(&str, &str, &str, i64, &str); 6] = [
     (
         "MUG-ENAMEL-350",
         "Enamel camping mug",
         "A 350 ml steel mug with a speckled enamel finish. Light, tough, and happy over a campfire.",
         1490,
+        "enamel-mug.svg",
     ),
     (
         "TOWEL-LINEN",
         "Linen tea towel",
         "Stonewashed European linen that dries glasses without lint and gets softer with every wash.",
         950,
+        "linen-tea-towel.svg",
     ),
     (
         "CANDLE-BEESWAX-2",
         "Beeswax candle pair",
         "Two hand-dipped candles of pure beeswax with cotton wicks. About eight hours each.",
         1800,
+        "beeswax-candles.svg",
     ),
     (
         "TOTE-CANVAS",
         "Canvas tote bag",
         "Heavy 12 oz organic cotton canvas with long handles and an inside pocket for keys.",
         2400,
+        "canvas-tote.svg",
     ),
     (
         "POT-CERAMIC-M",
         "Ceramic plant pot",
         "A glazed stoneware pot, 14 cm across, with a drainage hole and a matching saucer.",
         2990,
+        "ceramic-plant-pot.svg",
     ),
     (
         "SOCKS-WOOL",
         "Wool blend socks",
         "Merino-rich everyday socks with a reinforced heel and toe. One pair, sizes 39 to 46.",
         1250,
+        "wool-socks.svg",
     ),
 ];
 
@@ -59,10 +65,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
 
 async fn seed_catalog(state: &AppState) -> anyhow::Result<()> {
     let eur = Currency::parse("EUR")?;
-    for (sku, name, description, cents) in PRODUCTS {
+    for (sku, name, description, cents, picture) in PRODUCTS {
         db::products::insert_if_absent(&state.db, sku, name, description, Money::new(cents, eur))
             .await
             .with_context(|| format!("seeding product {sku}"))?;
+        // Also for products an earlier demo seeded without a picture.
+        let image = format!("/static/products/{picture}");
+        db::products::set_image_if_none(&state.db, sku, &image).await?;
     }
     Ok(())
 }

@@ -45,6 +45,7 @@ struct LineRow {
     quantity: i64,
     price_minor: i64,
     currency: String,
+    image: Option<String>,
 }
 
 /// The basket with its lines, if it exists in this store.
@@ -59,7 +60,7 @@ pub async fn find(db: &Db, store: &StoreId, id: BasketId) -> anyhow::Result<Opti
     .context("finding a basket")?;
     let Some(row) = row else { return Ok(None) };
     let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT l.product_id, p.name, l.quantity, p.price_minor, p.currency
+        "SELECT l.product_id, p.name, l.quantity, p.price_minor, p.currency, p.image
          FROM basket_lines l JOIN products p ON p.id = l.product_id
          WHERE l.store_id = $1 AND l.basket_id = $2 ORDER BY p.name",
     )
@@ -86,6 +87,7 @@ pub async fn find(db: &Db, store: &StoreId, id: BasketId) -> anyhow::Result<Opti
                     name: l.name,
                     quantity: l.quantity,
                     unit_price: Money::new(l.price_minor, Currency::parse(&l.currency)?),
+                    image: l.image,
                 })
             })
             .collect::<anyhow::Result<_>>()?,

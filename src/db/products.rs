@@ -98,6 +98,18 @@ pub async fn insert_if_absent(
     Ok(result.rows_affected() == 1)
 }
 
+/// Sets the image of the product with this SKU if it has none; returns whether it did.
+/// An image it already has (an import's, or an earlier seed's) stays.
+pub async fn set_image_if_none(db: &Db, sku: &str, image: &str) -> anyhow::Result<bool> {
+    let result = sqlx::query("UPDATE products SET image = $2 WHERE sku = $1 AND image IS NULL")
+        .bind(sku)
+        .bind(image)
+        .execute(&db.pool)
+        .await
+        .with_context(|| format!("setting the image of product {sku}"))?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// A product as an import file describes it, already validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewProduct {

@@ -34,6 +34,8 @@ pub struct BasketLine {
     pub name: String,
     pub quantity: i64,
     pub unit_price: Money,
+    /// The product's picture: an https URL or a path under /static/.
+    pub image: Option<String>,
 }
 
 impl BasketLine {

@@ -13,8 +13,8 @@ use crate::db;
 use crate::domain::{BasketId, BasketStatus, ProductId, StoreId};
 use crate::state::AppState;
 use crate::web::forms::{PageForm, verify_csrf};
-use crate::web::view;
 use crate::web::{ErrorPage, WebError, render};
+use crate::web::{headers, view};
 
 /// Most of one product a basket line can hold (the `basket_lines` CHECK agrees).
 pub const MAX_QUANTITY: i64 = 99;
@@ -43,6 +43,7 @@ struct LineView {
     quantity: i64,
     unit_price: String,
     total: String,
+    image: Option<String>,
 }
 
 pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response, WebError> {
@@ -59,6 +60,7 @@ pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response,
                         quantity: l.quantity,
                         unit_price: view::price(l.unit_price),
                         total: l.total().map(view::price).unwrap_or_default(),
+                        image: l.image.clone(),
                     })
                     .collect()
             })
@@ -77,7 +79,9 @@ pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response,
         .base_url
         .origin()
         .ascii_serialization();
-    let csp = crate::web::headers::csp_with_form_targets(&[checkout_origin]);
+    let image_origins =
+        headers::image_origins(page.lines.iter().filter_map(|l| l.image.as_deref()));
+    let csp = headers::csp_with(&[checkout_origin], &image_origins);
     Ok((
         [(header::CONTENT_SECURITY_POLICY, csp)],
         shop.jar,

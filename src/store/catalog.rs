@@ -1,18 +1,15 @@
 //! `GET /`: every product of the shared catalog, each with an "Add to basket" form.
 
-use std::collections::BTreeSet;
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use url::Url;
 
 use super::shop::{Chrome, Section, Shop};
 use crate::db;
 use crate::state::AppState;
-use crate::web::view;
 use crate::web::{WebError, render};
+use crate::web::{headers, view};
 
 #[derive(Template)]
 #[template(path = "store/catalog.html")]
@@ -45,14 +42,9 @@ pub async fn catalog(State(state): State<AppState>, shop: Shop) -> Result<Respon
             image: p.image,
         })
         .collect();
-    // Images on other hosts load only if the CSP names them; paths under /static/ are 'self'.
-    let image_origins: BTreeSet<String> = products
-        .iter()
-        .filter_map(|p| Url::parse(p.image.as_deref()?).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .collect();
-    let image_origins: Vec<String> = image_origins.into_iter().collect();
-    let csp = crate::web::headers::csp_with_image_sources(&image_origins);
+    // Images on other hosts load only if the CSP names them.
+    let image_origins = headers::image_origins(products.iter().filter_map(|p| p.image.as_deref()));
+    let csp = headers::csp_with_image_sources(&image_origins);
     let page = CatalogPage {
         chrome: shop.chrome(Section::Catalog)?,
         products,

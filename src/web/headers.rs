@@ -1,9 +1,12 @@
 //! Security headers on every response; a handler may set a stricter or wider CSP itself.
 
+use std::collections::BTreeSet;
+
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use url::Url;
 
 /// No inline script or style anywhere, so the policy can forbid both.
 pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -33,17 +36,34 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 
 /// The default CSP with extra origins the page's forms may post (and redirect) to.
 pub fn csp_with_form_targets(origins: &[String]) -> String {
-    let extra = source_list(origins);
-    DEFAULT_CSP.replace("form-action 'self'", &format!("form-action 'self'{extra}"))
+    csp_with(origins, &[])
 }
 
 /// The default CSP with extra origins the page's images may load from.
 pub fn csp_with_image_sources(origins: &[String]) -> String {
-    let extra = source_list(origins);
-    DEFAULT_CSP.replace(
-        "img-src 'self' data:",
-        &format!("img-src 'self' data:{extra}"),
-    )
+    csp_with(&[], origins)
+}
+
+/// The default CSP with extra form targets and image origins.
+pub fn csp_with(form_targets: &[String], image_sources: &[String]) -> String {
+    let forms = source_list(form_targets);
+    let images = source_list(image_sources);
+    DEFAULT_CSP
+        .replace("form-action 'self'", &format!("form-action 'self'{forms}"))
+        .replace(
+            "img-src 'self' data:",
+            &format!("img-src 'self' data:{images}"),
+        )
+}
+
+/// The origins of the images that are URLs, each once; paths (under /static/) are 'self'.
+pub fn image_origins<'a>(images: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let origins: BTreeSet<String> = images
+        .into_iter()
+        .filter_map(|image| Url::parse(image).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect();
+    origins.into_iter().collect()
 }
 
 /// Origins as CSP sources, each after a space; one that could end its directive is dropped.

@@ -2,7 +2,7 @@
 //! cross from one store to another.
 
 use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
-use crate::common::browser::{Browser, assert_redirect, location};
+use crate::common::browser::{Browser, assert_redirect, header, location};
 use crate::common::database::Backend;
 use crate::common::html::{attribute, csrf_token, hidden_input, tag_named};
 use crate::common::oauth::back_channel;
@@ -78,6 +78,16 @@ async fn adding_to_the_basket_shows_the_total_and_a_checkout_button(backend: Bac
     let shown = format!("{}.{:02}", total.minor / 100, total.minor % 100);
     assert!(html.contains(&shown), "total {shown} on the basket page");
     assert!(html.contains(">Checkout</button>"), "a Checkout button");
+    let picture = shared_checkout::db::products::find(&app.state.db, stored.lines[0].product_id)
+        .await
+        .unwrap()
+        .and_then(|p| p.image)
+        .expect("a demo product has a picture");
+    assert_eq!(
+        images(&html),
+        [(picture, String::new())],
+        "the line's picture, beside its name"
+    );
     // The button's POST hands this basket to the shared checkout; the basket id alone is
     // never a link to it.
     assert!(
@@ -375,7 +385,118 @@ async fn adding_to_a_basket_line_caps_its_quantity_at_99(backend: Backend) {
     }
 }
 
+/// Every `<img>` of a page: (src, alt).
+fn images(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<img ")
+        .map(|(at, _)| {
+            let tag = &html[at..=at + html[at..].find('>').expect("the tag ends")];
+            let src = attribute(tag, "src").unwrap_or_default();
+            (src, attribute(tag, "alt").unwrap_or_default())
+        })
+        .collect()
+}
+
+async fn the_demo_products_have_pictures_served_by_every_host(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut names: Vec<String> = shared_checkout::db::products::list(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    names.sort();
+    let browser = Browser::new();
+    let html = browser.page(&app.store_url("site1", "/")).await;
+    let images = images(&html);
+    let mut alts: Vec<String> = images.iter().map(|(_, alt)| alt.clone()).collect();
+    alts.sort();
+    assert_eq!(images.len(), 6, "{html}");
+    assert_eq!(alts, names, "each picture is named by its product");
+    for (src, alt) in &images {
+        assert!(
+            src.starts_with("/static/products/") && src.ends_with(".svg"),
+            "{alt}: {src}"
+        );
+        for url in [
+            app.store_url("site1", src),
+            app.store_url("site2", src),
+            app.checkout_url(src),
+        ] {
+            let response = browser.get(&url).await;
+            assert_eq!(response.status(), 200, "{url}");
+            let headers = response.headers().clone();
+            assert_eq!(header(&headers, "content-type"), Some("image/svg+xml"));
+            assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+            let cache = header(&headers, "cache-control").unwrap_or_default();
+            assert!(cache.contains("max-age="), "{url}: {cache}");
+            let svg = response.text().await.unwrap();
+            assert!(svg.starts_with("<svg") && svg.len() < 2048, "{url}");
+            // A browser that has it asks again with its ETag and gets no body.
+            let etag = header(&headers, "etag").expect("an ETag").to_owned();
+            let revalidated = browser
+                .client
+                .get(&url)
+                .header("if-none-match", &etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(revalidated.status(), 304, "{url}");
+        }
+    }
+    for unknown in [
+        "/static/products/x.svg",
+        "/static/products/..%2Fstyle.css",
+        "/static/products/",
+    ] {
+        let response = browser.get(&app.store_url("site1", unknown)).await;
+        assert_eq!(response.status(), 404, "{unknown}");
+    }
+}
+
+async fn the_demo_seed_gives_pictures_to_products_an_earlier_seed_left_without(backend: Backend) {
+    use shared_checkout::db;
+    let app = spawn_app(backend).await;
+    let image_of = |sku: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            db::products::list(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|p| p.sku == sku)
+                .expect("a demo product")
+                .image
+        }
+    };
+    // As an earlier demo seeded them: no pictures; and one imported since.
+    sqlx::query("UPDATE products SET image = NULL")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE products SET image = 'https://img.example/mug.png' WHERE sku = 'MUG-ENAMEL-350'",
+    )
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        shared_checkout::demo::seed(&app.state).await.unwrap();
+        assert_eq!(
+            image_of("SOCKS-WOOL").await.as_deref(),
+            Some("/static/products/wool-socks.svg")
+        );
+        assert_eq!(
+            image_of("MUG-ENAMEL-350").await.as_deref(),
+            Some("https://img.example/mug.png"),
+            "an image set since stays"
+        );
+        assert_eq!(db::products::list(&app.state.db).await.unwrap().len(), 6);
+    }
+}
+
 crate::on_both_backends!(
+    the_demo_products_have_pictures_served_by_every_host,
+    the_demo_seed_gives_pictures_to_products_an_earlier_seed_left_without,
     adding_to_a_basket_line_caps_its_quantity_at_99,
     the_catalog_lists_every_product_with_an_add_to_basket_form,
     adding_to_the_basket_shows_the_total_and_a_checkout_button,
