@@ -23,7 +23,8 @@
 //!   → `code_consumed_once` (a replay revokes the code's tokens; inside the same transaction
 //!   `redirect_uri_identical` → `pkce_verifier_matches` → a basket-bound code's guest basket
 //!   becomes the customer's) → access token + ID token (with the store session's `sid`).
-//! - `GET|POST /userinfo`: bearer token (unexpired, its code not revoked) → claims by scope.
+//! - `GET|POST /userinfo`: bearer token in the header, or on POST in a form body (RFC 6750
+//!   §2.2, never both; unexpired, its code not revoked) → claims by scope.
 //! - `GET|POST /end-session` (RP-Initiated Logout 1.0): `id_token_hint` (our signature, this
 //!   issuer, expiry ignored) → `client_id` an audience of it → `post_logout_redirect_uri`
 //!   registered exactly (else a page, no redirect) → the hinted customer's session ends at

@@ -1,7 +1,9 @@
 //! The UserInfo endpoint (OIDC Core §5.3): GET or POST with `Authorization: Bearer`
-//! (RFC 6750 §2.1; the form-body and query methods are not offered). Claims by scope.
+//! (RFC 6750 §2.1), or POST with `access_token` in a form body (§2.2); never in the query
+//! (§2.3), where it would end up in logs. Claims by scope.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,11 +14,15 @@ use openidconnect::{
     StandardClaims, StreetAddress, SubjectIdentifier,
 };
 
+use super::params::{Params, is_form_content_type};
 use crate::db;
 use crate::domain::Customer;
 use crate::secrets::SecretHash;
 use crate::state::AppState;
 use crate::web::StoreTenant;
+
+/// Our access tokens are 43 characters; anything much longer is not one.
+const MAX_TOKEN_LEN: usize = 512;
 
 /// Bearer token errors (RFC 6750 §3.1).
 #[derive(Debug, thiserror::Error)]
@@ -72,30 +78,49 @@ pub async fn get(
     store: StoreTenant,
     headers: HeaderMap,
 ) -> Result<Json<CoreUserInfoClaims>, BearerError> {
-    userinfo(&state, &store, &headers).await
+    userinfo(&state, &store, bearer_token(&headers)?).await
 }
 
-/// `POST /userinfo` (OIDC Core §5.3.1: both methods; the body is ignored).
+/// `POST /userinfo` (OIDC Core §5.3.1: both methods), the token in the header or the body.
 pub async fn post(
     State(state): State<AppState>,
     store: StoreTenant,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Json<CoreUserInfoClaims>, BearerError> {
-    userinfo(&state, &store, &headers).await
+    match body_token(&headers, &body)? {
+        // RFC 6750 §2: a client MUST NOT send the token by more than one method.
+        Some(_) if headers.contains_key(header::AUTHORIZATION) => Err(BearerError::InvalidRequest),
+        Some(token) => userinfo(&state, &store, &token).await,
+        None => userinfo(&state, &store, bearer_token(&headers)?).await,
+    }
 }
 
 #[tracing::instrument(skip_all, fields(store = %store.id))]
 async fn userinfo(
     state: &AppState,
     store: &StoreTenant,
-    headers: &HeaderMap,
+    token: &str,
 ) -> Result<Json<CoreUserInfoClaims>, BearerError> {
-    let token = bearer_token(headers)?;
     let active = db::tokens::find_active(&state.db, &store.id, &SecretHash::of(token), db::now())
         .await?
         .ok_or(BearerError::InvalidToken)?;
     let scopes: Vec<&str> = active.scope.split(' ').collect();
     Ok(Json(claims(&active.customer, &scopes)))
+}
+
+/// `access_token` of a form-encoded body (RFC 6750 §2.2), if the body is a form with one.
+fn body_token(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, BearerError> {
+    if !is_form_content_type(headers) {
+        return Ok(None);
+    }
+    let params = Params::parse(body).map_err(|_| BearerError::InvalidRequest)?;
+    match params.get("access_token") {
+        Ok(None) => Ok(None),
+        Ok(Some(token)) if token.len() <= MAX_TOKEN_LEN => Ok(Some(token.to_owned())),
+        Ok(Some(_)) => Err(BearerError::InvalidToken),
+        Err(_) => Err(BearerError::InvalidRequest),
+    }
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
@@ -110,7 +135,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
             let token = token.trim();
-            if token.is_empty() || token.len() > 512 {
+            if token.is_empty() || token.len() > MAX_TOKEN_LEN {
                 return Err(BearerError::InvalidToken);
             }
             Ok(token)
@@ -217,5 +242,28 @@ mod tests {
             HeaderValue::from_static("bearer tok"),
         );
         assert_eq!(bearer_token(&headers).unwrap(), "tok");
+    }
+
+    #[test]
+    fn a_form_body_may_carry_the_token() {
+        let mut form = HeaderMap::new();
+        form.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(
+            body_token(&form, b"access_token=tok").unwrap().as_deref(),
+            Some("tok")
+        );
+        assert_eq!(body_token(&form, b"").unwrap(), None);
+        assert!(matches!(
+            body_token(&form, b"access_token=a&access_token=b"),
+            Err(BearerError::InvalidRequest)
+        ));
+        // Only a form body counts (RFC 6750 §2.2).
+        assert_eq!(
+            body_token(&HeaderMap::new(), b"access_token=tok").unwrap(),
+            None
+        );
     }
 }

@@ -20,6 +20,8 @@ mod checkout_handoff;
 mod checkout_journey;
 mod checkout_pages;
 mod checkout_trust;
+mod conformance;
+mod conformance_client;
 mod cookie_binding;
 mod logout;
 mod operations;

@@ -10,7 +10,7 @@ use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
 use crate::common::browser::{Browser, absolute, assert_redirect, header, host_of, location};
 use crate::common::database::Backend;
 use crate::common::html::{csrf_token, hidden_input};
-use crate::common::oauth::{AuthKind, Pkce, TestClient, back_channel};
+use crate::common::oauth::{AuthKind, Pkce, TestClient};
 
 /// Authorize (with a basket) → login page → code → tokens → verified ID token → userinfo.
 async fn alice_completes_the_flow(backend: Backend, auth: AuthKind) {
@@ -64,12 +64,7 @@ async fn alice_completes_the_flow(backend: Backend, auth: AuthKind) {
     for method in ["GET", "POST"] {
         let response = match method {
             "GET" => client.userinfo(access_token).await,
-            _ => back_channel()
-                .post(client.endpoint("/userinfo"))
-                .bearer_auth(access_token)
-                .send()
-                .await
-                .unwrap(),
+            _ => client.userinfo_by_post(access_token).await,
         };
         assert_eq!(response.status(), 200, "{auth:?}: {method} /userinfo");
         let info: serde_json::Value = response.json().await.unwrap();

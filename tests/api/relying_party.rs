@@ -161,33 +161,27 @@ async fn a_store_configured_for_es256_accepts_only_es256_id_tokens(backend: Back
     );
 }
 
-async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(backend: Backend) {
+/// The misbehaviours an OpenID Foundation module names are tests of their own, named after
+/// the module, in `conformance_client`; these are the others.
+async fn every_other_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(
+    backend: Backend,
+) {
     use Misbehaviour as M;
     let (app, rogue) = spawn_app_with_rogue(backend).await;
     for case in [
         M::WrongIssParam,
         M::NoIssParam,
         M::ErrorResponse,
-        M::IdTokenWrongIss,
-        M::WrongAud,
         M::ExtraAudNoAzp,
         M::WrongAzp,
-        M::MissingSub,
-        M::MissingIat,
         M::IatInTheFuture,
-        M::BadSignature,
-        M::AlgNone,
         M::WrongAlg,
-        M::WrongNonce,
         M::MissingNonce,
         M::WrongBasket,
         M::MissingBasket,
         M::Expired,
-        M::UserinfoOtherSub,
         M::UnknownKid,
         M::TokenError,
-        M::WrongAtHash,
-        M::WrongCHash,
     ] {
         rogue.misbehave(case);
         let browser = Browser::new();
@@ -222,20 +216,6 @@ async fn every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity(
     let response = log_in_via_rogue(&app, &browser, "site3", basket).await;
     assert_redirect(&response);
     assert_eq!(identified_sessions(&app).await.len(), 1);
-}
-
-async fn a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears(backend: Backend) {
-    let (app, rogue) = spawn_app_with_rogue(backend).await;
-    // The first login caches the provider's JWKS.
-    let basket = empty_basket(&app, "site3").await;
-    let first = log_in_via_rogue(&app, &Browser::new(), "site3", basket).await;
-    assert_redirect(&first);
-    // The provider rotates: its next ID token is signed by a key the cache does not hold.
-    rogue.misbehave(Misbehaviour::RotatedKey);
-    let basket = empty_basket(&app, "site3").await;
-    let second = log_in_via_rogue(&app, &Browser::new(), "site3", basket).await;
-    assert_redirect(&second);
-    assert_eq!(identified_sessions(&app).await.len(), 2);
 }
 
 async fn logout_tokens_naming_unknown_keys_refetch_the_providers_keys_at_most_once(
@@ -625,9 +605,8 @@ crate::on_both_backends!(
     scopes_the_provider_does_not_list_are_not_asked_for,
     the_start_page_promises_what_each_kind_of_store_does_with_the_order,
     the_authorization_request_carries_state_nonce_pkce_and_the_basket,
-    every_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity,
+    every_other_misbehaviour_of_the_provider_is_refused_and_attaches_no_identity,
     a_store_configured_for_es256_accepts_only_es256_id_tokens,
-    a_rotated_signing_key_is_fetched_when_an_unknown_kid_appears,
     logout_tokens_naming_unknown_keys_refetch_the_providers_keys_at_most_once,
     a_callback_from_another_browser_is_refused,
     a_login_transaction_is_used_once,

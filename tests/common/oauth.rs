@@ -332,9 +332,61 @@ impl TestClient {
             .expect("GET /userinfo")
     }
 
+    /// POST `/userinfo` with the bearer token in the `Authorization` header (RFC 6750 §2.1).
+    pub async fn userinfo_by_post(&self, access_token: &str) -> Response {
+        self.http
+            .post(self.endpoint("/userinfo"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("POST /userinfo")
+    }
+
+    /// POST `/userinfo` with the token as `access_token` in a form body (RFC 6750 §2.2).
+    pub async fn userinfo_by_form(&self, access_token: &str) -> Response {
+        self.http
+            .post(self.endpoint("/userinfo"))
+            .form(&[("access_token", access_token)])
+            .send()
+            .await
+            .expect("POST /userinfo")
+    }
+
+    /// Alice's whole code flow for `request` in `browser` (logging her in if the store
+    /// asks): the code, the tokens and the ID token's verified claims.
+    pub async fn alice_flow(&self, browser: &Browser, request: &Authorization) -> Flow {
+        let code = self
+            .code_for(browser, request, ALICE_EMAIL, ALICE_PASSWORD)
+            .await;
+        self.finish_flow(request, &code).await
+    }
+
+    /// Redeems `code` (issued for `request`) and verifies the ID token, with the request's
+    /// nonce when it sent one and without one otherwise.
+    pub async fn finish_flow(&self, request: &Authorization, code: &str) -> Flow {
+        let tokens = self.tokens(code, &request.pkce.verifier).await;
+        let id_token = tokens["id_token"].as_str().expect("an ID token");
+        let claims = if request.params.iter().any(|(name, _)| name == "nonce") {
+            self.verify_id_token(id_token, &request.nonce).await
+        } else {
+            let claims = self.verified_id_token_claims(id_token).await;
+            assert!(claims.get("nonce").is_none(), "no nonce was sent: {claims}");
+            claims
+        };
+        Flow { tokens, claims }
+    }
+
     /// Verifies `id_token` with the store's published JWKS, as a relying party must
     /// (OIDC Core §3.1.3.7): signature by `kid`, `iss`, `aud`, `exp`, `nonce`.
     pub async fn verify_id_token(&self, id_token: &str, nonce: &str) -> serde_json::Value {
+        let claims = self.verified_id_token_claims(id_token).await;
+        assert_eq!(claims["nonce"], nonce, "nonce in {claims}");
+        claims
+    }
+
+    /// The claims of `id_token` once its signature (by `kid`, from the published JWKS),
+    /// `iss`, `aud` and `exp` verify.
+    pub async fn verified_id_token_claims(&self, id_token: &str) -> serde_json::Value {
         let header = jsonwebtoken::decode_header(id_token).expect("ID token header");
         let kid = header.kid.expect("ID token names its kid");
         let jwks: jsonwebtoken::jwk::JwkSet = self
@@ -353,11 +405,29 @@ impl TestClient {
         validation.set_audience(&[&self.client_id]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        let claims = jsonwebtoken::decode::<serde_json::Value>(id_token, &key, &validation)
+        jsonwebtoken::decode::<serde_json::Value>(id_token, &key, &validation)
             .expect("ID token verifies against the JWKS")
-            .claims;
-        assert_eq!(claims["nonce"], nonce, "nonce in {claims}");
-        claims
+            .claims
+    }
+}
+
+/// What a completed authorization code flow gave the client.
+pub struct Flow {
+    /// The token response.
+    pub tokens: serde_json::Value,
+    /// The ID token's claims, verified.
+    pub claims: serde_json::Value,
+}
+
+impl Flow {
+    pub fn access_token(&self) -> &str {
+        self.tokens["access_token"]
+            .as_str()
+            .expect("an access token")
+    }
+
+    pub fn id_token(&self) -> &str {
+        self.tokens["id_token"].as_str().expect("an ID token")
     }
 }
 
@@ -440,6 +510,32 @@ impl Browser {
         let page_url = response.url().to_string();
         let html = response.text().await.expect("login page");
         self.provider_login(&page_url, &html, email, password).await
+    }
+
+    /// POSTs the authorization request as a form (OIDC Core §3.1.2.1), logs in on the
+    /// store's login page if it shows one, and returns the response that leaves the store.
+    pub async fn authorize_by_post_and_log_in(
+        &self,
+        request: &Authorization,
+        email: &str,
+        password: &str,
+    ) -> Response {
+        let response = self
+            .client
+            .post(&request.endpoint)
+            .form(&request.params)
+            .send()
+            .await
+            .expect("POST /authorize");
+        let (url, response) = self
+            .follow_from(&request.endpoint, response, Redirects::OnHost)
+            .await;
+        if response.status().is_redirection() {
+            return response;
+        }
+        assert_eq!(response.status(), 200, "expected the store's login page");
+        let html = response.text().await.expect("login page");
+        self.provider_login(&url, &html, email, password).await
     }
 
     /// Submits the provider's login form found in `html` (served at `page_url`).

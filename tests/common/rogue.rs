@@ -3,9 +3,12 @@
 //! a browser drives it.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -13,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::KeyAlgorithm;
 use reqwest::Response as HttpResponse;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -63,6 +67,18 @@ pub enum Misbehaviour {
     UnknownKid,
     /// Signed with a new key that the JWKS publishes from now on (key rotation).
     RotatedKey,
+    /// No `aud` in the ID token.
+    MissingAud,
+    /// No `kid` in the header; the JWKS holds one key only, the one that signed.
+    KidAbsentSingleKey,
+    /// No `kid` in the header; the JWKS holds two RS256 keys, one of which signed.
+    KidAbsentMultipleKeys,
+    /// HS256, keyed with the client secret: a MAC anyone holding the secret can make.
+    Hs256,
+    /// ES256 by a published key, with the signature of another token.
+    BadSignatureEs256,
+    /// Discovery names another issuer than the one it was fetched for.
+    DiscoveryIssuerMismatch,
     /// The token endpoint refuses the code.
     TokenError,
     /// `at_hash` is not of the access token sent with the ID token.
@@ -95,6 +111,8 @@ struct RogueState {
     rotated_published: Mutex<bool>,
     /// Never published.
     stranger: SigningKeys,
+    /// The published RS256 key of `keys` again, to sign without naming its `kid`.
+    unnamed: RsaKeyPair,
     /// How often the checkout fetched the JWKS.
     jwks_fetches: AtomicUsize,
     codes: Mutex<HashMap<String, Grant>>,
@@ -149,6 +167,7 @@ impl Rogue {
         let load =
             |name: &str| SigningKeys::load_or_generate(&dir.path().join(name)).expect("rogue keys");
         let (keys, rotated, stranger) = (load("keys"), load("rotated"), load("stranger"));
+        let unnamed = rsa_key_pair(&dir.path().join("keys"), &keys);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the rogue provider");
@@ -160,6 +179,7 @@ impl Rogue {
             rotated,
             rotated_published: Mutex::new(false),
             stranger,
+            unnamed,
             jwks_fetches: AtomicUsize::new(0),
             codes: Mutex::default(),
             tokens: Mutex::default(),
@@ -357,13 +377,21 @@ async fn discovery(State(rogue): State<Arc<RogueState>>) -> Response {
     if *rogue.behaviour.lock().unwrap() == Misbehaviour::NoPhoneScope {
         document["scopes_supported"] = json!(["openid", "email", "profile", "address"]);
     }
+    if *rogue.behaviour.lock().unwrap() == Misbehaviour::DiscoveryIssuerMismatch {
+        document["issuer"] = json!("http://evil.localhost");
+    }
     axum::Json(document).into_response()
 }
 
 async fn jwks(State(rogue): State<Arc<RogueState>>) -> Response {
     rogue.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    let behaviour = *rogue.behaviour.lock().unwrap();
     let mut keys = rogue.keys.jwks().keys;
-    if *rogue.rotated_published.lock().unwrap() {
+    if behaviour == Misbehaviour::KidAbsentSingleKey {
+        keys.retain(|key| key.common.key_algorithm == Some(KeyAlgorithm::RS256));
+    }
+    if *rogue.rotated_published.lock().unwrap() || behaviour == Misbehaviour::KidAbsentMultipleKeys
+    {
         keys.extend(rogue.rotated.jwks().keys);
     }
     axum::Json(json!({ "keys": keys })).into_response()
@@ -528,6 +556,9 @@ fn id_token(
         M::MissingSub => {
             object.remove("sub");
         }
+        M::MissingAud => {
+            object.remove("aud");
+        }
         M::MissingIat => {
             object.remove("iat");
         }
@@ -575,6 +606,25 @@ fn id_token(
             let (_, signature) = other.rsplit_once('.').unwrap();
             format!("{signed}.{signature}")
         }
+        M::BadSignatureEs256 => {
+            let good = rogue.keys.sign(SigningAlg::Es256, "JWT", &claims).unwrap();
+            let other = rogue
+                .keys
+                .sign(SigningAlg::Es256, "JWT", &json!({ "sub": "x" }))
+                .unwrap();
+            let (signed, _) = good.rsplit_once('.').unwrap();
+            let (_, signature) = other.rsplit_once('.').unwrap();
+            format!("{signed}.{signature}")
+        }
+        M::KidAbsentSingleKey | M::KidAbsentMultipleKeys => {
+            sign_without_kid(&rogue.unnamed, &claims)
+        }
+        M::Hs256 => jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(TEST_CLIENT_SECRET.as_bytes()),
+        )
+        .unwrap(),
         M::WrongAlg => {
             // A real ES256 signature by a published key: only the alg is not the registered one.
             rogue.keys.sign(SigningAlg::Es256, "JWT", &claims).unwrap()
@@ -592,6 +642,31 @@ fn id_token(
         }
         _ => rogue.keys.sign(SigningAlg::Rs256, "JWT", &claims).unwrap(),
     }
+}
+
+/// The RS256 key pair of `keys`, read again from its PKCS#8 file in `dir`.
+fn rsa_key_pair(dir: &Path, keys: &SigningKeys) -> RsaKeyPair {
+    let kid = &keys.active(SigningAlg::Rs256).expect("an RS256 key").kid;
+    let file = std::fs::read(dir.join(format!("{kid}.pem"))).expect("the RS256 key file");
+    let pem = pem::parse(file).expect("PEM");
+    RsaKeyPair::from_pkcs8(pem.contents()).expect("a PKCS#8 RSA key")
+}
+
+/// An RS256 JWS of `claims` whose header names no `kid` (OIDC Core §10.1 requires one
+/// only when the JWKS holds several keys).
+fn sign_without_kid(key: &RsaKeyPair, claims: &serde_json::Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+    let message = format!("{header}.{payload}");
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        message.as_bytes(),
+        &mut signature,
+    )
+    .expect("RSA signing");
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 async fn userinfo(State(rogue): State<Arc<RogueState>>, headers: HeaderMap) -> Response {
