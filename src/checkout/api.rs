@@ -110,6 +110,15 @@ impl IntoResponse for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(error: anyhow::Error) -> Self {
+        // The database out of reach for a moment: a retry will do (as for the pages).
+        if crate::web::database_unavailable(&error) {
+            tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "API request failed: the database is unavailable");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service cannot reach its database right now. Try again in a few seconds.",
+            );
+        }
         tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "API request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

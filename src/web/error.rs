@@ -64,8 +64,44 @@ impl ErrorPage {
     }
 }
 
-/// Seconds a shopper turned away by a full hashing queue is asked to wait.
+/// Seconds a shopper turned away for a moment (a full hashing queue, the database out of
+/// reach) is asked to wait.
 const RETRY_AFTER_SECS: u64 = 5;
+
+/// Whether `error` is the database being out of reach rather than a fault of ours: a
+/// connection that broke or was closed by the server (PostgreSQL's `57P01` when an
+/// administrator terminates it, SQLSTATE classes `08` connection exception and `57P`
+/// operator intervention), or no connection to be had from the pool in time. The pool
+/// does not test connections before handing them out (`db::Db::connect`), so after a
+/// database restart each broken connection fails one statement before it is replaced;
+/// such a request works again a moment later, so it is a 503, not a 500.
+pub fn database_unavailable(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        .any(|error| match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(error) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        })
+}
+
+/// The page for a request that found the database out of reach.
+fn unavailable_page() -> ErrorPage {
+    ErrorPage::new(
+        "We are briefly unavailable",
+        format!(
+            "Nothing you did caused this: we cannot reach our records right now. Wait \
+             {RETRY_AFTER_SECS} seconds, then try again."
+        ),
+    )
+}
 
 /// The page for a sign-in or registration that found every hashing slot taken.
 pub fn busy_page() -> ErrorPage {
@@ -107,6 +143,10 @@ impl IntoResponse for WebError {
                     "There were too many attempts in a short time. Wait a minute, then try again.",
                 ),
             ),
+            WebError::Internal(error) if database_unavailable(error) => {
+                tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "request failed: the database is unavailable");
+                return unavailable_page().into_response_with_retry_after();
+            }
             WebError::Internal(error) => {
                 tracing::error!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "request failed");
                 (
@@ -119,5 +159,42 @@ impl IntoResponse for WebError {
             }
         };
         page.into_response_with(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    use super::*;
+
+    #[test]
+    fn a_lost_database_connection_is_a_503_with_retry_after() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let lost = [
+            anyhow::Error::from(sqlx::Error::Io(reset)),
+            anyhow::Error::from(sqlx::Error::PoolTimedOut),
+            Err::<(), _>(sqlx::Error::PoolClosed)
+                .context("loading the basket")
+                .unwrap_err(),
+        ];
+        for error in lost {
+            assert!(database_unavailable(&error), "{error:?}");
+            let response = WebError::Internal(error).into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        }
+    }
+
+    #[test]
+    fn other_failures_stay_500() {
+        for error in [
+            anyhow::Error::from(sqlx::Error::RowNotFound),
+            anyhow::anyhow!("a bug"),
+        ] {
+            assert!(!database_unavailable(&error), "{error:?}");
+            let response = WebError::Internal(error).into_response();
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        }
     }
 }

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 
 pub use client_address::ClientAddress;
 pub use cookies::CookieName;
-pub use error::{ErrorPage, WebError, busy_page};
+pub use error::{ErrorPage, WebError, busy_page, database_unavailable};
 pub use limits::{LoginSubject, RateLimits};
 pub use resolver::LocalhostResolver;
 pub use signed::SignedValues;
