@@ -129,7 +129,9 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let workers = if self.state.config.role.serves_checkout() {
-            crate::placeorder::spawn_workers(self.state.clone())
+            let mut workers = crate::placeorder::spawn_workers(self.state.clone());
+            workers.push(crate::webhooks::spawn(self.state.clone()));
+            workers
         } else {
             Vec::new()
         };

@@ -90,6 +90,24 @@ pub enum Command {
         #[command(subcommand)]
         command: ProductsCommand,
     },
+    /// Follow the events sent to the stores' webhooks.
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Show a store's most recent events, newest first: id, type, when written, attempts,
+    /// delivered, next attempt or given up, and the last error.
+    List {
+        #[arg(long)]
+        store: StoreId,
+        /// How many events at most.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +281,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ProductsCommand::List => crate::catalog::list(&settings).await,
             }
         }
+        Command::Webhooks {
+            command: WebhooksCommand::List { store, limit },
+        } => webhooks_list(global, &store, limit).await,
     }
 }
 
@@ -429,6 +450,46 @@ async fn api_key(global: &GlobalOptions, command: ApiKeyCommand) -> anyhow::Resu
     Ok(())
 }
 
+async fn webhooks_list(global: &GlobalOptions, store: &StoreId, limit: i64) -> anyhow::Result<()> {
+    let settings = settings(global, "127.0.0.1:0".parse()?)?;
+    let config = crate::config::Config::resolve(&settings, settings.listen.port())?;
+    anyhow::ensure!(
+        config.store(store).is_some(),
+        "store {store} is not configured"
+    );
+    let db = Db::connect(&settings.database_url, settings.database_pool_size).await?;
+    db.migrate().await?;
+    let events = crate::db::webhooks::recent(&db, store, limit.clamp(1, 1000)).await?;
+    println!("id  type  created  attempts  status  last error");
+    for event in events {
+        let status = match (event.delivered_at, event.given_up_at) {
+            (Some(at), _) => format!("delivered {}", rfc3339(at * 1000)),
+            (None, Some(at)) => format!("given up {}", rfc3339(at * 1000)),
+            (None, None) => format!("next attempt {}", rfc3339(event.next_attempt_at_ms)),
+        };
+        let error = event.last_error.unwrap_or_else(|| "-".to_owned());
+        println!(
+            "{}  {}  {}  {}  {status}  {error}",
+            event.id,
+            event.event_type,
+            rfc3339(event.created_at * 1000),
+            event.attempts
+        );
+    }
+    Ok(())
+}
+
+/// Unix milliseconds as an RFC 3339 time in UTC, to the second.
+fn rfc3339(unix_ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// Demo defaults under `--data-dir`, then the configuration file, the environment and flags.
 fn settings(global: &GlobalOptions, listen: SocketAddr) -> anyhow::Result<Settings> {
     settings_over(global, Settings::demo(&global.data_dir, listen))
@@ -450,8 +511,8 @@ mod tests {
     #[test]
     fn client_add_parses_the_algorithm_and_never_debug_prints_the_secret() {
         let secret = "cli-secret-0123456789abcdef0123456789";
-        let client_add = |alg: &str| {
-            Cli::try_parse_from([
+        let client_add = |alg: Option<&str>| {
+            let mut args = vec![
                 "shared-checkout",
                 "client",
                 "add",
@@ -463,44 +524,26 @@ mod tests {
                 "https://shop.example/cb",
                 "--secret",
                 secret,
-                "--id-token-alg",
-                alg,
-            ])
+            ];
+            args.extend(alg.map(|alg| ["--id-token-alg", alg]).into_iter().flatten());
+            Cli::try_parse_from(args)
         };
-        let cli = client_add("ES256").unwrap();
+        let added = |cli: Cli| match cli.command {
+            Command::Client {
+                command: ClientCommand::Add(args),
+            } => args,
+            _ => panic!("not client add"),
+        };
+        let cli = client_add(Some("ES256")).unwrap();
         assert!(!format!("{cli:?}").contains(secret));
-        let Command::Client {
-            command: ClientCommand::Add(args),
-        } = cli.command
-        else {
-            panic!("not client add");
-        };
+        let args = added(cli);
         assert_eq!(args.id_token_alg, SigningAlg::Es256);
         assert_eq!(args.secret.unwrap().expose(), secret);
-        let Command::Client {
-            command: ClientCommand::Add(args),
-        } = Cli::try_parse_from([
-            "shared-checkout",
-            "client",
-            "add",
-            "--store",
-            "site1",
-            "--id",
-            "shop",
-            "--redirect-uri",
-            "https://shop.example/cb",
-            "--secret",
-            secret,
-        ])
-        .unwrap()
-        .command
-        else {
-            panic!("not client add");
-        };
         // The first algorithm discovery advertises, which every OpenID client supports.
-        assert_eq!(args.id_token_alg, SigningAlg::Rs256);
-        assert_eq!(args.id_token_alg, SigningAlg::ALL[0]);
-        let refused = client_add("HS256");
+        let default = added(client_add(None).unwrap()).id_token_alg;
+        assert_eq!(default, SigningAlg::Rs256);
+        assert_eq!(default, SigningAlg::ALL[0]);
+        let refused = client_add(Some("HS256"));
         assert!(refused.unwrap_err().to_string().contains("RS256 or ES256"));
     }
 }

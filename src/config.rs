@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::domain::{IdTokenAlg, StoreId};
-use crate::secrets::ClientSecret;
+use crate::secrets::{ClientSecret, WebhookSecret};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -63,8 +63,13 @@ pub struct Settings {
     /// Which built-in payment gateways this deployment offers.
     #[serde(default)]
     pub payments: PaymentSettings,
+    /// How events reach the stores' webhooks.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
     #[serde(default)]
     pub operations: OperationsSettings,
+    #[serde(default)]
+    pub place_order: PlaceOrderSettings,
     pub checkout: CheckoutSettings,
     pub stores: Vec<StoreSettings>,
 }
@@ -76,6 +81,59 @@ pub struct PaymentSettings {
     /// The hosted test payment page, where shoppers approve their own payments: for the
     /// demo and tests only, never where real orders are taken. Off unless configured.
     pub test_gateway: bool,
+}
+
+/// `[place_order]`: the timings of the place-order process's leases and workers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlaceOrderSettings {
+    /// The lease a node takes to run a process: long enough for a slow gateway call, short
+    /// enough that a crashed node's processes resume soon.
+    pub lease_secs: u64,
+    /// How often each checkout node looks for due processes whose lease is free.
+    pub runner_poll_ms: u64,
+    /// How often each checkout node's reconciler runs.
+    pub reconcile_every_secs: u64,
+    /// How long a process or payment must be untouched before the reconciler acts; longer
+    /// than the lease, so it never acts on a run that is merely slow.
+    pub reconcile_after_secs: u64,
+}
+
+impl Default for PlaceOrderSettings {
+    fn default() -> Self {
+        Self {
+            lease_secs: 30,
+            runner_poll_ms: 1000,
+            reconcile_every_secs: 30,
+            reconcile_after_secs: 60,
+        }
+    }
+}
+
+impl PlaceOrderSettings {
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_secs)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (2..=600).contains(&self.lease_secs),
+            "place_order.lease_secs must be between 2 and 600"
+        );
+        anyhow::ensure!(
+            (50..=60_000).contains(&self.runner_poll_ms),
+            "place_order.runner_poll_ms must be between 50 and 60000"
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&self.reconcile_every_secs),
+            "place_order.reconcile_every_secs must be between 1 and 3600"
+        );
+        anyhow::ensure!(
+            self.reconcile_after_secs > self.lease_secs,
+            "place_order.reconcile_after_secs must be longer than place_order.lease_secs"
+        );
+        Ok(())
+    }
 }
 
 /// `[operations]`: what operators and load balancers see of a node.
@@ -116,6 +174,20 @@ pub struct StoreSettings {
     /// The Flamingo checkout flags, per store.
     #[serde(default)]
     pub checkout: CheckoutFlags,
+    /// Where the store's events (`order.placed`, …) are POSTed; none without it.
+    #[serde(default)]
+    pub webhook: Option<StoreWebhookSettings>,
+}
+
+/// `[stores.webhook]`: the store's endpoint for Standard Webhooks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreWebhookSettings {
+    /// https; http only on a loopback host (tests, a receiver beside the node).
+    pub url: Url,
+    /// The signing secret, `whsec_` and base64, as the store's receiver verifies it.
+    pub secret: Option<WebhookSecret>,
+    /// A file holding `secret`, read at start-up like `login.client_secret_file`.
+    pub secret_file: Option<PathBuf>,
 }
 
 /// The store's OpenID provider as the checkout sees it.
@@ -168,6 +240,30 @@ impl Default for CheckoutFlags {
     }
 }
 
+/// `[webhooks]`: the delivery of every store's events. A failed delivery is retried after
+/// `first_retry_ms`, then each pause `backoff_factor` times the one before, until the event
+/// is `give_up_after_secs` old.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    pub first_retry_ms: u64,
+    pub backoff_factor: u32,
+    pub give_up_after_secs: u64,
+    /// How often each checkout node looks for events due for delivery.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            first_retry_ms: 5_000,
+            backoff_factor: 2,
+            give_up_after_secs: 24 * 60 * 60,
+            poll_interval_ms: 1_000,
+        }
+    }
+}
+
 fn default_client_ip_source() -> axum_client_ip::ClientIpSource {
     axum_client_ip::ClientIpSource::ConnectInfo
 }
@@ -206,6 +302,7 @@ impl Settings {
             currency: default_currency(),
             login: StoreLoginSettings::default(),
             checkout: CheckoutFlags::default(),
+            webhook: None,
         };
         Self {
             role: Role::All,
@@ -220,8 +317,10 @@ impl Settings {
             log_format: LogFormat::Pretty,
             code_ttl_secs: default_code_ttl_secs(),
             client_ip_source: default_client_ip_source(),
+            webhooks: WebhookSettings::default(),
             payments: PaymentSettings { test_gateway: true },
             operations: OperationsSettings::default(),
+            place_order: PlaceOrderSettings::default(),
             checkout: CheckoutSettings {
                 host: "checkout.localhost".to_owned(),
                 base_url: None,
@@ -258,29 +357,29 @@ impl Settings {
     fn read_secret_files(&mut self) -> anyhow::Result<()> {
         for store in &mut self.stores {
             let login = &mut store.login;
-            let Some(file) = &login.client_secret_file else {
-                continue;
-            };
-            anyhow::ensure!(
-                login.client_secret.is_none(),
-                "store {}: set login.client_secret or login.client_secret_file, not both",
-                store.id
-            );
-            let secret = std::fs::read_to_string(file).with_context(|| {
-                format!(
-                    "store {}: reading login.client_secret_file {}",
-                    store.id,
-                    file.display()
-                )
-            })?;
-            let secret = secret.trim_end_matches(['\r', '\n']);
-            anyhow::ensure!(
-                !secret.is_empty(),
-                "store {}: login.client_secret_file {} is empty",
-                store.id,
-                file.display()
-            );
-            login.client_secret = Some(ClientSecret::from(secret));
+            if let Some(file) = &login.client_secret_file {
+                anyhow::ensure!(
+                    login.client_secret.is_none(),
+                    "store {}: set login.client_secret or login.client_secret_file, not both",
+                    store.id
+                );
+                let secret = read_secret_file(&store.id, "login.client_secret_file", file)?;
+                login.client_secret = Some(ClientSecret::from(secret));
+            }
+            if let Some(webhook) = &mut store.webhook
+                && let Some(file) = &webhook.secret_file
+            {
+                anyhow::ensure!(
+                    webhook.secret.is_none(),
+                    "store {}: set webhook.secret or webhook.secret_file, not both",
+                    store.id
+                );
+                let secret = read_secret_file(&store.id, "webhook.secret_file", file)?;
+                let secret = WebhookSecret::parse(&secret).map_err(|error| {
+                    anyhow::anyhow!("store {}: webhook.secret_file: {error}", store.id)
+                })?;
+                webhook.secret = Some(secret);
+            }
         }
         Ok(())
     }
@@ -289,6 +388,11 @@ impl Settings {
         anyhow::ensure!(
             (1..=60).contains(&self.code_ttl_secs),
             "code_ttl_secs must be between 1 and 60"
+        );
+        self.place_order.validate()?;
+        anyhow::ensure!(
+            self.webhooks.backoff_factor >= 1 && self.webhooks.poll_interval_ms >= 1,
+            "webhooks.backoff_factor and webhooks.poll_interval_ms must be at least 1"
         );
         let mut hosts = vec![self.checkout.host.as_str()];
         for store in &self.stores {
@@ -312,6 +416,19 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// A secret from a file; trailing line breaks are not part of it.
+fn read_secret_file(store: &StoreId, key: &str, file: &Path) -> anyhow::Result<String> {
+    let secret = std::fs::read_to_string(file)
+        .with_context(|| format!("store {store}: reading {key} {}", file.display()))?;
+    let secret = secret.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "store {store}: {key} {} is empty",
+        file.display()
+    );
+    Ok(secret.to_owned())
 }
 
 /// Merges `over` into `base` as figment does, except that a table whose keys are all
@@ -364,7 +481,9 @@ pub struct Config {
     pub key_dir: PathBuf,
     /// Authorization code lifetime in seconds (at most 60).
     pub code_ttl_secs: i64,
+    pub webhooks: WebhookSettings,
     pub payments: PaymentSettings,
+    pub place_order: PlaceOrderSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -385,6 +504,38 @@ pub struct StoreConfig {
     pub currency: crate::domain::Currency,
     pub login: StoreLoginSettings,
     pub checkout: CheckoutFlags,
+    pub webhook: Option<StoreWebhook>,
+}
+
+/// A store's webhook, checked: where its events go and the secret that signs them.
+#[derive(Debug, Clone)]
+pub struct StoreWebhook {
+    pub url: Url,
+    pub secret: WebhookSecret,
+}
+
+impl StoreWebhookSettings {
+    /// The URL as redirect URIs are checked (RFC 8252 §7.3): https, or http on a loopback
+    /// host, so events with customers' details never cross a network in the clear.
+    fn resolve(&self, store: &StoreId) -> anyhow::Result<StoreWebhook> {
+        let host = self.url.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host.ends_with(".localhost")
+            || host == "127.0.0.1"
+            || host == "[::1]";
+        anyhow::ensure!(
+            self.url.scheme() == "https" || (self.url.scheme() == "http" && loopback),
+            "store {store}: webhook.url must be https (http only for loopback hosts)"
+        );
+        let secret = self
+            .secret
+            .clone()
+            .with_context(|| format!("store {store}: webhook needs secret or secret_file"))?;
+        Ok(StoreWebhook {
+            url: self.url.clone(),
+            secret,
+        })
+    }
 }
 
 impl CheckoutConfig {
@@ -445,6 +596,11 @@ impl Config {
                     currency: crate::domain::Currency::parse(&s.currency)?,
                     login: s.login.clone(),
                     checkout: s.checkout.clone(),
+                    webhook: s
+                        .webhook
+                        .as_ref()
+                        .map(|webhook| webhook.resolve(&s.id))
+                        .transpose()?,
                 })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -459,7 +615,9 @@ impl Config {
             stores,
             key_dir: settings.key_dir.clone(),
             code_ttl_secs: settings.code_ttl_secs.clamp(1, 60),
+            webhooks: settings.webhooks.clone(),
             payments: settings.payments.clone(),
+            place_order: settings.place_order.clone(),
         })
     }
 
@@ -505,6 +663,60 @@ mod tests {
         assert!(!format!("{settings:?}").contains(SECRET));
         let config = Config::resolve(&settings, 8080).unwrap();
         assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn the_reconciler_waits_longer_than_a_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+        assert!(settings.validate().is_ok());
+        settings.place_order.lease_secs = 60;
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("reconcile_after_secs"), "{error}");
+        settings.place_order.lease_secs = 1;
+        assert!(
+            settings.validate().is_err(),
+            "a one-second lease is refused"
+        );
+    }
+
+    #[test]
+    fn a_webhook_needs_https_and_one_secret_that_never_debug_prints() {
+        const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("webhook-secret");
+        std::fs::write(&file, format!("{WHSEC}\n")).unwrap();
+        let webhook = |rest: &str| load(&format!("[stores.webhook]\n{rest}"));
+        let error = |result: anyhow::Result<Config>| format!("{:#}", result.unwrap_err());
+
+        let from_file = format!(
+            "url = \"https://hooks.example/site3\"\nsecret_file = {:?}",
+            file.display()
+        );
+        let settings = webhook(&from_file).unwrap();
+        let config = Config::resolve(&settings, 8080).unwrap();
+        let resolved = config.stores[0].webhook.as_ref().unwrap();
+        assert_eq!(resolved.secret.expose(), WHSEC);
+        assert!(!format!("{settings:?}{config:?}").contains("MfKQ"));
+
+        let with_url = |url: &str| webhook(&format!("url = \"{url}\"\nsecret = \"{WHSEC}\""));
+        for loopback in ["http://127.0.0.1:9/hooks", "http://hooks.localhost/hooks"] {
+            assert!(Config::resolve(&with_url(loopback).unwrap(), 8080).is_ok());
+        }
+        let plain = with_url("http://hooks.example/hooks").unwrap();
+        let refused = error(Config::resolve(&plain, 8080));
+        assert!(refused.contains("webhook.url must be https"), "{refused}");
+        let secretless = webhook("url = \"https://hooks.example/hooks\"").unwrap();
+        let refused = error(Config::resolve(&secretless, 8080));
+        assert!(refused.contains("secret or secret_file"), "{refused}");
+
+        let both = format!("{from_file}\nsecret = \"{WHSEC}\"");
+        let refused = format!("{:#}", webhook(&both).unwrap_err());
+        assert!(refused.contains("not both"), "{refused}");
+        let weak = webhook("url = \"https://hooks.example/hooks\"\nsecret = \"hunter2\"");
+        let refused = format!("{:#}", weak.unwrap_err());
+        assert!(refused.contains("whsec_"), "{refused}");
+        assert!(!refused.contains("hunter2"), "{refused}");
     }
 
     #[test]

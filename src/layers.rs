@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "web",
     ],
     &["state"],
-    &["accounts", "placeorder"],
+    &["accounts", "placeorder", "webhooks"],
     &["provider"],
     &["store", "checkout"],
     &["relying_party"],

@@ -27,3 +27,4 @@ pub mod store;
 pub mod store_providers;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;

@@ -160,6 +160,51 @@ impl<'de> serde::Deserialize<'de> for ClientSecret {
     }
 }
 
+/// A store's webhook signing secret in the Standard Webhooks form, `whsec_` and the
+/// base64 of 24 to 64 random bytes; checked once when the configuration is read. `Debug`
+/// never shows it, and its memory is wiped on drop.
+#[derive(Clone)]
+pub struct WebhookSecret(SecretString);
+
+impl WebhookSecret {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        const MESSAGE: &str = "a webhook secret is whsec_ followed by the base64 of 24-64 bytes";
+        let key = text.strip_prefix("whsec_").ok_or(MESSAGE)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .map_err(|_| MESSAGE)?;
+        if !(24..=64).contains(&bytes.len()) {
+            return Err(MESSAGE);
+        }
+        Ok(Self(SecretString::from(text)))
+    }
+
+    /// The `whsec_…` text, for the signer only. **Never log or persist it.**
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret([redacted])")
+    }
+}
+
+/// Written out in full, as [`ClientSecret`] is: the configuration is layered by
+/// serializing the defaults.
+impl serde::Serialize for WebhookSecret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WebhookSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// SHA-256, hex: the digest of something that is not a secret (a request's fingerprint).
 pub fn sha256_hex(text: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -212,6 +257,22 @@ mod tests {
         let debug = format!("{secret:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
         assert_eq!(secret.hash(), SecretHash::of(secret.expose()));
+    }
+
+    #[test]
+    fn a_webhook_secret_is_checked_once_and_never_debugs() {
+        let text = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let secret = WebhookSecret::parse(text).unwrap();
+        assert_eq!(secret.expose(), text);
+        assert!(!format!("{secret:?}").contains("MfKQ"));
+        let too_short = format!("whsec_{}", URL_SAFE_NO_PAD.encode([7u8; 8]));
+        for bad in [
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_not base64!",
+            &too_short,
+        ] {
+            assert!(WebhookSecret::parse(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

@@ -491,6 +491,55 @@ async fn api_key_create_prints_a_key_once_that_only_its_store_accepts_until_revo
     demo.stop().await;
 }
 
+/// `webhooks list` reads the configuration's webhooks (the secret from its file) and the
+/// store's events; a store that is not configured, or a webhook over plain http to another
+/// host, is refused by name.
+#[tokio::test]
+async fn webhooks_list_shows_a_stores_events_and_refuses_what_is_not_configured() {
+    let data = tempfile::tempdir().unwrap();
+    let secret_file = data.path().join("site1-webhook-secret");
+    std::fs::write(&secret_file, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap();
+    let config = data.path().join("shared-checkout.toml");
+    let write_config = |url: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[[stores]]\nid = \"site1\"\nname = \"Harbour Goods\"\nhost = \"site1.localhost\"\n\
+                 [stores.webhook]\nurl = \"{url}\"\nsecret_file = {:?}\n",
+                secret_file.display()
+            ),
+        )
+        .unwrap()
+    };
+    let list = |store: &'static str| {
+        let mut command = command(data.path());
+        command.args(["--config", config.to_str().unwrap()]);
+        command.args(["webhooks", "list", "--store", store]);
+        async move { command.output().await.unwrap() }
+    };
+    write_config("https://hooks.example/site1");
+    let listed = list("site1").await;
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 1, "a header, no events: {stdout}");
+    assert!(stdout.starts_with("id  type  created"), "{stdout}");
+
+    let unknown = list("site9").await;
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("store site9 is not configured"), "{stderr}");
+
+    write_config("http://hooks.example/site1");
+    let plain = list("site1").await;
+    assert!(!plain.status.success());
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(stderr.contains("webhook.url must be https"), "{stderr}");
+}
+
 #[tokio::test]
 async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_on() {
     let data = tempfile::tempdir().unwrap();

@@ -28,6 +28,7 @@ use sqlx::Connection;
 use crate::common::database::fresh_postgres_database;
 use crate::common::html::{csrf_token, hidden_input};
 use crate::common::process::{Serve, command};
+use shared_checkout::domain::placeorder::ProcessState;
 
 const NODES: usize = 3;
 
@@ -47,6 +48,11 @@ impl Cluster {
     /// A fresh PostgreSQL database, the configuration, the stores' keys (`keys generate`),
     /// node 1 on the public port, then nodes 2 and 3 on ports of their own.
     async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// As [`Cluster::start`], with `extra` (TOML tables) at the end of the configuration.
+    async fn start_with(extra: &str) -> Self {
         let database_url = fresh_postgres_database().await;
         let data = tempfile::tempdir().unwrap();
         let public_port = free_port();
@@ -66,7 +72,7 @@ impl Cluster {
                  [[stores]]\nid = \"site1\"\nname = \"Harbour Goods\"\n\
                  host = \"site1.localhost\"\nbase_url = \"{site1}\"\n\
                  [[stores]]\nid = \"site2\"\nname = \"Meadow Supply\"\n\
-                 host = \"site2.localhost\"\nbase_url = \"{site2}\"\n",
+                 host = \"site2.localhost\"\nbase_url = \"{site2}\"\n{extra}",
                 checkout = origin("checkout"),
                 site1 = origin("site1"),
                 site2 = origin("site2"),
@@ -151,6 +157,35 @@ impl Cluster {
         count
     }
 
+    /// A new API key for `store` (`api-key create`).
+    async fn api_key(&self, store: &str) -> String {
+        let created = self
+            .cli(&["api-key", "create", "--store", store, "--name", "nodes"])
+            .await;
+        created
+            .lines()
+            .nth(1)
+            .expect("the key on its own line")
+            .trim()
+            .to_owned()
+    }
+
+    /// A connection to the shared database.
+    async fn connect(&self) -> sqlx::PgConnection {
+        sqlx::PgConnection::connect(&self.database_url)
+            .await
+            .expect("the test database")
+    }
+
+    /// `SELECT COUNT(*) …`: a query that counts, on the shared database.
+    async fn count(&self, query: &str) -> i64 {
+        let (count,): (i64,) = sqlx::query_as(query)
+            .fetch_one(&mut self.connect().await)
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        count
+    }
+
     /// The number and email of the basket's order, from the shared database.
     async fn order_for_basket(&self, basket: &str) -> (String, String) {
         let mut connection = sqlx::PgConnection::connect(&self.database_url)
@@ -163,24 +198,39 @@ impl Cluster {
             .expect("the basket's order")
     }
 
+    /// Stops every node; returns what each printed after starting up.
+    async fn stop_printed(self) -> Vec<String> {
+        let mut printed = Vec::new();
+        for node in self.nodes {
+            printed.push(node.stop().await);
+        }
+        printed
+    }
+
     /// Stops every node and asserts that none logged an error; returns how many lines each
     /// logged after starting up.
     async fn stop(self) -> Vec<usize> {
-        let mut lines = Vec::new();
-        for (i, node) in self.nodes.into_iter().enumerate() {
-            let output = node.stop().await;
-            let errors: Vec<&str> = output
-                .lines()
-                .filter(|line| line.contains("\"level\":\"ERROR\"") || line.contains("panicked"))
-                .collect();
-            assert!(
-                errors.is_empty(),
-                "node {} logged errors:\n{errors:#?}",
-                i + 1
-            );
-            lines.push(output.lines().count());
-        }
-        lines
+        let printed = self.stop_printed().await;
+        assert_no_errors(&printed);
+        printed
+            .iter()
+            .map(|output| output.lines().count())
+            .collect()
+    }
+}
+
+/// Asserts that no node (by its output, in node order) logged an error or a panic.
+fn assert_no_errors(printed: &[String]) {
+    for (i, output) in printed.iter().enumerate() {
+        let errors: Vec<&str> = output
+            .lines()
+            .filter(|line| line.contains("\"level\":\"ERROR\"") || line.contains("panicked"))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "node {} logged errors:\n{errors:#?}",
+            i + 1
+        );
     }
 }
 
@@ -247,7 +297,11 @@ struct Shopper {
 
 impl Shopper {
     fn new(cluster: &Cluster) -> Self {
-        let ports = cluster.ports();
+        Self::at(cluster.ports())
+    }
+
+    /// A shopper whose requests go to the nodes on `ports` only.
+    fn at(ports: Vec<u16>) -> Self {
         Self {
             client: plain_client(),
             jar: Arc::new(Jar::default()),
@@ -262,37 +316,52 @@ impl Shopper {
         url: &str,
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Answer {
+        let (node, answer) = self.exchange(method.clone(), url, build).await;
+        let answer = answer.unwrap_or_else(|e| panic!("{method} {url} at node {}: {e}", node + 1));
+        assert!(
+            !answer.status.is_server_error(),
+            "{method} {url} at node {}: {}: {}",
+            node + 1,
+            answer.status,
+            answer.body
+        );
+        answer
+    }
+
+    /// One request at a random node, whatever the answer; the node's index and the answer,
+    /// or why none came.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> (usize, Result<Answer, reqwest::Error>) {
         let node = rand::random::<usize>() % self.ports.len();
         self.served[node].fetch_add(1, Ordering::Relaxed);
         let public = url::Url::parse(url).expect("a public URL");
-        let mut request = at_node(&self.client, method.clone(), url, self.ports[node]);
+        let mut request = at_node(&self.client, method, url, self.ports[node]);
         if let Some(cookies) = self.jar.cookies(&public) {
             request = request.header(reqwest::header::COOKIE, cookies);
         }
-        let response = build(request)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {url} at node {}: {e}", node + 1));
-        self.jar
-            .set_cookies(&mut response.headers().get_all(SET_COOKIE).iter(), &public);
-        let status = response.status();
-        let location = response.headers().get(LOCATION).map(|value| {
-            public
-                .join(value.to_str().expect("ASCII Location"))
-                .expect("a Location URL")
-                .to_string()
-        });
-        let body = response.text().await.expect("a body");
-        assert!(
-            !status.is_server_error(),
-            "{method} {url} at node {}: {status}: {body}",
-            node + 1
-        );
-        Answer {
-            status,
-            location,
-            body,
-        }
+        let answer = async {
+            let response = build(request).send().await?;
+            self.jar
+                .set_cookies(&mut response.headers().get_all(SET_COOKIE).iter(), &public);
+            let status = response.status();
+            let location = response.headers().get(LOCATION).map(|value| {
+                public
+                    .join(value.to_str().expect("ASCII Location"))
+                    .expect("a Location URL")
+                    .to_string()
+            });
+            let body = response.text().await?;
+            Ok(Answer {
+                status,
+                location,
+                body,
+            })
+        };
+        (node, answer.await)
     }
 
     async fn get(&self, url: &str) -> Answer {
@@ -909,5 +978,574 @@ async fn a_customer_logs_in_through_the_store_with_every_request_at_a_random_nod
     println!(
         "logged-in journey: order {number}, browser requests by node {served:?}, log lines by \
          node {logged:?}"
+    );
+}
+
+/// A headless storefront's cash-on-delivery order (the JSON API's place-order body).
+fn cash_on_delivery_order() -> Value {
+    json!({
+        "email": "headless@example.org",
+        "billing": {
+            "name": "Hedda Less",
+            "street": "3 API Avenue",
+            "postal_code": "50667",
+            "city": "Cologne",
+            "country": "DE"
+        },
+        "delivery_method": "standard",
+        "payment": { "gateway": "offline", "method": "cash_on_delivery" },
+        "privacy_policy_accepted": true
+    })
+}
+
+/// A short place-order lease, so that a dead node's process is resumed within seconds
+/// rather than the default 30 s.
+const SHORT_LEASE: &str = "[place_order]\nlease_secs = 3\n";
+
+/// The states a cash-on-delivery order passes through before `success`, in order.
+const OFFLINE_ORDER_STATES: [ProcessState; 6] = [
+    ProcessState::New,
+    ProcessState::PrepareBasket,
+    ProcessState::ValidateBasket,
+    ProcessState::ValidatePaymentSelection,
+    ProcessState::CreatePayment,
+    ProcessState::PlaceOrder,
+];
+
+fn unix_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(since.as_millis()).expect("milliseconds fit")
+}
+
+/// For each state of a cash-on-delivery order, a third node whose failpoint (feature
+/// `failpoints`, which `cargo test` turns on) aborts it as it starts that state's step
+/// takes the order's request and dies; nodes 1 and 2, without failpoints, finish the
+/// process once the dead node's lease expires: one order, one payment, one process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_at_each_place_order_state_leaves_the_order_to_the_others() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let mut cluster = Cluster::start_with(SHORT_LEASE).await;
+    cluster.import_a_product().await;
+    let key = cluster.api_key("site1").await;
+    // Nodes 1 and 2 stay; the third is started anew, with its failpoint, for each state.
+    let third = cluster.nodes.pop().expect("three nodes");
+    assert_no_errors(&[third.stop().await]);
+    let healthy = cluster.ports();
+    let client = plain_client();
+    let mut seen = Vec::new();
+    for state in OFFLINE_ORDER_STATES {
+        let name = state.as_str();
+        let failpoint = format!("placeorder-step-{name}=return");
+        let doomed = Serve::start(
+            cluster.data.path(),
+            &cluster.config,
+            &[],
+            &[("FAILPOINTS", &failpoint)],
+        )
+        .await;
+        let shopper = Shopper::at(healthy.clone());
+        let checkout = shopper.open_checkout(&cluster, "site1").await;
+        let basket = checkout.rsplit('/').next().unwrap().to_owned();
+        let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
+
+        let sent = tokio::time::Instant::now();
+        let request = at_node(&client, Method::POST, &api, doomed.port())
+            .bearer_auth(&key)
+            .json(&cash_on_delivery_order())
+            .send();
+        let answered = tokio::time::timeout(Duration::from_secs(30), request)
+            .await
+            .unwrap_or_else(|_| panic!("{name}: the doomed node neither answered nor died"));
+        if let Ok(response) = answered {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            panic!(
+                "{name}: the node with `{failpoint}` answered {status} instead of dying (is the \
+                 binary built without the `failpoints` feature?): {body}"
+            );
+        }
+        let (exit, printed) = doomed.exit_within(Duration::from_secs(10)).await;
+        let exit = exit.unwrap_or_else(|| panic!("{name}: the node did not exit:\n{printed}"));
+        assert_eq!(
+            exit.signal(),
+            Some(6),
+            "{name}: SIGABRT: {exit:?}\n{printed}"
+        );
+        let died = sent.elapsed();
+
+        // What the dead node left: the process as created, under its lease.
+        let (process, left, owner, expires_ms): (String, String, Option<String>, i64) =
+            sqlx::query_as(
+                "SELECT id, state, lease_owner, lease_expires_at_ms \
+                 FROM place_order_processes WHERE basket_id = $1",
+            )
+            .bind(&basket)
+            .fetch_one(&mut cluster.connect().await)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: the process the dead node created: {e}"));
+        let lease_left = Duration::from_millis(u64::try_from(expires_ms - unix_ms()).unwrap_or(0));
+        // And the side effects of the steps it ran in memory before dying.
+        let (basket_left,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
+            .bind(&basket)
+            .fetch_one(&mut cluster.connect().await)
+            .await
+            .expect("the basket");
+        let payments_left = cluster.count_for_basket("payments", &basket).await;
+
+        // Nodes 1 and 2 resume it once the lease expires (their runners poll every second).
+        let deadline = tokio::time::Instant::now() + lease_left + Duration::from_secs(20);
+        let mut polls = 0;
+        let number = loop {
+            let port = healthy[polls % healthy.len()];
+            polls += 1;
+            let response = at_node(&client, Method::GET, &api, port)
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("GET place-order");
+            let status = response.status();
+            let view: Value = response.json().await.expect("a JSON status");
+            assert_eq!(status, 200, "{name}: {view}");
+            if view["state"] == "success" {
+                break view["order_number"]
+                    .as_str()
+                    .expect("an order number")
+                    .to_owned();
+            }
+            assert_ne!(view["state"], "failed", "{name}: {view}");
+            if tokio::time::Instant::now() >= deadline {
+                // Where the runners left it, then what nodes 1 and 2 logged.
+                let row: (String, i64, Option<String>, i64, i64) = sqlx::query_as(
+                    "SELECT state, retries, lease_owner, lease_expires_at_ms - $2, \
+                     next_run_at_ms - $2 FROM place_order_processes WHERE basket_id = $1",
+                )
+                .bind(&basket)
+                .bind(unix_ms())
+                .fetch_one(&mut cluster.connect().await)
+                .await
+                .expect("the process");
+                let printed = cluster.stop_printed().await;
+                panic!(
+                    "{name}: the order was not placed within the lease and 20 s: {view}; \
+                     (state, retries, owner, lease and next run in ms from now) {row:?}; \
+                     nodes 1 and 2 printed:\n{printed:#?}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let finished = sent.elapsed();
+        let rows = (
+            cluster.count_for_basket("orders", &basket).await,
+            cluster.count_for_basket("payments", &basket).await,
+            cluster
+                .count_for_basket("place_order_processes", &basket)
+                .await,
+        );
+        assert_eq!(rows, (1, 1, 1), "{name}: orders, payments, processes");
+        assert_eq!(cluster.order_for_basket(&basket).await.0, number, "{name}");
+        let left = format!(
+            "the process in `{left}` (leased: {}), the basket {basket_left}, {payments_left} \
+             payment",
+            owner.is_some()
+        );
+        seen.push((name, process, left, died, finished, number));
+    }
+    let unpaid_for = cluster
+        .count(
+            "SELECT COUNT(*) FROM payments p \
+             WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = p.basket_id)",
+        )
+        .await;
+    assert_eq!(unpaid_for, 0, "payments without an order");
+    let orders = cluster.count("SELECT COUNT(*) FROM orders").await;
+    assert_eq!(
+        orders,
+        OFFLINE_ORDER_STATES.len() as i64,
+        "one order per basket"
+    );
+
+    let printed = cluster.stop_printed().await;
+    assert_no_errors(&printed);
+    for (name, process, left, died, finished, number) in seen {
+        // The node that placed the order logged it, with the process's short id.
+        let short = &process[..8];
+        let placed_by: Vec<usize> = printed
+            .iter()
+            .enumerate()
+            .filter(|(_, output)| {
+                output
+                    .lines()
+                    .any(|line| line.contains("order placed") && line.contains(short))
+            })
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(placed_by.len(), 1, "{name}: placed by nodes {placed_by:?}");
+        println!(
+            "killed at {name}: died {died:.2?} after the request, left {left}; node {} placed \
+             order {number} {finished:.2?} after the request",
+            placed_by[0]
+        );
+    }
+}
+
+/// What the shoppers saw while the database's connections were terminated.
+#[derive(Default)]
+struct Tally {
+    /// Answers by the phase in which their request was sent (before, during, after the
+    /// terminations) and status.
+    statuses: BTreeMap<(&'static str, u16), usize>,
+    /// Answers that were neither expected nor a readable 503, and requests without one.
+    problems: Vec<String>,
+    /// Baskets whose place-order request was sent.
+    placed: Vec<String>,
+    /// Per shopper, how long after the last termination its first whole cycle that started
+    /// after it ended.
+    recovered: BTreeMap<usize, Duration>,
+}
+
+/// Shoppers going round the catalog, basket and checkout handoff (and every third time a
+/// place-order call) while connections are terminated under them.
+struct Storm<'a> {
+    cluster: &'a Cluster,
+    key: String,
+    tally: std::sync::Mutex<Tally>,
+    /// 0 before the first termination, 1 while they happen, 2 after the last.
+    phase: AtomicUsize,
+    /// When the last termination happened, once it has (phase 2).
+    last_termination: std::sync::Mutex<Option<tokio::time::Instant>>,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Storm<'_> {
+    fn phase(&self) -> &'static str {
+        ["before", "during", "after"][self.phase.load(Ordering::SeqCst)]
+    }
+
+    /// One request at a random node; its answer, tallied. A request that takes longer than
+    /// 20 s, fails without an answer, or answers 5xx other than a readable 503 is a problem.
+    async fn request(
+        &self,
+        shopper: &Shopper,
+        method: Method,
+        url: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Option<Answer> {
+        let phase = self.phase();
+        let exchange = shopper.exchange(method.clone(), url, build);
+        let outcome = tokio::time::timeout(Duration::from_secs(20), exchange).await;
+        let mut tally = self.tally.lock().unwrap();
+        let (node, answer) = match outcome {
+            Err(_) => {
+                tally
+                    .problems
+                    .push(format!("{phase}: {method} {url}: no answer within 20 s"));
+                return None;
+            }
+            Ok((node, Err(error))) => {
+                tally.problems.push(format!(
+                    "{phase}: {method} {url} at node {}: {error}",
+                    node + 1
+                ));
+                return None;
+            }
+            Ok((node, Ok(answer))) => (node, answer),
+        };
+        *tally
+            .statuses
+            .entry((phase, answer.status.as_u16()))
+            .or_default() += 1;
+        let readable = answer.body.contains("id=\"error-title\"")
+            || serde_json::from_str::<Value>(&answer.body)
+                .is_ok_and(|body| body["message"].is_string());
+        let clean = !answer.status.is_server_error()
+            || (answer.status == StatusCode::SERVICE_UNAVAILABLE && readable);
+        if !clean || answer.body.contains("panicked") {
+            tally.problems.push(format!(
+                "{phase}: {method} {url} at node {}: {}: {}",
+                node + 1,
+                answer.status,
+                answer.body.chars().take(300).collect::<String>()
+            ));
+        }
+        Some(answer)
+    }
+
+    /// Catalog, add to basket, basket page, Checkout button, the handoff and the checkout's
+    /// start page, and with `place` a cash-on-delivery order through the API. Stops at the
+    /// first answer that is not the expected one; true when every step got it.
+    async fn cycle(&self, place: bool) -> bool {
+        let (cluster, shopper) = (self.cluster, Shopper::new(self.cluster));
+        let Some(catalog) = self.page(&shopper, &cluster.url("site1", "/")).await else {
+            return false;
+        };
+        let Some(product) = hidden_input(&catalog, "product_id") else {
+            return false;
+        };
+        let form = [
+            ("product_id", product.as_str()),
+            ("quantity", "1"),
+            ("authenticity_token", &csrf_token(&catalog)),
+        ];
+        let added = self
+            .request(
+                &shopper,
+                Method::POST,
+                &cluster.url("site1", "/basket/add"),
+                |r| r.form(&form),
+            )
+            .await;
+        if added.is_none_or(|a| a.status != 303) {
+            return false;
+        }
+        let Some(basket) = self.page(&shopper, &cluster.url("site1", "/basket")).await else {
+            return false;
+        };
+        let form = [("authenticity_token", csrf_token(&basket))];
+        let pressed = self
+            .request(
+                &shopper,
+                Method::POST,
+                &cluster.url("site1", "/basket/checkout"),
+                |r| r.form(&form),
+            )
+            .await;
+        let Some(ticket) = pressed.and_then(|a| (a.status == 303).then_some(a.location?)) else {
+            return false;
+        };
+        let handed = self.request(&shopper, Method::GET, &ticket, |r| r).await;
+        let Some(checkout) = handed.and_then(|a| (a.status == 303).then_some(a.location?)) else {
+            return false;
+        };
+        if self.page(&shopper, &checkout).await.is_none() {
+            return false;
+        }
+        if !place {
+            return true;
+        }
+        let basket = checkout.rsplit('/').next().unwrap().to_owned();
+        self.tally.lock().unwrap().placed.push(basket.clone());
+        let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
+        let placed = self
+            .request(&shopper, Method::POST, &api, |r| {
+                r.bearer_auth(&self.key).json(&cash_on_delivery_order())
+            })
+            .await;
+        placed.is_some_and(|a| a.status == 200)
+    }
+
+    /// A page that should answer 200; its HTML, or None.
+    async fn page(&self, shopper: &Shopper, url: &str) -> Option<String> {
+        let answer = self.request(shopper, Method::GET, url, |r| r).await?;
+        (answer.status == 200).then_some(answer.body)
+    }
+
+    /// One shopper's rounds until told to stop; a cycle that starts after the last
+    /// termination and succeeds marks the shopper recovered.
+    async fn shop(&self, shopper: usize) {
+        let mut round = 0;
+        while !self.stop.load(Ordering::SeqCst) {
+            round += 1;
+            let last = *self.last_termination.lock().unwrap();
+            let ok = self.cycle(round % 3 == 0).await;
+            if ok && let Some(last) = last {
+                self.tally
+                    .lock()
+                    .unwrap()
+                    .recovered
+                    .entry(shopper)
+                    .or_insert_with(|| last.elapsed());
+            }
+            if !ok {
+                // A failed round: a breath before the next, as a shopper would take.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+const STORM_SHOPPERS: usize = 4;
+const TERMINATIONS: usize = 3;
+
+/// While shoppers go round the storefront and checkout on three nodes (and place orders),
+/// every connection to the database is terminated (`pg_terminate_backend`) a few times:
+/// every failed request is a readable 503, never a hang, a dropped connection or another
+/// 5xx; every shopper gets through again soon after; and nothing is half-written: each
+/// ordered basket has one order and one payment, no payment lacks an order, no basket is
+/// left frozen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_database_connections_answer_503_and_leave_nothing_half_written() {
+    let cluster = Cluster::start_with(SHORT_LEASE).await;
+    cluster.import_a_product().await;
+    let storm = Storm {
+        cluster: &cluster,
+        key: cluster.api_key("site1").await,
+        tally: Default::default(),
+        phase: AtomicUsize::new(0),
+        last_termination: Default::default(),
+        stop: Default::default(),
+    };
+    let database = url::Url::parse(&cluster.database_url).unwrap().path()[1..].to_owned();
+    let mut terminated = Vec::new();
+    let admin = async {
+        let mut admin = cluster.connect().await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        storm.phase.store(1, Ordering::SeqCst);
+        for round in 0..TERMINATIONS {
+            if round > 0 {
+                // Until the nodes have connected again (each broken connection fails one
+                // statement before the pool replaces it), within a bound.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                while tokio::time::Instant::now() < deadline {
+                    let (connected,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM pg_stat_activity \
+                         WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(&database)
+                    .fetch_one(&mut admin)
+                    .await
+                    .expect("count the nodes' connections");
+                    if connected >= NODES as i64 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            let killed: Vec<(bool,)> = sqlx::query_as(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(&database)
+            .fetch_all(&mut admin)
+            .await
+            .expect("terminate the nodes' connections");
+            terminated.push(killed.len());
+        }
+        *storm.last_termination.lock().unwrap() = Some(tokio::time::Instant::now());
+        storm.phase.store(2, Ordering::SeqCst);
+        // Every shopper through a whole round again, within a bound.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while storm.tally.lock().unwrap().recovered.len() < STORM_SHOPPERS
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        storm.stop.store(true, Ordering::SeqCst);
+    };
+    let shoppers = futures::future::join_all((0..STORM_SHOPPERS).map(|i| storm.shop(i)));
+    tokio::join!(admin, shoppers);
+    let tally = storm.tally.into_inner().unwrap();
+    assert!(
+        terminated.iter().all(|&n| n > 0),
+        "connections terminated each time: {terminated:?}"
+    );
+
+    // Every process the orders started comes to rest (a run cut short is resumed once
+    // its lease expires).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let running = cluster
+            .count("SELECT COUNT(*) FROM place_order_processes WHERE state NOT IN ('success', 'failed')")
+            .await;
+        if running == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{running} place-order processes still running 30 s after the storm"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let checks = [
+        (
+            "baskets with more than one order",
+            "SELECT COUNT(*) FROM (SELECT basket_id FROM orders GROUP BY basket_id \
+             HAVING COUNT(*) > 1) AS t",
+        ),
+        (
+            "orders without exactly one payment",
+            "SELECT COUNT(*) FROM orders o \
+             WHERE (SELECT COUNT(*) FROM payments p WHERE p.basket_id = o.basket_id) <> 1",
+        ),
+        (
+            "payments without an order",
+            "SELECT COUNT(*) FROM payments p \
+             WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = p.basket_id)",
+        ),
+        (
+            "baskets ordered without an order, or with an order but not ordered",
+            "SELECT COUNT(*) FROM baskets b WHERE (b.status = 'ordered') <> \
+             EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = b.id)",
+        ),
+        (
+            "baskets left frozen",
+            "SELECT COUNT(*) FROM baskets WHERE status = 'frozen'",
+        ),
+        (
+            "processes whose success and order disagree",
+            "SELECT COUNT(*) FROM place_order_processes p WHERE (p.state = 'success') <> \
+             EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = p.basket_id)",
+        ),
+    ];
+    for (what, query) in checks {
+        assert_eq!(cluster.count(query).await, 0, "{what}");
+    }
+    let orders = cluster.count("SELECT COUNT(*) FROM orders").await;
+    let processes = cluster
+        .count("SELECT COUNT(*) FROM place_order_processes")
+        .await;
+    let failed = cluster
+        .count("SELECT COUNT(*) FROM place_order_processes WHERE state = 'failed'")
+        .await;
+
+    let printed = cluster.stop_printed().await;
+    let logged_errors: Vec<&str> = printed
+        .iter()
+        .flat_map(|output| output.lines())
+        .filter(|line| line.contains("\"level\":\"ERROR\""))
+        .take(5)
+        .collect();
+    assert!(
+        tally.problems.is_empty(),
+        "{} requests failed uncleanly:\n{:#?}\nerrors the nodes logged, the first 5: \
+         {logged_errors:#?}",
+        tally.problems.len(),
+        tally.problems
+    );
+    assert_eq!(
+        tally.recovered.len(),
+        STORM_SHOPPERS,
+        "shoppers through a whole round within 30 s of the last termination: {:?}",
+        tally.recovered
+    );
+    let panics: usize = printed
+        .iter()
+        .map(|output| output.matches("panicked").count())
+        .sum();
+    assert_eq!(panics, 0, "no node panicked");
+    // What the nodes logged at ERROR and WARN, by level and message.
+    let mut logged = BTreeMap::<(String, String), usize>::new();
+    for line in printed.iter().flat_map(|output| output.lines()) {
+        let Ok(entry) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let level = entry["level"].as_str().unwrap_or_default();
+        if level == "ERROR" || level == "WARN" {
+            let message = entry["fields"]["message"].as_str().unwrap_or_default();
+            *logged
+                .entry((level.to_owned(), message.to_owned()))
+                .or_default() += 1;
+        }
+    }
+    println!(
+        "{TERMINATIONS} terminations of {terminated:?} connections; answers by phase and \
+         status {:?}; {} place-order requests, {processes} processes ({failed} failed), {orders} orders; \
+         shoppers through a whole round after the last termination {:.2?}; logged {logged:?}",
+        tally.statuses,
+        tally.placed.len(),
+        tally.recovered,
     );
 }

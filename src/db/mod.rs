@@ -22,6 +22,7 @@ pub mod retention;
 pub mod sessions;
 pub mod stores;
 pub mod tokens;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -464,19 +464,25 @@ pub async fn request_cancel(db: &Db, store: &StoreId, id: ProcessId) -> anyhow::
 }
 
 /// The place-order step's one transaction: creates the order once per basket, marks the
-/// basket ordered and writes the process, now `success` with its order, releasing the
-/// lease. The fenced write comes last; when the lease was lost it changes nothing and the
-/// whole transaction is rolled back, so nothing is written (on PostgreSQL a node that took
-/// the lease meanwhile waits on the order's unique basket until then). Returns the order
-/// and the process as written.
+/// basket ordered, writes `order.placed` to the outbox when the store takes webhooks
+/// (`notify`) and writes the process, now `success` with its order, releasing the lease.
+/// The fenced write comes last; when the lease was lost it changes nothing and the whole
+/// transaction is rolled back, so nothing is written, the event neither (on PostgreSQL a
+/// node that took the lease meanwhile waits on the order's unique basket until then).
+/// Returns the order and the process as written.
 pub async fn complete_with_order(
     db: &Db,
     lease: &Lease,
     process: &Process,
     order: &NewOrder<'_>,
+    notify: bool,
 ) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
     let mut tx = db.pool.begin().await.context("beginning place order")?;
     let placed = super::orders::create_once(&mut tx, &lease.store_id, order).await?;
+    // An order found rather than created was committed with its event already.
+    if notify && placed.created {
+        super::webhooks::order_placed(&mut tx, &lease.store_id, order, &placed).await?;
+    }
     sqlx::query(
         "UPDATE baskets SET status = 'ordered', updated_at = $3
          WHERE store_id = $1 AND id = $2 AND status = 'frozen'",
@@ -502,6 +508,32 @@ pub async fn complete_with_order(
     };
     tx.commit().await.context("committing place order")?;
     Ok(Some((placed, written)))
+}
+
+/// Writes the process as it ends `failed`, releasing the lease, and in the same transaction
+/// the event its failure reports (`order.payment_failed`, `order.cancelled`) when the store
+/// takes webhooks (`notify`). `None` when the lease was lost: nothing is written, and the
+/// next holder runs the rollback again and writes both.
+pub async fn finish_failed(
+    db: &Db,
+    lease: &Lease,
+    process: &Process,
+    notify: bool,
+) -> anyhow::Result<Option<Process>> {
+    let mut tx = db
+        .pool
+        .begin()
+        .await
+        .context("beginning a failed process's write")?;
+    let Some(written) = write(&mut *tx, lease, process, false).await? else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    if notify {
+        super::webhooks::process_failed(&mut tx, &written).await?;
+    }
+    tx.commit().await.context("committing a failed process")?;
+    Ok(Some(written))
 }
 
 /// Processes a worker should run now: in an active state, due, and with no live lease.

@@ -54,6 +54,8 @@ const EXPIRING: &[Expiring] = &[
     expiring("login_transactions", "state_hash"),
     expiring("checkout_sessions", "token_hash"),
     expiring("checkout_tickets", "ticket_hash"),
+    // Set once delivered or given up (`db::webhooks::KEPT_FOR_SECS` later): never pending.
+    expiring("webhook_events", "id"),
 ];
 
 /// Deletes what has expired by `now` in batches of [`BATCH`], table by table, until

@@ -21,9 +21,6 @@ use crate::state::AppState;
 
 use super::{Failure, FailureReason, ProcessState};
 
-/// The lease a node takes to run a process: long enough for a slow gateway call, short
-/// enough that a crashed node's processes resume soon.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// Transient errors are retried this often, with growing pauses, before the process fails.
 pub const MAX_RETRIES: i64 = 5;
 /// How long a shopper may stay on a payment page before the payment is abandoned.
@@ -218,6 +215,10 @@ async fn advance(
     }
 
     let before = process.state;
+    // Tests only (feature `failpoints`): FAILPOINTS=placeorder-step-{state}=return aborts.
+    fail::fail_point!(&["placeorder-step-", before.as_str()].concat(), |_| {
+        std::process::abort()
+    });
     let started = std::time::Instant::now();
     match process.state {
         ProcessState::New => process.state = ProcessState::PrepareBasket,
@@ -233,7 +234,13 @@ async fn advance(
         ProcessState::PlaceOrder => return place_order(app, store, lease, &process).await,
         ProcessState::RollingBack => {
             roll_back(app, store, &mut process).await?;
-            return save_released(app, lease, &process).await;
+            // The failed process and the event reporting it are one write.
+            let notify = store.webhook.is_some();
+            let failed = store_db::finish_failed(&app.db, lease, &process, notify)
+                .await?
+                .ok_or(EngineError::LostLease)?;
+            count_step(&failed);
+            return Ok(Advanced::Released(Box::new(failed)));
         }
         ProcessState::Success | ProcessState::Failed => {}
     }
@@ -615,7 +622,8 @@ async fn place_order(
         total: snapshot.total()?,
         lines: &lines,
     };
-    match store_db::complete_with_order(&app.db, lease, process, &order).await? {
+    let notify = store.webhook.is_some();
+    match store_db::complete_with_order(&app.db, lease, process, &order, notify).await? {
         Some((placed, written)) => {
             tracing::info!(process = %crate::telemetry::ShortIds(&process.id), order = %crate::telemetry::ShortIds(&placed.id), created = placed.created, "order placed");
             if placed.created {

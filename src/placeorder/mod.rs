@@ -145,9 +145,14 @@ pub async fn start(
         key: &key,
     };
     let owner = engine::owner_name();
-    let created =
-        db::placeorder::create_if_absent(&app.db, store, &new, &owner, engine::DEFAULT_LEASE)
-            .await?;
+    let created = db::placeorder::create_if_absent(
+        &app.db,
+        store,
+        &new,
+        &owner,
+        app.config.place_order.lease(),
+    )
+    .await?;
     if let Some((lease, process)) = created {
         if let Some(done) = engine::run_from(app, &lease, process).await? {
             return Ok(done.into());
@@ -165,7 +170,7 @@ pub async fn start(
     if process.fingerprint.as_deref() != Some(fingerprint.as_str()) {
         return Err(PlaceOrderError::Conflict);
     }
-    drive(app, store, process.id, engine::DEFAULT_LEASE).await?;
+    drive(app, store, process.id, app.config.place_order.lease()).await?;
     Ok(find_existing(app, store, basket).await?.into())
 }
 
@@ -192,7 +197,7 @@ pub async fn refresh(
     let Some(process) = db::placeorder::find_for_basket(&app.db, store, basket).await? else {
         return Ok(None);
     };
-    drive(app, store, process.id, engine::DEFAULT_LEASE).await?;
+    drive(app, store, process.id, app.config.place_order.lease()).await?;
     status(app, store, basket).await
 }
 
@@ -208,14 +213,15 @@ pub async fn cancel(
         return Ok(None);
     };
     if db::placeorder::request_cancel(&app.db, store, process.id).await? {
-        drive(app, store, process.id, engine::DEFAULT_LEASE).await?;
+        drive(app, store, process.id, app.config.place_order.lease()).await?;
     }
     status(app, store, basket).await
 }
 
 /// Starts the background workers (process runner, reconciler) for this node.
 pub fn spawn_workers(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    spawn_workers_with(state, WorkerSettings::default())
+    let settings = WorkerSettings::configured(&state.config.place_order);
+    spawn_workers_with(state, settings)
 }
 
 /// Frees every lease this node still holds, for a node that is stopping: another node

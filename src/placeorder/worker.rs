@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::{drive, engine};
+use super::drive;
+use crate::config::PlaceOrderSettings;
 use crate::db;
 use crate::db::placeorder::now_ms;
 use crate::payment::PaymentContext;
@@ -25,15 +26,21 @@ pub struct WorkerSettings {
     pub batch: i64,
 }
 
-impl Default for WorkerSettings {
-    fn default() -> Self {
+impl WorkerSettings {
+    pub fn configured(settings: &PlaceOrderSettings) -> Self {
         Self {
-            poll_interval: Duration::from_secs(1),
-            reconcile_interval: Duration::from_secs(30),
-            reconcile_after: Duration::from_secs(60),
-            lease: engine::DEFAULT_LEASE,
+            poll_interval: Duration::from_millis(settings.runner_poll_ms),
+            reconcile_interval: Duration::from_secs(settings.reconcile_every_secs),
+            reconcile_after: Duration::from_secs(settings.reconcile_after_secs),
+            lease: settings.lease(),
             batch: 20,
         }
+    }
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self::configured(&PlaceOrderSettings::default())
     }
 }
 
@@ -94,7 +101,12 @@ pub async fn reconcile_once(
     app: &AppState,
     older_than: Duration,
 ) -> anyhow::Result<ReconcileReport> {
-    reconcile_with(app, &WorkerSettings::default(), older_than).await
+    reconcile_with(
+        app,
+        &WorkerSettings::configured(&app.config.place_order),
+        older_than,
+    )
+    .await
 }
 
 async fn reconcile_with(

@@ -38,3 +38,4 @@ mod relying_party_oidc_provider;
 mod relying_party_store;
 mod storefront;
 mod throttling;
+mod webhooks;

@@ -218,6 +218,27 @@ impl Serve {
     /// Kills the server; returns everything it printed after starting up, and on stderr.
     pub async fn stop(mut self) -> String {
         self.child.kill().await.expect("serve stops");
+        self.printed().await
+    }
+
+    /// Waits up to `within` for the server to exit by itself, and kills it if it has not;
+    /// returns how it exited (`None`: it had to be killed) and everything it printed after
+    /// starting up, and on stderr.
+    pub async fn exit_within(
+        mut self,
+        within: Duration,
+    ) -> (Option<std::process::ExitStatus>, String) {
+        let exited = match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(status) => Some(status.expect("waiting for serve")),
+            Err(_) => {
+                self.child.kill().await.expect("serve stops");
+                None
+            }
+        };
+        (exited, self.printed().await)
+    }
+
+    async fn printed(&mut self) -> String {
         let mut output = String::new();
         for reader in self.output.drain(..) {
             output.push_str(&reader.await.expect("the output reader"));

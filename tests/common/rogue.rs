@@ -237,6 +237,7 @@ pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Opt
             ..Default::default()
         },
         checkout: Default::default(),
+        webhook: None,
     });
 }
 

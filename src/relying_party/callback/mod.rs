@@ -119,6 +119,7 @@ fn test_login(answer: CallbackParams) -> Login {
         currency: Currency::parse("EUR").unwrap(),
         login: Default::default(),
         checkout: Default::default(),
+        webhook: None,
     };
     let tx = LoginTransaction {
         store_id: store.id.clone(),
