@@ -25,6 +25,10 @@ use crate::ops::Health;
 use crate::state::AppState;
 use crate::web::{self, WebError, host_of};
 
+/// How long a stopping node waits for its webhook pass in flight: longer than the
+/// back-channel client's 10 s timeout, so the pass records how each delivery went.
+const WEBHOOK_PASS_GRACE: Duration = Duration::from_secs(12);
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -128,12 +132,14 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let workers = if self.state.config.role.serves_checkout() {
-            let mut workers = crate::placeorder::spawn_workers(self.state.clone());
-            workers.push(crate::webhooks::spawn(self.state.clone()));
-            workers
+        let (stop_deliveries, deliveries_stop) = tokio::sync::watch::channel(false);
+        let (workers, deliveries) = if self.state.config.role.serves_checkout() {
+            (
+                crate::placeorder::spawn_workers(self.state.clone()),
+                Some(crate::webhooks::spawn(self.state.clone(), deliveries_stop)),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         crate::db::retention::spawn(self.state.db.clone());
         if let Some(listener) = self.metrics_listener {
@@ -160,6 +166,15 @@ impl Application {
         // Requests have finished. Background runs stop where they are (every step is
         // persisted or safe to run again) and their leases go back, so another node
         // resumes them now rather than when the leases expire.
+        if let Some(mut deliveries) = deliveries {
+            let _ = stop_deliveries.send(true);
+            if tokio::time::timeout(WEBHOOK_PASS_GRACE, &mut deliveries)
+                .await
+                .is_err()
+            {
+                deliveries.abort();
+            }
+        }
         if !workers.is_empty() {
             for worker in workers {
                 worker.abort();

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::config::WebhookSettings;
@@ -68,16 +69,20 @@ pub async fn deliver_once(app: &AppState) -> anyhow::Result<DeliveryReport> {
     Ok(report)
 }
 
-/// Starts this node's delivery loop; it stops when aborted (an event in flight is then
-/// claimed again by any node once its claim has passed).
-pub fn spawn(app: AppState) -> JoinHandle<()> {
+/// Starts this node's delivery loop. It stops between passes once `stop` turns true (or
+/// its sender is dropped), so a node that is shutting down finishes and records the
+/// deliveries in flight instead of leaving their events claimed for [`CLAIM`].
+pub fn spawn(app: AppState, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         // Settings made in code skip `validate`, and a zero interval would panic.
         let every = Duration::from_millis(app.config.webhooks.poll_interval_ms.max(1));
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
             if let Err(error) = deliver_once(&app).await {
                 tracing::warn!(error = %crate::telemetry::ShortIds(format!("{error:?}")), "webhook delivery pass failed");
             }

@@ -5,6 +5,7 @@
 
 mod common {
     pub mod html;
+    pub mod metrics;
     pub mod process;
 }
 
@@ -632,20 +633,8 @@ async fn readiness_metrics_and_draining_on_sigterm() {
         .text()
         .await
         .unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
-        .expect("Prometheus text");
-    let value = |metric: &str, labels: &[(&str, &str)]| {
-        scrape
-            .samples
-            .iter()
-            .find(|s| s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => panic!("{metric} is not a single value"),
-            })
-    };
+    let scrape = common::metrics::Scrape::parse(&text);
+    let value = |metric: &str, labels: &[(&str, &str)]| scrape.value(metric, labels);
     let refused = REFUSED as f64;
     assert_eq!(
         value(

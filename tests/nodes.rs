@@ -8,11 +8,12 @@ mod common {
     #[allow(dead_code, reason = "only the PostgreSQL helpers are used here")]
     pub mod database;
     pub mod html;
+    pub mod metrics;
     #[allow(dead_code, reason = "`serve` only: no demo here")]
     pub mod process;
 }
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +28,7 @@ use sqlx::Connection;
 
 use crate::common::database::fresh_postgres_database;
 use crate::common::html::{csrf_token, hidden_input};
+use crate::common::metrics::Scrape;
 use crate::common::process::{Serve, command};
 use shared_checkout::domain::placeorder::ProcessState;
 
@@ -36,6 +38,8 @@ const NODES: usize = 3;
 /// process is killed when this is dropped.
 struct Cluster {
     nodes: Vec<Serve>,
+    /// Each node's operations listener (`/metrics`), in node order.
+    metrics_ports: Vec<u16>,
     config: PathBuf,
     database_url: String,
     /// Node 1's port, which every public URL names.
@@ -81,6 +85,7 @@ impl Cluster {
         .unwrap();
         let mut cluster = Self {
             nodes: Vec::new(),
+            metrics_ports: (0..NODES).map(|_| free_port()).collect(),
             config,
             database_url,
             public_port,
@@ -91,12 +96,30 @@ impl Cluster {
         // schema, which nodes 2 and 3 find.
         cluster.cli(&["keys", "generate"]).await;
         let (data, config) = (cluster.data.path(), cluster.config.as_path());
-        let first =
-            Serve::start_on(data, config, &format!("127.0.0.1:{public_port}"), &[], &[]).await;
+        let metrics: Vec<String> = cluster
+            .metrics_ports
+            .iter()
+            .map(|port| format!("127.0.0.1:{port}"))
+            .collect();
+        let env = |node: usize| {
+            [(
+                "SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN",
+                &*metrics[node],
+            )]
+        };
+        let first = Serve::start_on(
+            data,
+            config,
+            &format!("127.0.0.1:{public_port}"),
+            &[],
+            &env(0),
+        )
+        .await;
         assert_eq!(first.port(), public_port);
+        let (env1, env2) = (env(1), env(2));
         let (second, third) = tokio::join!(
-            Serve::start(data, config, &[], &[]),
-            Serve::start(data, config, &[], &[]),
+            Serve::start(data, config, &[], &env1),
+            Serve::start(data, config, &[], &env2),
         );
         cluster.nodes = vec![first, second, third];
         cluster
@@ -196,6 +219,34 @@ impl Cluster {
             .fetch_one(&mut connection)
             .await
             .expect("the basket's order")
+    }
+
+    /// Every event id in the webhook outbox.
+    async fn webhook_event_ids(&self) -> BTreeSet<String> {
+        sqlx::query_scalar("SELECT id FROM webhook_events")
+            .fetch_all(&mut self.connect().await)
+            .await
+            .expect("the outbox")
+            .into_iter()
+            .collect()
+    }
+
+    /// Each running node's `/metrics`, parsed as Prometheus text.
+    async fn scrape(&self) -> Vec<Scrape> {
+        let client = plain_client();
+        let mut scrapes = Vec::new();
+        for port in self.metrics_ports.iter().take(self.nodes.len()) {
+            let text = client
+                .get(format!("http://127.0.0.1:{port}/metrics"))
+                .send()
+                .await
+                .expect("GET /metrics")
+                .text()
+                .await
+                .expect("the metrics");
+            scrapes.push(Scrape::parse(&text));
+        }
+        scrapes
     }
 
     /// Stops every node; returns what each printed after starting up.
@@ -730,12 +781,39 @@ async fn one_code_redeemed_at_three_nodes_at_once_yields_one_token() {
             node + 1
         );
     }
+    // What the nodes counted, summed over them, is what happened.
+    let scrapes = cluster.scrape().await;
+    let total = |metric: &str, labels: &[(&str, &str)]| -> u64 {
+        counted_by_node(&scrapes, metric, labels).iter().sum()
+    };
+    let rounds = REDEMPTION_ROUNDS as u64;
+    assert_eq!(
+        total("authorization_codes_issued_total", &[("store", "site1")]),
+        rounds
+    );
+    let site1_token = |outcome| {
+        total(
+            "token_requests_total",
+            &[("store", "site1"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(site1_token("issued"), rounds);
+    // The losers, and the made-up code of each node's login check at start-up.
+    let checks = NODES as u64;
+    assert_eq!(
+        site1_token("invalid_grant"),
+        rounds * (NODES as u64 - 1) + checks
+    );
     let logged = cluster.stop().await;
     println!(
         "{REDEMPTION_ROUNDS} rounds of one code at {NODES} nodes at once: statuses {statuses:?}, \
          winners by node {winners_by_node:?}, browser requests by node {:?}, log lines by node \
-         {logged:?}",
-        shopper.served()
+         {logged:?}; the nodes' metrics count {} codes issued, {} tokens issued, {} refused as \
+         invalid_grant",
+        shopper.served(),
+        total("authorization_codes_issued_total", &[("store", "site1")]),
+        site1_token("issued"),
+        site1_token("invalid_grant"),
     );
 }
 
@@ -745,15 +823,7 @@ const PLACE_ORDER_REQUESTS: usize = 200;
 async fn two_hundred_place_order_requests_over_three_nodes_make_one_order() {
     let cluster = Cluster::start().await;
     cluster.import_a_product().await;
-    let created = cluster
-        .cli(&["api-key", "create", "--store", "site1", "--name", "nodes"])
-        .await;
-    let key = created
-        .lines()
-        .nth(1)
-        .expect("the key on its own line")
-        .trim()
-        .to_owned();
+    let key = cluster.api_key("site1").await;
     let shopper = Shopper::new(&cluster);
     let checkout = shopper.open_checkout(&cluster, "site1").await;
     let basket = checkout.rsplit('/').next().unwrap().to_owned();
@@ -807,8 +877,8 @@ async fn two_hundred_place_order_requests_over_three_nodes_make_one_order() {
     let mut statuses = BTreeMap::<u16, usize>::new();
     let mut states = BTreeMap::<String, usize>::new();
     let mut by_node = vec![0; NODES];
-    let mut process_ids = std::collections::BTreeSet::new();
-    let mut order_numbers = std::collections::BTreeSet::new();
+    let mut process_ids = BTreeSet::new();
+    let mut order_numbers = BTreeSet::new();
     for (node, status, text) in &answers {
         by_node[*node] += 1;
         *statuses.entry(status.as_u16()).or_default() += 1;
@@ -1548,4 +1618,390 @@ async fn terminated_database_connections_answer_503_and_leave_nothing_half_writt
         tally.placed.len(),
         tally.recovered,
     );
+}
+
+/// `metric`'s samples whose labels include `labels`, summed on each node, in node order.
+fn counted_by_node(scrapes: &[Scrape], metric: &str, labels: &[(&str, &str)]) -> Vec<u64> {
+    scrapes
+        .iter()
+        // Counters are whole numbers; the exporter writes them as floats.
+        .map(|scrape| scrape.value(metric, labels).unwrap_or(0.0) as u64)
+        .collect()
+}
+
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// What the store's webhook endpoint received.
+#[derive(Default)]
+struct Inbox {
+    /// While set, every delivery is answered 500 (after its signature is checked).
+    failing: bool,
+    /// While set, a delivery waits for a permit before it is answered.
+    held: Option<Arc<tokio::sync::Semaphore>>,
+    /// Deliveries that have arrived, answered or not.
+    arrived: usize,
+    refused: usize,
+    /// `webhook-id`s whose signature did not verify.
+    forged: Vec<String>,
+    /// Accepted deliveries by `webhook-id`: how many, and the first body, which the store
+    /// processes (a second delivery of an id is acknowledged and ignored).
+    accepted: BTreeMap<String, (usize, Value)>,
+}
+
+/// A store's webhook endpoint on a fixed port that the test can take down and bring back.
+struct Receiver {
+    port: u16,
+    inbox: Arc<std::sync::Mutex<Inbox>>,
+    server: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    )>,
+}
+
+impl Receiver {
+    /// Up on a free port, with the inbox as it starts (failing or holding).
+    async fn start(inbox: Inbox) -> Self {
+        let mut receiver = Self {
+            port: free_port(),
+            inbox: Arc::new(std::sync::Mutex::new(inbox)),
+            server: None,
+        };
+        receiver.up().await;
+        receiver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks", self.port)
+    }
+
+    async fn up(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("the receiver's port");
+        let router = axum::Router::new()
+            .route("/hooks", axum::routing::post(receive_webhook))
+            .with_state(self.inbox.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("the receiver serves");
+        });
+        self.server = Some((stop, server));
+    }
+
+    /// Closes the port and every connection the nodes hold to it: deliveries now fail
+    /// without an answer.
+    async fn down(&mut self) {
+        let (stop, server) = self.server.take().expect("the receiver is up");
+        stop.send(()).expect("the receiver runs");
+        server.await.expect("the receiver stops");
+    }
+
+    fn accept(&self) {
+        self.inbox.lock().unwrap().failing = false;
+    }
+}
+
+async fn receive_webhook(
+    axum::extract::State(inbox): axum::extract::State<Arc<std::sync::Mutex<Inbox>>>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> StatusCode {
+    let id = headers
+        .get("webhook-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let verified = standardwebhooks::Webhook::new(WEBHOOK_SECRET)
+        .unwrap()
+        .verify(body.as_bytes(), &headers)
+        .is_ok();
+    let held = {
+        let mut inbox = inbox.lock().unwrap();
+        inbox.arrived += 1;
+        inbox.held.clone()
+    };
+    if let Some(held) = held {
+        held.acquire().await.expect("the hold").forget();
+    }
+    let mut inbox = inbox.lock().unwrap();
+    if !verified {
+        inbox.forged.push(id);
+        return StatusCode::UNAUTHORIZED;
+    }
+    if inbox.failing {
+        inbox.refused += 1;
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    let event = serde_json::from_str(&body).expect("a JSON event");
+    inbox.accepted.entry(id).or_insert((0, event)).0 += 1;
+    StatusCode::OK
+}
+
+/// Polls until `arrived` holds of the receiver's inbox, for up to `within`.
+async fn until_received(receiver: &Receiver, arrived: impl Fn(&Inbox) -> bool, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !arrived(&receiver.inbox.lock().unwrap()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the receiver waited {within:?} in vain"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls `query` (a count on the shared database) until it is `expected`, for up to `within`.
+async fn until_counted(cluster: &Cluster, query: &str, expected: i64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let count = cluster.count(query).await;
+        if count == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{query}: {count}, not {expected}, after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Places an offline-payment order for a fresh basket at `site` through the JSON API at a
+/// random node and waits for it; its order number.
+async fn place_order_at_a_random_node(cluster: &Cluster, site: &str, key: &str) -> String {
+    let checkout = Shopper::new(cluster).open_checkout(cluster, site).await;
+    let basket = checkout.rsplit('/').next().unwrap();
+    let api = cluster.url("checkout", &format!("/api/v1/{site}/{basket}/place-order"));
+    let client = plain_client();
+    let ports = cluster.ports();
+    let node = rand::random::<usize>() % ports.len();
+    let response = at_node(&client, Method::POST, &api, ports[node])
+        .bearer_auth(key)
+        .json(&cash_on_delivery_order())
+        .send()
+        .await
+        .expect("POST place-order");
+    let status = response.status();
+    let view: Value = response.json().await.expect("a JSON view");
+    assert_eq!(status, 200, "node {}: {view}", node + 1);
+    // Offline payment: the request that starts the process places the order.
+    assert_eq!(view["state"], "success", "node {}: {view}", node + 1);
+    view["order_number"].as_str().unwrap().to_owned()
+}
+
+const WEBHOOK_ORDERS: usize = 6;
+
+/// Orders placed at random nodes write `order.placed` events; the store's endpoint answers
+/// 500 until every event has been refused once, then is down until every event has failed
+/// to connect once, then accepts. Every node delivers: each event reaches the store with a
+/// valid signature and is processed once, and the nodes' `/metrics` count exactly the
+/// orders placed, the deliveries the store accepted and the attempts that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_events_reach_a_failing_then_absent_store_once_each_and_metrics_count_them() {
+    let mut receiver = Receiver::start(Inbox {
+        failing: true,
+        ..Inbox::default()
+    })
+    .await;
+    // site2 is the last store: `[stores.webhook]` is its table.
+    let cluster = Cluster::start_with(&format!(
+        "[stores.webhook]\nurl = \"{}\"\nsecret = \"{WEBHOOK_SECRET}\"\n\
+         [webhooks]\nfirst_retry_ms = 100\nbackoff_factor = 2\npoll_interval_ms = 50\n",
+        receiver.url()
+    ))
+    .await;
+    cluster.import_a_product().await;
+    let key = cluster.api_key("site2").await;
+    let mut numbers = BTreeSet::new();
+    for _ in 0..WEBHOOK_ORDERS {
+        numbers.insert(place_order_at_a_random_node(&cluster, "site2", &key).await);
+    }
+    let orders = WEBHOOK_ORDERS as i64;
+    let within = Duration::from_secs(30);
+    until_counted(
+        &cluster,
+        "SELECT COUNT(*) FROM webhook_events WHERE last_status = 500",
+        orders,
+        within,
+    )
+    .await;
+    receiver.down().await;
+    until_counted(
+        &cluster,
+        "SELECT COUNT(*) FROM webhook_events \
+         WHERE attempts >= 2 AND last_status IS NULL AND delivered_at IS NULL",
+        orders,
+        within,
+    )
+    .await;
+    receiver.accept();
+    receiver.up().await;
+    until_counted(
+        &cluster,
+        "SELECT COUNT(*) FROM webhook_events WHERE delivered_at IS NOT NULL",
+        orders,
+        within,
+    )
+    .await;
+
+    let (refused, accepted) = {
+        let inbox = receiver.inbox.lock().unwrap();
+        assert!(inbox.forged.is_empty(), "unverified: {:?}", inbox.forged);
+        (inbox.refused, inbox.accepted.clone())
+    };
+    let ids = cluster.webhook_event_ids().await;
+    assert_eq!(
+        accepted.keys().cloned().collect::<BTreeSet<_>>(),
+        ids,
+        "every event reached the store"
+    );
+    let delivered: BTreeMap<String, String> = accepted
+        .values()
+        .map(|(_, event)| {
+            assert_eq!(event["type"], "order.placed", "{event}");
+            assert_eq!(event["data"]["store_id"], "site2", "{event}");
+            let number = event["data"]["order_number"].as_str().unwrap().to_owned();
+            (number, event["data"]["email"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        delivered.keys().cloned().collect::<BTreeSet<_>>(),
+        numbers,
+        "one event per order"
+    );
+    let accepted_posts: usize = accepted.values().map(|(count, _)| count).sum();
+    let attempts = cluster
+        .count("SELECT COALESCE(SUM(attempts), 0)::BIGINT FROM webhook_events")
+        .await;
+
+    let scrapes = cluster.scrape().await;
+    let by_node = |metric: &str, labels: &[(&str, &str)]| counted_by_node(&scrapes, metric, labels);
+    let placed = by_node("orders_placed_total", &[("store", "site2")]);
+    let post_200 = by_node(
+        "http_requests_total",
+        &[
+            ("site", "checkout"),
+            ("method", "POST"),
+            ("route", "/api/v1/{store_id}/{basket_id}/place-order"),
+            ("status", "200"),
+        ],
+    );
+    let succeeded = by_node(
+        "webhook_deliveries_total",
+        &[("store", "site2"), ("outcome", "delivered")],
+    );
+    let failed = by_node(
+        "webhook_deliveries_total",
+        &[("store", "site2"), ("outcome", "failed")],
+    );
+    let given_up = by_node("webhook_deliveries_total", &[("outcome", "given_up")]);
+    let sum = |counts: &[u64]| counts.iter().sum::<u64>();
+    assert_eq!(
+        sum(&placed),
+        WEBHOOK_ORDERS as u64,
+        "orders placed {placed:?}"
+    );
+    assert_eq!(
+        sum(&post_200),
+        WEBHOOK_ORDERS as u64,
+        "API 200s {post_200:?}"
+    );
+    assert_eq!(
+        sum(&succeeded),
+        accepted_posts as u64,
+        "delivered {succeeded:?}"
+    );
+    assert_eq!(sum(&given_up), 0, "given up {given_up:?}");
+    assert_eq!(
+        sum(&succeeded) + sum(&failed),
+        u64::try_from(attempts).unwrap(),
+        "every attempt recorded is counted: delivered {succeeded:?}, failed {failed:?}"
+    );
+    assert!(
+        sum(&failed) >= 2 * WEBHOOK_ORDERS as u64 && refused >= WEBHOOK_ORDERS,
+        "each event failed on a 500 and on no answer: failed {failed:?}, refused {refused}"
+    );
+    cluster.stop().await;
+    println!(
+        "{WEBHOOK_ORDERS} orders, {} events delivered to the store ({accepted_posts} accepted \
+         deliveries, {} duplicates), {refused} answered 500, {attempts} attempts in all; by \
+         node: orders placed {placed:?}, delivered {succeeded:?}, failed {failed:?}",
+        accepted.len(),
+        accepted_posts - accepted.len(),
+    );
+}
+
+/// A node that is stopped (SIGTERM) while the store's endpoint is still answering one of
+/// its deliveries waits for the answer and records it before it exits: the event is
+/// delivered once, not left claimed to be sent again by another node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_mid_delivery_records_it_before_exiting() {
+    let hold = Arc::new(tokio::sync::Semaphore::new(0));
+    let receiver = Receiver::start(Inbox {
+        held: Some(hold.clone()),
+        ..Inbox::default()
+    })
+    .await;
+    let mut cluster = Cluster::start_with(&format!(
+        "[stores.webhook]\nurl = \"{}\"\nsecret = \"{WEBHOOK_SECRET}\"\n\
+         [webhooks]\npoll_interval_ms = 50\n[operations]\ndrain_secs = 0\n",
+        receiver.url()
+    ))
+    .await;
+    // One node, so that it is the one delivering.
+    for other in cluster.nodes.split_off(1) {
+        assert_no_errors(&[other.stop().await]);
+    }
+    cluster.import_a_product().await;
+    let key = cluster.api_key("site2").await;
+    place_order_at_a_random_node(&cluster, "site2", &key).await;
+    until_received(
+        &receiver,
+        |inbox| inbox.arrived == 1,
+        Duration::from_secs(30),
+    )
+    .await;
+
+    let node = cluster.nodes.pop().expect("node 1");
+    let pid = node.child.id().expect("node 1 runs").to_string();
+    let signalled = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(signalled.success());
+    // Only once the node has stopped serving HTTP is the delivery answered, when a node that
+    // dropped its work on stopping would already have dropped it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", node.port()))
+        .await
+        .is_ok()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node 1 still listens 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    hold.add_permits(1);
+    let (exit, printed) = node.exit_within(Duration::from_secs(20)).await;
+    assert!(
+        exit.is_some_and(|status| status.success()),
+        "node 1 exits cleanly: {exit:?}\n{printed}"
+    );
+    assert_no_errors(std::slice::from_ref(&printed));
+
+    let (attempts, delivered): (i64, Option<i64>) =
+        sqlx::query_as("SELECT attempts, delivered_at FROM webhook_events")
+            .fetch_one(&mut cluster.connect().await)
+            .await
+            .expect("the one event");
+    assert_eq!(attempts, 1, "{printed}");
+    assert!(delivered.is_some(), "recorded as delivered: {printed}");
+    let inbox = receiver.inbox.lock().unwrap();
+    assert_eq!((inbox.accepted.len(), inbox.arrived), (1, 1), "sent once");
 }
