@@ -222,6 +222,7 @@ async fn register(state: &AppState, store: &StoreId, client_id: &str, auth: Clie
         id_token_alg: SigningAlg::Es256,
         backchannel_logout_uri: None,
         post_logout_redirect_uris: Vec::new(),
+        require_pushed_authorization_requests: false,
     };
     clients::register(&state.db, store, &client)
         .await

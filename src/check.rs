@@ -170,15 +170,12 @@ async fn client_authenticates(
     if registration.secret.is_none() {
         let keys = checkout_keys
             .ok_or("client assertion: the checkout has no signing keys yet (serve creates them)")?;
-        let assertion = registration
-            .client_assertion(keys, client.token_uri().as_str())
+        let params = registration
+            .assertion_params(keys, client.token_uri().as_str())
             .map_err(|e| format!("client assertion: {e:#}"))?;
-        request = request
-            .add_extra_param(
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            )
-            .add_extra_param("client_assertion", assertion);
+        for (name, value) in params {
+            request = request.add_extra_param(name, value);
+        }
     }
     let endpoint = client.token_uri().as_str().to_owned();
     match request.request_async(http).await {

@@ -212,6 +212,10 @@ pub struct ClientAddArgs {
     /// compared byte for byte; repeat for several.
     #[arg(long = "post-logout-redirect-uri")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Accept this client's authorization requests only when pushed first (RFC 9126
+    /// Pushed Authorization Requests): /authorize without a request_uri is refused.
+    #[arg(long)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -398,6 +402,7 @@ async fn client_add(global: &GlobalOptions, args: ClientAddArgs) -> anyhow::Resu
         id_token_alg: args.id_token_alg,
         backchannel_logout_uri: args.backchannel_logout_uri,
         post_logout_redirect_uris: args.post_logout_redirect_uris,
+        require_pushed_authorization_requests: args.require_pushed_authorization_requests,
     };
     clients::register(&db, &args.store, &client).await?;
     println!(
@@ -545,5 +550,33 @@ mod tests {
         assert_eq!(default, SigningAlg::ALL[0]);
         let refused = client_add(Some("HS256"));
         assert!(refused.unwrap_err().to_string().contains("RS256 or ES256"));
+    }
+
+    #[test]
+    fn client_add_may_require_pushed_authorization_requests() {
+        let parse = |flag: Option<&str>| {
+            let mut args = vec![
+                "shared-checkout",
+                "client",
+                "add",
+                "--store",
+                "site1",
+                "--id",
+                "shop",
+                "--redirect-uri",
+                "https://shop.example/cb",
+                "--jwks-uri",
+                "https://shop.example/jwks.json",
+            ];
+            args.extend(flag);
+            match Cli::try_parse_from(args).unwrap().command {
+                Command::Client {
+                    command: ClientCommand::Add(args),
+                } => args.require_pushed_authorization_requests,
+                _ => panic!("not client add"),
+            }
+        };
+        assert!(parse(Some("--require-pushed-authorization-requests")));
+        assert!(!parse(None), "not required unless asked");
     }
 }

@@ -71,6 +71,9 @@ impl CheckoutAtStore {
             id_token_alg,
             backchannel_logout_uri: Some(self.backchannel_logout_uri.clone()),
             post_logout_redirect_uris: vec![self.post_logout_redirect_uri.clone()],
+            // The checkout pushes every request to our providers (they advertise the
+            // endpoint), so a front-channel request in its name can only be forged.
+            require_pushed_authorization_requests: true,
         })
     }
 }
@@ -134,6 +137,15 @@ impl fmt::Display for CheckoutAtStore {
             f,
             "  post_logout_redirect_uri      {}",
             self.post_logout_redirect_uri
+        )?;
+        writeln!(
+            f,
+            "  pushed authorization requests used when discovery advertises them (RFC 9126){}",
+            if self.own_provider {
+                "; required here"
+            } else {
+                ""
+            }
         )?;
         write!(
             f,

@@ -19,7 +19,8 @@ use crate::config::StoreConfig;
 use crate::domain::StoreId;
 
 /// Metadata beyond `openidconnect`'s fields: our extension (the provider binds codes and
-/// ID tokens to a basket, `basket_id`), RP-Initiated Logout 1.0 §2.1, and what a login
+/// ID tokens to a basket, `basket_id`), RP-Initiated Logout 1.0 §2.1, Pushed Authorization
+/// Requests (RFC 9126 §5), and what a login
 /// requires of every provider (RFC 8414 §2 for PKCE, RFC 9207 §3 for `iss`), which
 /// `check` reads.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -32,6 +33,8 @@ pub(crate) struct ExtraMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<Url>,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -79,6 +82,14 @@ impl Discovered {
                 .collect(),
             None => wanted.to_vec(),
         }
+    }
+
+    /// Where the checkout pushes its authorization requests, when the provider takes them.
+    pub fn pushed_authorization_request_endpoint(&self) -> Option<&Url> {
+        self.metadata
+            .additional_metadata()
+            .pushed_authorization_request_endpoint
+            .as_ref()
     }
 
     pub fn end_session_endpoint(&self) -> Option<&Url> {

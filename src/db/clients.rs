@@ -18,20 +18,25 @@ pub struct ClientRow {
     pub backchannel_logout_uri: Option<String>,
     /// JSON array, like `redirect_uris`.
     pub post_logout_redirect_uris: Option<String>,
+    /// 1: only pushed authorization requests (RFC 9126 §6).
+    pub require_pushed_authorization_requests: i64,
 }
 
 pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO oauth_clients
             (store_id, client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
-             created_at, backchannel_logout_uri, post_logout_redirect_uris)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             created_at, backchannel_logout_uri, post_logout_redirect_uris,
+             require_pushed_authorization_requests)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (store_id, client_id) DO UPDATE SET
             redirect_uris = excluded.redirect_uris, auth_method = excluded.auth_method,
             secret_hash = excluded.secret_hash, jwks_uri = excluded.jwks_uri,
             id_token_alg = excluded.id_token_alg,
             backchannel_logout_uri = excluded.backchannel_logout_uri,
-            post_logout_redirect_uris = excluded.post_logout_redirect_uris",
+            post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+            require_pushed_authorization_requests =
+                excluded.require_pushed_authorization_requests",
     )
     .bind(store.as_str())
     .bind(&row.client_id)
@@ -43,6 +48,7 @@ pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result
     .bind(now())
     .bind(&row.backchannel_logout_uri)
     .bind(&row.post_logout_redirect_uris)
+    .bind(row.require_pushed_authorization_requests)
     .execute(&db.pool)
     .await
     .context("registering a client")?;
@@ -52,7 +58,8 @@ pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result
 pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<Option<ClientRow>> {
     sqlx::query_as::<_, ClientRow>(
         "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
-                backchannel_logout_uri, post_logout_redirect_uris
+                backchannel_logout_uri, post_logout_redirect_uris,
+                require_pushed_authorization_requests
          FROM oauth_clients WHERE store_id = $1 AND client_id = $2",
     )
     .bind(store.as_str())
@@ -66,7 +73,8 @@ pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<O
 pub async fn with_backchannel_logout(db: &Db, store: &StoreId) -> anyhow::Result<Vec<ClientRow>> {
     sqlx::query_as::<_, ClientRow>(
         "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
-                backchannel_logout_uri, post_logout_redirect_uris
+                backchannel_logout_uri, post_logout_redirect_uris,
+                require_pushed_authorization_requests
          FROM oauth_clients WHERE store_id = $1 AND backchannel_logout_uri IS NOT NULL
          ORDER BY client_id",
     )

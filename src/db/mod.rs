@@ -18,6 +18,7 @@ pub mod orders;
 pub mod payments;
 pub mod placeorder;
 pub mod products;
+pub mod pushed_requests;
 pub mod retention;
 pub mod sessions;
 pub mod stores;

@@ -42,6 +42,7 @@ const fn expiring(table: &'static str, key: &'static str) -> Expiring {
 const EXPIRING: &[Expiring] = &[
     expiring("store_sessions", "token_hash"),
     expiring("authorization_requests", "id"),
+    expiring("pushed_authorization_requests", "request_uri_hash"),
     expiring("access_tokens", "token_hash"),
     Expiring {
         kept_for: CODE_RETENTION_SECS,

@@ -52,6 +52,8 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     /// Where the client may have the shopper sent after logging out (RP-Initiated Logout §3.1).
     pub post_logout_redirect_uris: Vec<String>,
+    /// Refuse its authorization requests unless pushed first (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// A registered client, as the provider's checks see it.
@@ -67,6 +69,9 @@ pub struct Client {
     pub backchannel_logout_uri: Option<String>,
     /// Kept exactly as registered; matched byte for byte (RP-Initiated Logout §3).
     pub post_logout_redirect_uris: Vec<String>,
+    /// Only pushed authorization requests (RFC 9126 §6): /authorize without `request_uri`
+    /// is refused, so nobody can build a front-channel request in this client's name.
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// Shortest shared secret we accept: 32 characters of a random string is ≥128 bits.
@@ -115,6 +120,9 @@ pub async fn register(db: &Db, store: &StoreId, client: &NewClient) -> anyhow::R
         id_token_alg: client.id_token_alg.as_str().to_owned(),
         backchannel_logout_uri: client.backchannel_logout_uri.clone(),
         post_logout_redirect_uris: Some(serde_json::to_string(&client.post_logout_redirect_uris)?),
+        require_pushed_authorization_requests: i64::from(
+            client.require_pushed_authorization_requests,
+        ),
     };
     db::clients::upsert(db, store, &row).await
 }
@@ -148,6 +156,7 @@ fn from_row(row: ClientRow) -> anyhow::Result<Client> {
         client_id: row.client_id,
         secret_hash: row.secret_hash,
         jwks_uri: row.jwks_uri,
+        require_pushed_authorization_requests: row.require_pushed_authorization_requests != 0,
     })
 }
 

@@ -38,6 +38,10 @@ pub struct ExtraMetadata {
     pub backchannel_logout_session_supported: bool,
     /// RP-Initiated Logout 1.0 §2.1.
     pub end_session_endpoint: String,
+    /// RFC 9126 §5: where clients push authorization requests; not required of every
+    /// client (a client's registration may require it).
+    pub pushed_authorization_request_endpoint: String,
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -87,6 +91,8 @@ pub fn metadata(store: &StoreConfig) -> anyhow::Result<StoreProviderMetadata> {
         backchannel_logout_supported: true,
         backchannel_logout_session_supported: true,
         end_session_endpoint: url("/end-session"),
+        pushed_authorization_request_endpoint: url("/par"),
+        require_pushed_authorization_requests: false,
     };
     Ok(StoreProviderMetadata::new(
         IssuerUrl::new(store.issuer()).context("issuer URL")?,
@@ -134,7 +140,8 @@ pub fn metadata(store: &StoreConfig) -> anyhow::Result<StoreProviderMetadata> {
     ))
     .set_claims_parameter_supported(Some(false))
     .set_request_parameter_supported(Some(false))
-    // Defaults to true when absent (OIDC Discovery §3), so say it.
+    // Defaults to true when absent (OIDC Discovery §3), so say it. This is about request
+    // objects by reference; a pushed request's `request_uri` is RFC 9126's own.
     .set_request_uri_parameter_supported(Some(false)))
 }
 
@@ -194,6 +201,11 @@ mod tests {
             "http://site1.localhost:8080/end-session"
         );
         assert_eq!(json["request_uri_parameter_supported"], false);
+        assert_eq!(
+            json["pushed_authorization_request_endpoint"],
+            "http://site1.localhost:8080/par"
+        );
+        assert_eq!(json["require_pushed_authorization_requests"], false);
         assert_eq!(
             json["id_token_signing_alg_values_supported"],
             serde_json::json!(["RS256", "ES256"])

@@ -7,8 +7,12 @@
 //! - `GET /.well-known/openid-configuration`: metadata, with `basket_binding_supported`.
 //! - `GET /jwks.json`: every published signing key (RS256 and ES256, rotation included).
 //! - `GET|POST /authorize` (`authorize/checks/`): parameters readable (UTF-8, bounded) →
-//!   `client_is_registered` → `redirect_uri_exact_match` (these render an error page and
-//!   never redirect) → `parameters_are_single` → `response_type_is_code` →
+//!   with a `request_uri` of ours, the pushed request it names instead (taken once: this
+//!   store's, `client_id`'s, unexpired; else an error page), of the browser's parameters
+//!   only `client_id` → `client_is_registered` → `redirect_uri_exact_match` (these render
+//!   an error page and never redirect) → `pushed_when_required` (a client registered with
+//!   `require_pushed_authorization_requests` only through a pushed request) →
+//!   `parameters_are_single` → `response_type_is_code` →
 //!   `no_request_objects` → `openid_scope_present` → `pkce_s256_present` →
 //!   `prompt_and_max_age` → `basket_open_in_store`; then a fresh store session gets a code at once
 //!   (`basket_belongs_to_customer`, which only checks: the basket changes owner at `/token`;
@@ -23,6 +27,11 @@
 //!   → `code_consumed_once` (a replay revokes the code's tokens; inside the same transaction
 //!   `redirect_uri_identical` → `pkce_verifier_matches` → a basket-bound code's guest basket
 //!   becomes the customer's) → access token + ID token (with the store session's `sid`).
+//! - `POST /par` (RFC 9126, `par.rs`): a form → `client_authenticated` exactly as at
+//!   `/token` → no `request_uri` inside → the `/authorize` checks up to `basket_open_in_store`
+//!   on the pushed parameters (the client's credentials removed, `client_id` the
+//!   authenticated one) → stored for one use within 60 s, only the reference's hash kept →
+//!   201 `{request_uri, expires_in}`, `no-store`. Refusals are RFC 6749 §5.2 JSON.
 //! - `GET|POST /userinfo`: bearer token in the header, or on POST in a form body (RFC 6750
 //!   §2.2, never both; unexpired, its code not revoked) → claims by scope.
 //! - `GET|POST /end-session` (RP-Initiated Logout 1.0): `id_token_hint` (our signature, this
@@ -44,6 +53,7 @@ pub mod discovery;
 pub mod error;
 pub mod login;
 pub mod logout;
+pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod token;
@@ -68,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::show).post(login::submit))
         .route("/token", post(token::token))
+        .route("/par", post(par::push))
         .route("/userinfo", get(userinfo::get).post(userinfo::post))
         .route("/end-session", get(logout::get).post(logout::post))
         .route("/end-session/confirm", post(logout::confirm))

@@ -39,7 +39,7 @@ impl ParamError {
 }
 
 /// Every name/value pair of a query string or form body, decoded, in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
@@ -89,6 +89,32 @@ impl Params {
         }
     }
 
+    /// These parameters without any named in `names` (every occurrence).
+    pub fn without(&self, names: &[&str]) -> Self {
+        Self(
+            self.0
+                .iter()
+                .filter(|(name, _)| !names.contains(&name.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// These parameters with one more pair at the end.
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.0.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Form-encoded, so that `parse` reads back exactly these pairs.
+    pub fn encode(&self) -> String {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.0 {
+            form.append_pair(name, value);
+        }
+        form.finish()
+    }
+
     /// Checks `names` are each present at most once and within bounds.
     pub fn check_single(&self, names: &[&'static str]) -> Result<(), ParamError> {
         names.iter().try_for_each(|name| self.get(name).map(drop))
@@ -116,7 +142,12 @@ pub fn form_decode(raw: &[u8]) -> Result<String, ParamError> {
         match raw[i] {
             b'+' => bytes.push(b' '),
             b'%' => {
-                let hex = raw.get(i + 1..i + 3).ok_or(ParamError::BadEncoding)?;
+                // Two hex digits exactly: `from_str_radix` alone also takes a sign, and would
+                // read `%+A` as `%0A` where every other decoder keeps it as text.
+                let hex = raw
+                    .get(i + 1..i + 3)
+                    .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+                    .ok_or(ParamError::BadEncoding)?;
                 let hex = std::str::from_utf8(hex).map_err(|_| ParamError::BadEncoding)?;
                 let byte = u8::from_str_radix(hex, 16).map_err(|_| ParamError::BadEncoding)?;
                 bytes.push(byte);
@@ -155,6 +186,26 @@ mod tests {
     }
 
     #[test]
+    fn an_escape_is_two_hex_digits_without_a_sign() {
+        // Found by fuzz/fuzz_targets/authorize_request.rs: `%+A` was read as a line feed.
+        for signed in [
+            &b"redirect_uri=http%+A"[..],
+            b"state=%+1",
+            b"%+A=x",
+            b"a=%-1",
+        ] {
+            assert_eq!(
+                Params::parse(signed).unwrap_err(),
+                ParamError::BadEncoding,
+                "{}",
+                String::from_utf8_lossy(signed)
+            );
+        }
+        let params = Params::parse(b"a=%0a%0A").unwrap();
+        assert_eq!(params.get("a").unwrap(), Some("\n\n"));
+    }
+
+    #[test]
     fn repeated_parameters_are_an_error_when_read() {
         let params = Params::parse(b"state=1&scope=openid&state=2").unwrap();
         assert_eq!(params.get("state"), Err(ParamError::Duplicate("state")));
@@ -178,6 +229,17 @@ mod tests {
             Params::parse(many.join("&").as_bytes()).unwrap_err(),
             ParamError::TooMany
         );
+    }
+
+    #[test]
+    fn encoding_reads_back_the_same_pairs() {
+        let params = Params::parse(b"a=x+y%21&b=%C3%A9%26%3D&c=1&a=2").unwrap();
+        let kept = params.without(&["c"]).with("d", "+ &=");
+        let again = Params::parse(kept.encode().as_bytes()).unwrap();
+        assert_eq!(again.0, kept.0);
+        assert_eq!(again.get("d").unwrap(), Some("+ &="));
+        assert_eq!(again.get("c").unwrap(), None);
+        assert!(again.get("a").is_err(), "a repeat stays a repeat");
     }
 
     #[test]

@@ -126,18 +126,40 @@ impl Registration {
         })
     }
 
-    /// A `private_key_jwt` client assertion for the token endpoint (OIDC Core §9,
-    /// RFC 7523 §3): short-lived, single-use `jti`, audience the token endpoint.
-    pub fn client_assertion(
+    /// The body parameters that authenticate the checkout at `audience` (the token or
+    /// pushed authorization request endpoint, or the issuer) with `private_key_jwt` (OIDC
+    /// Core §9, RFC 7523 §2.2); none with a secret, which travels as Basic credentials.
+    pub fn assertion_params(
         &self,
         checkout_keys: &SigningKeys,
-        token_endpoint: &str,
+        audience: &str,
+    ) -> anyhow::Result<Vec<(&'static str, String)>> {
+        if self.secret.is_some() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            (
+                "client_assertion",
+                self.client_assertion(checkout_keys, audience)?,
+            ),
+        ])
+    }
+
+    /// A client assertion (RFC 7523 §3): short-lived, single-use `jti`.
+    fn client_assertion(
+        &self,
+        checkout_keys: &SigningKeys,
+        audience: &str,
     ) -> anyhow::Result<String> {
         let now = crate::db::now();
         let claims = serde_json::json!({
             "iss": self.client_id,
             "sub": self.client_id,
-            "aud": token_endpoint,
+            "aud": audience,
             "jti": crate::secrets::OpaqueSecret::generate().secret(),
             "iat": now,
             "exp": now + 60,

@@ -1,5 +1,6 @@
 //! "Log in with {store}" (handoff step 2): a login transaction bound to this browser,
-//! then a 303 to the store's authorization endpoint.
+//! then a 303 to the store's authorization endpoint, with the request pushed first to a
+//! provider that takes pushed requests (RFC 9126).
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 use super::client::{Registration, redirect_uri};
 use super::pages::{LoginPage, Refusal};
+use super::par;
 use crate::checkout::BoundBasket;
 use crate::checkout::page::login_form_csp;
 use crate::config::StoreConfig;
@@ -64,6 +66,7 @@ fn login_page(
     let page = LoginPage {
         store_id: store.id.to_string(),
         store_name: store.name.clone(),
+        lang: crate::i18n::Lang(store.locale),
         action: format!("/{}/{basket}/login", store.id),
         authenticity_token: token,
         back_href: format!("/{}/{basket}", store.id),
@@ -168,24 +171,6 @@ async fn begin(
     // The basket's session in this browser hands its draft to the logged-in one.
     let previous_session_hash = Some(session_key.clone());
 
-    db::login_transactions::create(
-        &state.db,
-        &store.id,
-        &db::login_transactions::NewLoginTransaction {
-            state_hash: state_secret.hash(),
-            browser_hash: SecretHash::of(&browser),
-            basket,
-            nonce_hash: nonce.hash(),
-            pkce_verifier: verifier.secret(),
-            issuer: provider.issuer(),
-            redirect_uri: &redirect_uri,
-            basket_bound,
-            previous_session_hash,
-            lifetime_secs: TRANSACTION_LIFETIME_SECS,
-        },
-    )
-    .await?;
-
     let state_value = state_secret.secret().to_owned();
     let nonce_value = nonce.secret().to_owned();
     let mut request = client
@@ -206,7 +191,28 @@ async fn begin(
         // Only a provider that advertises the binding gets (and must honour) the parameter.
         request = request.add_extra_param("basket_id", basket.to_string());
     }
-    let (url, _, _) = request.url();
+    let (mut url, _, _) = request.url();
+    if let Some(endpoint) = provider.pushed_authorization_request_endpoint() {
+        url = par::push(state, &registration, &provider, endpoint, &url).await?;
+    }
+
+    db::login_transactions::create(
+        &state.db,
+        &store.id,
+        &db::login_transactions::NewLoginTransaction {
+            state_hash: state_secret.hash(),
+            browser_hash: SecretHash::of(&browser),
+            basket,
+            nonce_hash: nonce.hash(),
+            pkce_verifier: verifier.secret(),
+            issuer: provider.issuer(),
+            redirect_uri: &redirect_uri,
+            basket_bound,
+            previous_session_hash,
+            lifetime_secs: TRANSACTION_LIFETIME_SECS,
+        },
+    )
+    .await?;
 
     let cookie = browser_cookie(state).with_value(browser);
     Ok((jar.add(cookie), url.to_string()))

@@ -4,7 +4,9 @@
 //! # Routes (checkout host)
 //!
 //! - `POST /{store_id}/{basket_id}/login` (form field `authenticity_token`): creates a login
-//!   transaction and 303s to the store's authorization endpoint.
+//!   transaction and 303s to the store's authorization endpoint; when the provider advertises
+//!   a pushed authorization request endpoint, the request is pushed there first (RFC 9126)
+//!   and the browser carries only `client_id` and `request_uri`.
 //! - `GET /{store_id}/{basket_id}/login`: a small "Log in with {store}" page holding that
 //!   form (the fallback when the start page's form expired; the start page is the usual way).
 //! - `GET /callback`: the redirect URI registered at every store.
@@ -35,11 +37,13 @@
 //!   logout tokens must be signed with `login.id_token_alg` (RS256, ES256, PS256 or EdDSA);
 //!   by default ES256 from our own providers, RS256 (the registration default) from others.
 
-mod callback;
+// Public for the fuzz target of its parameters (fuzz/).
+pub mod callback;
 mod client;
 mod login;
 mod logout;
 mod pages;
+mod par;
 
 use axum::Router;
 use axum::http::header;

@@ -292,9 +292,11 @@ async fn the_demo_registers_the_checkout_at_every_store(backend: Backend) {
             .get(&app.store_url(store, &format!("/authorize?{query}")))
             .await;
         assert_eq!(response.status(), 303, "{store}");
+        let refused = location(&response);
         assert!(
-            location(&response).starts_with("/login?request="),
-            "{store}: the checkout is a known client with that redirect URI"
+            refused.starts_with(&format!("{callback}?error=invalid_request&")),
+            "{store}: the checkout is a known client with that redirect URI, which must push \
+             its requests (RFC 9126 §6), so a front-channel request goes back refused: {refused}"
         );
         let client = shared_checkout::provider::clients::find(
             &app.state.db,
@@ -315,6 +317,7 @@ async fn the_demo_registers_the_checkout_at_every_store(backend: Backend) {
             "{store}"
         );
         assert_eq!(client.id_token_alg, SigningAlg::Es256, "{store}");
+        assert!(client.require_pushed_authorization_requests, "{store}");
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 
 use crate::common::app::{TestApp, free_port, spawn_app_with};
 use crate::common::browser::{
-    Browser, Redirects, absolute, assert_redirect, location, query_param,
+    Browser, Redirects, absolute, assert_redirect, location, query_pairs, query_param,
 };
 use crate::common::checkout::empty_basket;
 use crate::common::database::Backend;
@@ -139,15 +139,33 @@ async fn log_in_at_oidc_provider(
 ) -> String {
     let started = press_login(app, browser, "site4", basket).await;
     assert_redirect(&started);
-    let authorize = location(&started);
+    log_in_from(app, provider, browser, &location(&started)).await
+}
+
+/// From the checkout's redirect to `authorize` through oidc-provider's login form.
+async fn log_in_from(
+    app: &TestApp,
+    provider: &OidcProvider,
+    browser: &Browser,
+    authorize: &str,
+) -> String {
+    let authorize = authorize.to_owned();
     assert!(
         authorize.starts_with(&format!("{}/auth?", provider.issuer)),
         "{authorize}"
     );
-    assert_eq!(
-        query_param(&authorize, "basket_id"),
-        None,
-        "a provider that does not advertise basket binding gets no basket_id"
+    // oidc-provider advertises a pushed authorization request endpoint, so the checkout
+    // pushed the request (RFC 9126) with client_secret_basic and the browser carries only
+    // the reference; no basket_id went along either way, as the binding is not advertised.
+    let names: Vec<String> = query_pairs(&authorize)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{authorize}");
+    assert!(
+        query_param(&authorize, "request_uri")
+            .is_some_and(|uri| uri.starts_with("urn:ietf:params:oauth:request_uri:")),
+        "{authorize}"
     );
 
     // At the provider: its login form, then (automatic) consent, then back to us.
@@ -332,7 +350,55 @@ async fn an_id_token_signed_with_another_algorithm_than_the_configured_one_is_re
     .await;
 }
 
+/// Interop for RFC 9126: oidc-provider (PAR enabled, not required) takes the checkout's
+/// pushed request, authenticated with client_secret_basic, and the login completes from the
+/// reference alone (`log_in_at_oidc_provider` asserts the browser saw only `client_id` and
+/// `request_uri`); the reference is single use there too.
+async fn par_a_login_through_oidc_provider_is_pushed_and_succeeds(backend: Backend) {
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let app = spawn_app_with(backend, |settings| {
+        add_store(settings, "site4", &issuer, Some(CLIENT_ID))
+    })
+    .await;
+    let provider = start_oidc_provider(&app, port, IdTokenAlg::Rs256).await;
+    let discovery: serde_json::Value = back_channel()
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["pushed_authorization_request_endpoint"],
+        format!("{issuer}/request")
+    );
+    let browser = Browser::new();
+    let basket = empty_basket(&app, "site4").await;
+    let started = press_login(&app, &browser, "site4", basket).await;
+    let authorize = location(&started);
+    let callback = log_in_from(&app, &provider, &browser, &authorize).await;
+    let finished = browser.get(&callback).await;
+    assert_redirect(&finished);
+    let jar = session_jar(&finished).expect("a checkout session cookie");
+    let identity = session::load(&app.state, &jar, &StoreId::parse("site4").unwrap(), basket)
+        .await
+        .unwrap()
+        .and_then(|s| s.identity)
+        .expect("an identity is attached");
+    assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+    // The same authorize URL again: oidc-provider refuses a used request_uri.
+    let again = Browser::new().follow_on_host(&authorize).await;
+    assert!(
+        again.status().is_client_error() || query_param(&location(&again), "error").is_some(),
+        "a used request_uri is refused: {}",
+        again.status()
+    );
+}
+
 crate::on_both_backends!(
+    par_a_login_through_oidc_provider_is_pushed_and_succeeds,
     a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached,
     a_logout_at_oidc_provider_ends_the_checkout_session,
 );

@@ -7,9 +7,10 @@ use shared_checkout::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 use shared_checkout::domain::{BasketId, Email, StoreId};
 
 use crate::common::app::{TestApp, spawn_app};
-use crate::common::browser::{Browser, assert_redirect, location, query_param};
+use crate::common::browser::{Browser, assert_redirect, location, query_pairs, query_param};
 use crate::common::checkout::empty_basket;
 use crate::common::database::Backend;
+use crate::common::html::hidden_input;
 use crate::common::rogue::{identified_sessions, press_login, session_jar};
 
 /// A guest fills a basket at `store` through the storefront and presses its Checkout button.
@@ -42,6 +43,28 @@ async fn through_the_store_login(
     callback
 }
 
+/// The checkout pushed its request (RFC 9126): the browser goes to the store's
+/// authorization endpoint with nothing but `client_id` and `request_uri`, so state, nonce,
+/// PKCE challenge, scope and basket binding are nowhere in the browser's URL.
+#[track_caller]
+fn assert_pushed(app: &TestApp, authorize: &str) {
+    assert!(
+        authorize.starts_with(&app.store_url("site1", "/authorize?")),
+        "{authorize}"
+    );
+    let names: Vec<String> = query_pairs(authorize).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{authorize}");
+    assert_eq!(
+        query_param(authorize, "client_id").as_deref(),
+        Some("shared-checkout")
+    );
+    assert!(
+        query_param(authorize, "request_uri")
+            .is_some_and(|uri| uri.starts_with("urn:ietf:params:oauth:request_uri:")),
+        "{authorize}"
+    );
+}
+
 async fn a_guest_logs_in_at_the_store_mid_checkout_and_the_basket_becomes_theirs(backend: Backend) {
     let app = spawn_app(backend).await;
     let store = StoreId::parse("site1").unwrap();
@@ -56,15 +79,7 @@ async fn a_guest_logs_in_at_the_store_mid_checkout_and_the_basket_becomes_theirs
     let started = press_login(&app, &shopper, "site1", basket).await;
     assert_redirect(&started);
     let authorize = location(&started);
-    assert!(
-        authorize.starts_with(&app.store_url("site1", "/authorize?")),
-        "{authorize}"
-    );
-    assert_eq!(
-        query_param(&authorize, "basket_id"),
-        Some(basket.to_string()),
-        "our provider advertises basket binding, so the basket goes along"
-    );
+    assert_pushed(&app, &authorize);
 
     let callback = through_the_store_login(
         &app,
@@ -186,7 +201,97 @@ async fn a_login_for_one_store_is_no_login_at_another(backend: Backend) {
     );
 }
 
+/// The whole handoff through a pushed request: the basket binding travelled over the back
+/// channel (the basket becomes alice's), and the details form is pre-filled from her store.
+async fn par_the_checkout_pushes_its_login_to_our_store_and_prefills_the_form(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let store = StoreId::parse("site1").unwrap();
+    let shopper = Browser::new();
+    let basket = guest_fills_a_basket(&app, &shopper, "site1").await;
+    let started = press_login(&app, &shopper, "site1", basket).await;
+    assert_redirect(&started);
+    let authorize = location(&started);
+    assert_pushed(&app, &authorize);
+    // The pushed request is the provider's, stored for one use and a minute.
+    let (pushed,): (String,) = sqlx::query_as(
+        "SELECT params FROM pushed_authorization_requests WHERE client_id = 'shared-checkout'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    for carried in [
+        "state=",
+        "nonce=",
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "redirect_uri=",
+        &format!("basket_id={basket}"),
+    ] {
+        assert!(pushed.contains(carried), "{carried} in {pushed}");
+    }
+    assert!(
+        !pushed.contains("client_assertion"),
+        "no credentials kept: {pushed}"
+    );
+
+    let callback = through_the_store_login(
+        &app,
+        &shopper,
+        &authorize,
+        Some((DEMO_EMAIL, DEMO_PASSWORD)),
+    )
+    .await;
+    let finished = shopper.get(&callback).await;
+    assert_redirect(&finished);
+    let html = shopper
+        .page(&app.checkout_url(&format!("/site1/{basket}/details")))
+        .await;
+    assert_eq!(
+        hidden_input(&html, "email").as_deref(),
+        Some(DEMO_EMAIL),
+        "{html}"
+    );
+    let owner = shared_checkout::db::baskets::find(&app.state.db, &store, basket)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer_id;
+    assert!(
+        owner.is_some(),
+        "the pushed basket binding made the basket alice's"
+    );
+    let left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pushed_authorization_requests")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left.0, 0, "the pushed request was used up");
+}
+
+/// A provider refusing the pushed request (here: the checkout's registration is gone) is
+/// the readable "cannot log you in right now" page, not a 500 or a dead end.
+async fn par_a_refused_push_gets_the_login_unavailable_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let shopper = Browser::new();
+    let basket = guest_fills_a_basket(&app, &shopper, "site1").await;
+    sqlx::query(
+        "DELETE FROM oauth_clients WHERE store_id = 'site1' AND client_id = 'shared-checkout'",
+    )
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let started = press_login(&app, &shopper, "site1", basket).await;
+    assert_eq!(started.status(), 502);
+    let html = started.text().await.unwrap();
+    assert!(html.contains("cannot log you in right now"), "{html}");
+    assert!(
+        html.contains(&format!("/site1/{basket}")),
+        "a way back to the checkout: {html}"
+    );
+}
+
 crate::on_both_backends!(
+    par_the_checkout_pushes_its_login_to_our_store_and_prefills_the_form,
+    par_a_refused_push_gets_the_login_unavailable_page,
     a_guest_logs_in_at_the_store_mid_checkout_and_the_basket_becomes_theirs,
     a_shopper_logged_in_at_the_store_passes_straight_through,
     a_login_for_one_store_is_no_login_at_another,

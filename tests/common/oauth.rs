@@ -120,6 +120,22 @@ impl TestClient {
 
     /// Registers this same client (id, redirect URIs, credentials) at another store too.
     pub async fn register_at(&self, app: &TestApp, store: &str, id_token_alg: SigningAlg) {
+        self.register_as(app, store, id_token_alg, false).await;
+    }
+
+    /// Registers this client again at `store`, now allowed to use only pushed
+    /// authorization requests (RFC 9126 §6).
+    pub async fn require_pushed_requests(&self, app: &TestApp, store: &str) {
+        self.register_as(app, store, SigningAlg::Es256, true).await;
+    }
+
+    async fn register_as(
+        &self,
+        app: &TestApp,
+        store: &str,
+        id_token_alg: SigningAlg,
+        require_pushed_authorization_requests: bool,
+    ) {
         let auth = match (&self.credentials, self.auth) {
             (Credentials::Secret(s), AuthKind::SecretPost) => {
                 ClientAuth::SecretPost(s.as_str().into())
@@ -136,6 +152,7 @@ impl TestClient {
             id_token_alg,
             backchannel_logout_uri: None,
             post_logout_redirect_uris: Vec::new(),
+            require_pushed_authorization_requests,
         };
         let store_id = StoreId::parse(store).expect("store id");
         shared_checkout::provider::clients::register(&app.state.db, &store_id, &new)

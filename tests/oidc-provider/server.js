@@ -15,6 +15,8 @@
 // claims. The login page is a plain form; consent is given automatically (a store's own
 // provider would not ask its customers to consent to its own checkout).
 //
+// Pushed Authorization Requests (RFC 9126) at /request, as discovery says.
+//
 // Logout: RP-Initiated Logout at /session/end and Back-Channel Logout to the checkout, with
 // `sid` in ID tokens and logout tokens. Back-channel calls resolve *.localhost to loopback
 // (as browsers and the checkout do) and skip oidc-provider's guard against loopback
@@ -112,6 +114,9 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     backchannelLogout: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // RFC 9126 at /request, advertised in discovery: the checkout pushes its requests here.
+    // Not required, so that a client that does not push still gets in.
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
   },
   fetch: loopbackFetch,
   async findAccount(ctx, sub) {

@@ -1,8 +1,11 @@
-//! The authorization endpoint (OIDC Core §3.1.2): validate in spec order, then either
+//! The authorization endpoint (OIDC Core §3.1.2): take the parameters from the request or
+//! from the pushed request it references (RFC 9126 §4), validate in spec order, then either
 //! issue a code to a logged-in customer or park the request and send them to `/login`.
 
 pub mod checks;
 mod request;
+
+use std::borrow::Cow;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,6 +18,7 @@ pub use request::AuthorizationRequest;
 use self::checks::{Prompt, VerifiedRedirect};
 use super::codes;
 use super::error::{AuthorizeError, OAuthError};
+use super::par;
 use super::params::{Params, is_form_content_type};
 use crate::accounts;
 use crate::config::StoreConfig;
@@ -24,6 +28,15 @@ use crate::web::StoreTenant;
 
 /// A parked request lives as long as a customer may reasonably take to log in.
 const PENDING_LIFETIME_SECS: i64 = 10 * 60;
+
+/// Where the parameters being validated came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The browser's query or form: anyone may have written them.
+    Front,
+    /// Pushed by the authenticated client over the back channel (RFC 9126).
+    Pushed,
+}
 
 /// `GET /authorize` (parameters in the query).
 #[tracing::instrument(skip_all, fields(store = %store.id))]
@@ -68,18 +81,46 @@ async fn authorize(
     jar: &CookieJar,
     params: &Params,
 ) -> Response {
-    let result = match validate(state, store, params).await {
-        Ok((request, back)) => decide(state, store, jar, request, back).await,
-        Err(e) => Err(e),
+    let result = async {
+        let (params, channel) = pushed_or_front(state, store, params).await?;
+        let (request, back) = validate(state, store, &params, channel).await?;
+        decide(state, store, jar, request, back).await
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    result.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// The checks, in order; each is `checks/<name>.rs`.
-async fn validate(
+/// The pushed request a `request_uri` of ours references, used once, and of the browser's
+/// parameters only `client_id`, which must be the pusher's (RFC 9126 §4). Any other
+/// `request_uri` is left to `no_request_objects`.
+async fn pushed_or_front<'a>(
+    state: &AppState,
+    store: &StoreConfig,
+    params: &'a Params,
+) -> Result<(Cow<'a, Params>, Channel), AuthorizeError> {
+    let reference = params
+        .get("request_uri")
+        .map_err(|_| AuthorizeError::render("The request gives its request_uri more than once."))?
+        .and_then(|uri| uri.strip_prefix(par::REQUEST_URI_PREFIX));
+    let Some(reference) = reference else {
+        return Ok((Cow::Borrowed(params), Channel::Front));
+    };
+    let client_id = checks::client_id(params)?;
+    match par::take(state, store, reference, client_id).await? {
+        Some(pushed) => Ok((Cow::Owned(pushed), Channel::Pushed)),
+        // Unknown, used, expired or another client's: nothing says where to redirect.
+        None => Err(AuthorizeError::render(
+            "This sign-in request has expired or was already used. Go back and try again.",
+        )),
+    }
+}
+
+/// The checks, in order; each is `checks/<name>.rs`. The pushed authorization request
+/// endpoint runs them too, before it stores a request (RFC 9126 §2.1).
+pub(super) async fn validate(
     state: &AppState,
     store: &StoreConfig,
     params: &Params,
+    channel: Channel,
 ) -> Result<(AuthorizationRequest, VerifiedRedirect), AuthorizeError> {
     let client = checks::client_is_registered(&state.db, &store.id, params).await?; // render (RFC 6749 §4.1.2.1)
     let back = checks::redirect_uri_exact_match(&client, params, store)?; // render (RFC 9700 §2.1)
@@ -89,6 +130,7 @@ async fn validate(
         .map_err(|e| AuthorizeError::Redirect(back.clone(), e.into(), None))?
         .map(str::to_owned);
     let to_client = |e: OAuthError| AuthorizeError::Redirect(back.clone(), e, client_state.clone());
+    checks::pushed_when_required(&client, channel).map_err(to_client)?; // RFC 9126 §6
     checks::parameters_are_single(params).map_err(to_client)?; // RFC 6749 §3.1
     checks::response_type_is_code(params).map_err(to_client)?; // RFC 6749 §4.1.1
     checks::no_request_objects(params).map_err(to_client)?; // OIDC Core §6.1, §6.2

@@ -12,13 +12,18 @@ pub async fn client_is_registered(
     store: &StoreId,
     params: &Params,
 ) -> Result<Client, AuthorizeError> {
-    let client_id = params
+    let client_id = client_id(params)?;
+    clients::find(db, store, client_id).await?.ok_or_else(|| {
+        AuthorizeError::render("The application asking you to sign in is not known to this shop.")
+    })
+}
+
+/// The one `client_id` the request names.
+pub fn client_id(params: &Params) -> Result<&str, AuthorizeError> {
+    params
         .get("client_id")
         .map_err(|_| AuthorizeError::render("The request names its application more than once."))?
         .ok_or_else(|| {
             AuthorizeError::render("The request does not say which application is asking.")
-        })?;
-    clients::find(db, store, client_id).await?.ok_or_else(|| {
-        AuthorizeError::render("The application asking you to sign in is not known to this shop.")
-    })
+        })
 }

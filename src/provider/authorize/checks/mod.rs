@@ -9,17 +9,19 @@ mod openid_scope_present;
 mod parameters_are_single;
 mod pkce_s256_present;
 mod prompt_and_max_age;
+mod pushed_when_required;
 mod redirect_uri_exact_match;
 mod response_type_is_code;
 
 pub use basket_belongs_to_customer::basket_belongs_to_customer;
 pub use basket_open_in_store::basket_open_in_store;
-pub use client_is_registered::client_is_registered;
+pub use client_is_registered::{client_id, client_is_registered};
 pub use no_request_objects::no_request_objects;
 pub use openid_scope_present::{SUPPORTED_SCOPES, openid_scope_present};
 pub use parameters_are_single::parameters_are_single;
 pub use pkce_s256_present::pkce_s256_present;
 pub use prompt_and_max_age::{Prompt, SessionParams, prompt_and_max_age};
+pub use pushed_when_required::pushed_when_required;
 pub use redirect_uri_exact_match::{
     VerifiedRedirect, redirect_uri_exact_match, registered_redirect,
 };

@@ -1,5 +1,7 @@
 // Request objects are not supported: say so with the codes OIDC Core §6.1 and §6.2 define,
-// rather than ignore a `request` or `request_uri` whose content the client relies on.
+// rather than ignore a `request` or `request_uri` whose content the client relies on. A
+// `request_uri` naming one of our pushed requests (RFC 9126) never gets here: /authorize
+// replaces the request with the pushed one first, and /par refuses one inside a push.
 
 use crate::provider::error::OAuthError;
 use crate::provider::params::Params;

@@ -116,6 +116,7 @@ mod tests {
             id_token_alg: SigningAlg::Es256,
             backchannel_logout_uri: None,
             post_logout_redirect_uris: Vec::new(),
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -1,6 +1,7 @@
 // private_key_jwt (RFC 7523 §3, OIDC Core §9): a JWT signed with a key from the client's
-// registered JWKS, `iss` = `sub` = client_id, `aud` the token endpoint or the issuer,
-// `exp` present and at most five minutes ahead, `jti` never seen before.
+// registered JWKS, `iss` = `sub` = client_id, `aud` the token endpoint, the pushed
+// authorization request endpoint (which authenticates clients with these same checks) or
+// the issuer, `exp` present and at most five minutes ahead, `jti` never seen before.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -74,7 +75,7 @@ pub async fn private_key_jwt_valid(
 /// The client the assertion claims to be (its `iss`, which must agree with a `client_id`
 /// in the body) and its header. Read unverified only to learn which client to verify
 /// against; nothing else from this decode is trusted.
-fn claimed_client(
+pub fn claimed_client(
     assertion: &str,
     body_client_id: Option<&str>,
 ) -> Result<(String, jsonwebtoken::Header), OAuthError> {
@@ -90,7 +91,8 @@ fn claimed_client(
 }
 
 /// The assertion's claims, verified with a key from the client's JWKS: signature, `iss` =
-/// `sub` = client id, `aud` our token endpoint or issuer, `exp`.
+/// `sub` = client id, `aud` our token or pushed authorization request endpoint or issuer,
+/// `exp`.
 async fn verified_claims(
     cx: &TokenContext<'_>,
     client: &Client,
@@ -117,7 +119,11 @@ async fn verified_claims(
             OAuthError::InvalidClient("the client's keys could not be fetched")
         })?;
     let mut validation = Validation::new(alg);
-    validation.set_audience(&[cx.store.url("/token"), cx.store.issuer()]);
+    validation.set_audience(&[
+        cx.store.url("/token"),
+        cx.store.url("/par"),
+        cx.store.issuer(),
+    ]);
     validation.set_issuer(&[&client.client_id]);
     validation.sub = Some(client.client_id.clone());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);

@@ -10,8 +10,10 @@ mod grant_type_is_authorization_code;
 mod pkce_verifier_matches;
 mod redirect_uri_identical;
 
-pub use client_assertion::ASSERTION_ALGS;
+pub use client_assertion::{ASSERTION_ALGS, claimed_client};
 pub use client_authenticated::client_authenticated;
+// Public for the fuzz targets (fuzz/), which drive these parsers directly.
+pub use client_secret::basic_credentials;
 pub use code_consumed_once::code_consumed_once;
 pub use form_is_well_formed::form_is_well_formed;
 pub use grant_type_is_authorization_code::grant_type_is_authorization_code;

@@ -55,15 +55,10 @@ async fn redeem(
     let mut request = client
         .exchange_code(code.clone())
         .set_pkce_verifier(PkceCodeVerifier::new(login.tx.pkce_verifier.clone()));
-    if registration.secret.is_none() {
-        let assertion =
-            registration.client_assertion(&state.checkout_keys, client.token_uri().as_str())?;
-        request = request
-            .add_extra_param(
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            )
-            .add_extra_param("client_assertion", assertion);
+    for (name, value) in
+        registration.assertion_params(&state.checkout_keys, client.token_uri().as_str())?
+    {
+        request = request.add_extra_param(name, value);
     }
     // The error's Display never includes the response body (which may hold tokens).
     let tokens = request
