@@ -10,7 +10,7 @@ use figment::value::{Dict, Value};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::domain::{IdTokenAlg, StoreId};
+use crate::domain::{AA_TEXT_CONTRAST, Colour, IdTokenAlg, StoreId};
 use crate::secrets::{ClientSecret, WebhookSecret};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -168,6 +168,14 @@ pub struct StoreSettings {
     pub accent_color: String,
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// The language and number, money and date conventions of the store's pages and of
+    /// the checkout pages shown for it: `en-US` or `de-DE`.
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    /// ISO 3166 code of the store's own country, first in the address forms' country
+    /// list; the locale's region when absent.
+    #[serde(default)]
+    pub country: Option<String>,
     /// How the checkout logs shoppers in through this store.
     #[serde(default)]
     pub login: StoreLoginSettings,
@@ -276,6 +284,10 @@ fn default_currency() -> String {
     "EUR".to_owned()
 }
 
+fn default_locale() -> String {
+    crate::domain::Locale::default().tag().to_owned()
+}
+
 fn default_code_ttl_secs() -> i64 {
     60
 }
@@ -293,17 +305,20 @@ impl Settings {
     /// The demo: two stores and the checkout on `*.localhost`, everything under `data_dir`,
     /// with the test payment page.
     pub fn demo(data_dir: &Path, listen: SocketAddr) -> Self {
-        let store = |id: &str, name: &str, accent: &str| StoreSettings {
-            id: StoreId::parse(id).expect("demo store ids are valid"),
-            name: name.to_owned(),
-            host: format!("{id}.localhost"),
-            base_url: None,
-            accent_color: accent.to_owned(),
-            currency: default_currency(),
-            login: StoreLoginSettings::default(),
-            checkout: CheckoutFlags::default(),
-            webhook: None,
-        };
+        let store =
+            |id: &str, name: &str, accent: &str, locale: &str, currency: &str| StoreSettings {
+                id: StoreId::parse(id).expect("demo store ids are valid"),
+                name: name.to_owned(),
+                host: format!("{id}.localhost"),
+                base_url: None,
+                accent_color: accent.to_owned(),
+                currency: currency.to_owned(),
+                locale: locale.to_owned(),
+                country: None,
+                login: StoreLoginSettings::default(),
+                checkout: CheckoutFlags::default(),
+                webhook: None,
+            };
         Self {
             role: Role::All,
             listen,
@@ -327,8 +342,8 @@ impl Settings {
                 client_id: "shared-checkout".to_owned(),
             },
             stores: vec![
-                store("site1", "Harbour Goods", "#1f5f8b"),
-                store("site2", "Meadow Supply", "#2e7d32"),
+                store("site1", "Harbour Goods", "#1f5f8b", "en-US", "USD"),
+                store("site2", "Meadow Supply", "#2e7d32", "de-DE", "EUR"),
             ],
         }
     }
@@ -395,14 +410,24 @@ impl Settings {
             "webhooks.backoff_factor and webhooks.poll_interval_ms must be at least 1"
         );
         let mut hosts = vec![self.checkout.host.as_str()];
+        let mut ids = Vec::new();
         for store in &self.stores {
+            // Requests find their store by `Host`, matched lowercased, and rows by store id:
+            // two stores answering to one of either would share accounts, baskets and orders.
             anyhow::ensure!(
-                !hosts.contains(&store.host.as_str()),
+                !hosts
+                    .iter()
+                    .any(|host| host.eq_ignore_ascii_case(&store.host)),
                 "host {} is configured twice",
                 store.host
             );
             anyhow::ensure!(
-                is_hex_colour(&store.accent_color),
+                !ids.contains(&&store.id),
+                "store {} is configured twice",
+                store.id
+            );
+            anyhow::ensure!(
+                Colour::parse(&store.accent_color).is_some(),
                 "store {}: accent_color must look like #1f5f8b",
                 store.id
             );
@@ -412,7 +437,18 @@ impl Settings {
                 store.id,
                 store.currency
             );
+            anyhow::ensure!(
+                crate::domain::Locale::parse(&store.locale).is_ok(),
+                "store {}: locale {:?} is not supported; the pages are translated into {}",
+                store.id,
+                store.locale,
+                crate::domain::Locale::ALL.map(|l| l.tag()).join(" and ")
+            );
+            if let Err(e) = store.country() {
+                anyhow::bail!("store {}: {e}", store.id);
+            }
             hosts.push(&store.host);
+            ids.push(&store.id);
         }
         Ok(())
     }
@@ -467,8 +503,36 @@ fn merge_indexed(base: Value, over: Value, path: &str) -> anyhow::Result<Value> 
     }
 }
 
-fn is_hex_colour(value: &str) -> bool {
-    value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
+impl StoreSettings {
+    /// The configured country, else the locale's region.
+    fn country(&self) -> anyhow::Result<crate::domain::Country> {
+        match &self.country {
+            Some(code) => crate::domain::Country::parse(code)
+                .map_err(|_| anyhow::anyhow!("country {code:?} is not an ISO 3166-1 alpha-2 code")),
+            None => Ok(crate::domain::Locale::parse(&self.locale)?.country()),
+        }
+    }
+}
+
+/// The store's accent as the pages use it: as text on white, and as the background of
+/// white text (buttons, the current step). One below WCAG AA's 4.5:1 against white is
+/// darkened until it reaches it, with a warning, rather than refused: the shop still
+/// starts, in a colour close to its own, and nobody ships unreadable buttons.
+pub fn readable_accent(store: &StoreId, configured: &str) -> anyhow::Result<String> {
+    let colour = Colour::parse(configured)
+        .with_context(|| format!("store {store}: accent_color must look like #1f5f8b"))?;
+    let readable = colour.darkened_to_contrast(Colour::WHITE, AA_TEXT_CONTRAST);
+    if readable != colour {
+        tracing::warn!(
+            %store,
+            configured,
+            adjusted = %readable.hex(),
+            "accent_color has {:.2}:1 against white, below the 4.5:1 WCAG AA asks of text; \
+             the pages use the adjusted colour (set it in the configuration to silence this)",
+            colour.contrast(Colour::WHITE),
+        );
+    }
+    Ok(readable.hex())
 }
 
 /// Settings after the listener is bound: every public URL is known.
@@ -499,9 +563,12 @@ pub struct StoreConfig {
     pub name: String,
     pub host: String,
     pub base_url: Url,
-    /// Validated `#rrggbb`; safe to put in a stylesheet.
+    /// `#rrggbb` with at least 4.5:1 against white (`readable_accent`); safe to put in a
+    /// stylesheet.
     pub accent_color: String,
     pub currency: crate::domain::Currency,
+    pub locale: crate::domain::Locale,
+    pub country: crate::domain::Country,
     pub login: StoreLoginSettings,
     pub checkout: CheckoutFlags,
     pub webhook: Option<StoreWebhook>,
@@ -592,8 +659,10 @@ impl Config {
                     name: s.name.clone(),
                     host: s.host.to_ascii_lowercase(),
                     base_url: origin(&s.host, &s.base_url)?,
-                    accent_color: s.accent_color.clone(),
+                    accent_color: readable_accent(&s.id, &s.accent_color)?,
                     currency: crate::domain::Currency::parse(&s.currency)?,
+                    locale: crate::domain::Locale::parse(&s.locale)?,
+                    country: s.country()?,
                     login: s.login.clone(),
                     checkout: s.checkout.clone(),
                     webhook: s
@@ -720,6 +789,69 @@ mod tests {
     }
 
     #[test]
+    fn a_store_id_or_host_given_twice_is_refused() {
+        // Found by fuzz/fuzz_targets/config_toml.rs: a second store `site2` on a host of its
+        // own was accepted, and both sites would have shared one store's rows.
+        for (id, host) in [
+            ("site1", "other.localhost"),
+            ("site2", "SITE1.localhost"),
+            ("site2", "Checkout.localhost"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("config.toml");
+            let toml = format!(
+                "[[stores]]\nid = \"site1\"\nname = \"One\"\nhost = \"site1.localhost\"\n\
+                 [[stores]]\nid = \"{id}\"\nname = \"Two\"\nhost = \"{host}\"\n"
+            );
+            std::fs::write(&file, toml).unwrap();
+            let base = Settings::demo(dir.path(), "127.0.0.1:0".parse().unwrap());
+            let error = Settings::load(base, Some(&file)).unwrap_err();
+            assert!(
+                error.to_string().contains("configured twice"),
+                "{id} {host}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stores_locale_must_be_translated_and_its_country_assigned() {
+        let store = |lines: &str| -> anyhow::Result<Config> {
+            let dir = tempfile::tempdir()?;
+            let file = dir.path().join("config.toml");
+            let toml = format!(
+                "[[stores]]\nid = \"site1\"\nname = \"One\"\nhost = \"site1.localhost\"\n{lines}\n"
+            );
+            std::fs::write(&file, toml)?;
+            let base = Settings::demo(dir.path(), "127.0.0.1:0".parse()?);
+            Config::resolve(&Settings::load(base, Some(&file))?, 8080)
+        };
+        let german = store("locale = \"de-DE\"").unwrap();
+        assert_eq!(german.stores[0].locale, crate::domain::Locale::DeDe);
+        assert_eq!(
+            german.stores[0].country.as_str(),
+            "DE",
+            "the locale's region"
+        );
+        let austrian = store("locale = \"de-DE\"\ncountry = \"at\"").unwrap();
+        assert_eq!(austrian.stores[0].country.as_str(), "AT");
+        let default = store("").unwrap();
+        assert_eq!(default.stores[0].locale, crate::domain::Locale::EnUs);
+        assert_eq!(default.stores[0].country.as_str(), "US");
+        let error = store("locale = \"fr-FR\"").unwrap_err().to_string();
+        assert!(
+            error.contains("site1")
+                && error.contains("\"fr-FR\"")
+                && error.contains("en-US and de-DE"),
+            "{error}"
+        );
+        let error = store("country = \"XX\"").unwrap_err().to_string();
+        assert!(
+            error.contains("site1") && error.contains("ISO 3166"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn checkout_urls_have_one_slash() {
         let checkout = |base: &str| CheckoutConfig {
             host: "checkout.localhost".to_owned(),
@@ -816,5 +948,20 @@ mod tests {
         let error = format!("{:#}", load("id_token_alg = \"HS256\"").unwrap_err());
         assert!(error.contains("RS256, ES256, PS256 or EdDSA"), "{error}");
         assert!(error.contains("id_token_alg"), "{error}");
+    }
+
+    #[test]
+    fn an_unreadable_accent_is_darkened_and_a_readable_one_kept() {
+        let store = StoreId::parse("site3").unwrap();
+        // Light green: 2.8:1 against white.
+        let adjusted = readable_accent(&store, "#4caf50").unwrap();
+        assert_ne!(adjusted, "#4caf50");
+        let colour = Colour::parse(&adjusted).unwrap();
+        assert!(
+            colour.contrast(Colour::WHITE) >= AA_TEXT_CONTRAST,
+            "{adjusted}"
+        );
+        assert_eq!(readable_accent(&store, "#1f5f8b").unwrap(), "#1f5f8b");
+        assert!(readable_accent(&store, "green").is_err());
     }
 }

@@ -24,6 +24,7 @@ use super::form::{self, DetailsInput, FieldErrors, FormRules};
 use super::target::{BasketPath, Target, Unresolved};
 use crate::db;
 use crate::domain::{BasketStatus, StoreId};
+use crate::i18n::Lang;
 use crate::placeorder::{self, PlaceOrderError, ProcessView, Starter};
 use crate::state::AppState;
 
@@ -213,7 +214,7 @@ pub struct PlaceOrderBody {
 }
 
 impl PlaceOrderBody {
-    fn into_input(self) -> DetailsInput {
+    pub fn into_input(self) -> DetailsInput {
         let billing = self.billing;
         let mut input = DetailsInput {
             email: self.email,
@@ -254,11 +255,15 @@ fn json_field(name: &str) -> String {
     }
 }
 
-fn invalid_details(errors: FieldErrors) -> ApiError {
+pub fn invalid_details(errors: FieldErrors) -> ApiError {
     let fields = errors
         .0
         .into_iter()
-        .map(|(field, message)| (json_field(field), serde_json::Value::String(message)))
+        // The API speaks en-US, whatever the store's locale.
+        .map(|(field, error)| {
+            let message = error.in_words(Lang::default());
+            (json_field(field), serde_json::Value::String(message))
+        })
         .collect();
     ApiError {
         status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -16,9 +16,9 @@ use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
 use crate::domain::DeliveryMethod;
+use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::forms::{Field, Problem, authenticity_token, problems};
-use crate::web::view;
+use crate::web::forms::{Field, Problem, authenticity_token, country_options, problems};
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -42,13 +42,13 @@ struct DetailsPage {
     privacy_policy_required: bool,
     privacy_policy: bool,
     privacy_policy_error: Option<String>,
-    submit_label: &'static str,
+    submit_label: String,
 }
 
 struct DeliveryChoice {
     code: &'static str,
-    title: &'static str,
-    promise: &'static str,
+    title: String,
+    promise: String,
     price: String,
     checked: bool,
 }
@@ -93,7 +93,7 @@ pub struct DetailsForm {
     #[serde(default)]
     authenticity_token: String,
     #[serde(flatten)]
-    input: DetailsInput,
+    pub input: DetailsInput,
 }
 
 impl CheckoutForm for DetailsForm {
@@ -151,16 +151,39 @@ fn details_page(
     csrf_token: String,
 ) -> DetailsPage {
     let flags = target.flags();
-    let email = text_field(errors, "email", "Email address", "email", &input.email)
-        .autocomplete("email")
-        .hint("The store uses it for questions about your order.");
+    let lang = Lang(target.store.locale);
+    let email = text_field(
+        lang,
+        errors,
+        "email",
+        lang.t("field-email"),
+        "email",
+        &input.email,
+    )
+    .autocomplete("email")
+    .hint(lang.t("field-email-hint"));
     let phone = flags.use_personal_data_form.then(|| {
-        text_field(errors, "phone", "Phone number", "tel", &input.phone)
-            .autocomplete("tel")
-            .optional()
-            .hint("Only used if the courier needs to reach you.")
+        text_field(
+            lang,
+            errors,
+            "phone",
+            lang.t("field-phone"),
+            "tel",
+            &input.phone,
+        )
+        .autocomplete("tel")
+        .optional()
+        .hint(lang.t("field-phone-hint"))
     });
+    // Most shoppers live where the store sells: an empty billing country starts at the
+    // store's own.
+    let store_country = target.store.country.as_str();
+    let billing_country = match input.billing_country.trim() {
+        "" => store_country,
+        typed => typed,
+    };
     let billing = address_fields(
+        target,
         errors,
         &BILLING,
         [
@@ -168,12 +191,13 @@ fn details_page(
             &input.billing_street,
             &input.billing_postal_code,
             &input.billing_city,
-            &input.billing_country,
+            billing_country,
         ],
     );
     // Ticking "same as billing" makes the delivery address optional.
     let delivery_required = input.delivery_same.is_none();
     let delivery = address_fields(
+        target,
         errors,
         &DELIVERY,
         [
@@ -202,7 +226,7 @@ fn details_page(
     }
     let mut problems = problems(&listed);
     for field in ["delivery_method", "payment", "privacy_policy"] {
-        if let Some(message) = errors.get(field) {
+        if let Some(message) = errors.get(field, lang) {
             problems.push(Problem { field, message });
         }
     }
@@ -222,38 +246,40 @@ fn details_page(
         delivery_same: input.delivery_same.is_some(),
         delivery,
         delivery_methods: delivery_choices(target, &input.delivery_method),
-        delivery_method_error: errors.get("delivery_method"),
+        delivery_method_error: errors.get("delivery_method", lang),
         payment_groups: payment_groups(options, &input.payment),
-        payment_error: errors.get("payment"),
+        payment_error: errors.get("payment", lang),
         privacy_policy_required: flags.privacy_policy_required,
         privacy_policy: input.privacy_policy.is_some(),
-        privacy_policy_error: errors.get("privacy_policy"),
-        submit_label: if flags.skip_review_action {
-            "Place order"
+        privacy_policy_error: errors.get("privacy_policy", lang),
+        submit_label: lang.t(if flags.skip_review_action {
+            "place-order"
         } else {
-            "Continue to review"
-        },
+            "details-submit-review"
+        }),
     }
 }
 
 /// A text field with what was typed and its error, if any.
 fn text_field(
+    lang: Lang,
     errors: &FieldErrors,
     name: &'static str,
-    label: &'static str,
+    label: String,
     kind: &'static str,
     value: &str,
 ) -> Field {
     Field::new(name, label, kind)
         .value(value)
         .max_length(form::FIELD_MAX)
-        .error(errors.get(name))
+        .error(errors.get(name, lang))
 }
 
 /// One address on the form: its field names with their autocomplete tokens (HTML's
 /// `billing` / `shipping` sections), name first.
 struct AddressForm {
     fields: [(&'static str, &'static str); 5],
+    /// Its key in `locales/*/*.ftl`.
     name_label: &'static str,
 }
 
@@ -265,7 +291,7 @@ const BILLING: AddressForm = AddressForm {
         ("billing_city", "billing address-level2"),
         ("billing_country", "billing country"),
     ],
-    name_label: "Full name",
+    name_label: "field-full-name",
 };
 
 const DELIVERY: AddressForm = AddressForm {
@@ -276,27 +302,34 @@ const DELIVERY: AddressForm = AddressForm {
         ("delivery_city", "shipping address-level2"),
         ("delivery_country", "shipping country"),
     ],
-    name_label: "Recipient's name",
+    name_label: "field-recipient",
 };
 
-/// Name, street, postal code, city and country, in that order.
-fn address_fields(errors: &FieldErrors, form: &AddressForm, values: [&str; 5]) -> Vec<Field> {
+/// Name, street, postal code, city and country (a select, the store's country first), in
+/// that order.
+fn address_fields(
+    target: &Target,
+    errors: &FieldErrors,
+    form: &AddressForm,
+    values: [&str; 5],
+) -> Vec<Field> {
+    let lang = Lang(target.store.locale);
     let labels = [
         form.name_label,
-        "Street and number",
-        "Postal code",
-        "City",
-        "Country",
+        "field-street",
+        "field-postal-code",
+        "field-city",
+        "field-country",
     ];
-    let country_hint = "Two-letter code, for example DE or FR.";
     form.fields
         .iter()
         .zip(labels)
         .zip(values)
         .map(|((&(name, autocomplete), label), value)| {
-            let field = text_field(errors, name, label, "text", value).autocomplete(autocomplete);
+            let field = text_field(lang, errors, name, lang.t(label), "text", value)
+                .autocomplete(autocomplete);
             if name.ends_with("_country") {
-                field.hint(country_hint)
+                field.options(country_options(lang, target.store.country))
             } else {
                 field
             }
@@ -305,13 +338,14 @@ fn address_fields(errors: &FieldErrors, form: &AddressForm, values: [&str; 5]) -
 }
 
 fn delivery_choices(target: &Target, selected: &str) -> Vec<DeliveryChoice> {
+    let lang = Lang(target.store.locale);
     DeliveryMethod::ALL
         .into_iter()
         .map(|m| DeliveryChoice {
             code: m.code(),
-            title: m.title(),
-            promise: m.promise(),
-            price: view::price(m.price(target.store.currency)),
+            title: lang.delivery_title(m),
+            promise: lang.delivery_promise(m),
+            price: lang.money(m.price(target.store.currency)),
             checked: selected == m.code(),
         })
         .collect()

@@ -19,6 +19,10 @@ mod success;
 pub(crate) mod target;
 pub mod testgateway;
 
+// The request types of the checkout form and the JSON API, public for the fuzz targets
+// (fuzz/).
+pub use api::{ApiError, PlaceOrderBody, invalid_details};
+pub use details::DetailsForm;
 pub use session::BoundBasket;
 
 use axum::Router;
@@ -27,7 +31,7 @@ use axum::routing::{any, get, post};
 
 use crate::config::PaymentSettings;
 use crate::state::AppState;
-use crate::web::{ErrorPage, render};
+use crate::web::{ErrorPage, WebError, render};
 use target::KnownStore;
 
 /// The checkout host's routes; the test payment page only when configured.
@@ -72,12 +76,20 @@ pub fn router(payments: &PaymentSettings) -> Router<AppState> {
             "/api/v1/{store_id}/{basket_id}/place-order/cancel",
             post(api::cancel),
         )
-        .route("/api/{*rest}", any(api::not_found));
+        .route("/api/{*rest}", any(api::not_found))
+        // A mistyped checkout address gets a readable page, not an empty 404. Keep this
+        // the only fallback among the routers merged for the checkout host (axum refuses
+        // two).
+        .fallback(not_found);
     if payments.test_gateway {
         router.merge(testgateway::router())
     } else {
         router
     }
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound("page")
 }
 
 async fn home() -> Response {

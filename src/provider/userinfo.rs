@@ -110,7 +110,7 @@ async fn userinfo(
 }
 
 /// `access_token` of a form-encoded body (RFC 6750 §2.2), if the body is a form with one.
-fn body_token(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, BearerError> {
+pub fn body_token(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, BearerError> {
     if !is_form_content_type(headers) {
         return Ok(None);
     }
@@ -123,7 +123,7 @@ fn body_token(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, Bearer
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(BearerError::Missing);

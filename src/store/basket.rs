@@ -11,10 +11,11 @@ use url::Url;
 use super::shop::{Chrome, Section, Shop, with_basket_cookie};
 use crate::db;
 use crate::domain::{BasketId, BasketStatus, ProductId, StoreId};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::forms::{PageForm, verify_csrf};
+use crate::web::headers;
 use crate::web::{ErrorPage, WebError, render};
-use crate::web::{headers, view};
 
 /// Most of one product a basket line can hold (the `basket_lines` CHECK agrees).
 pub const MAX_QUANTITY: i64 = 99;
@@ -48,6 +49,7 @@ struct LineView {
 
 pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response, WebError> {
     let basket = shop.basket.as_ref().filter(|b| !b.lines.is_empty());
+    let lang = Lang(shop.store.locale);
     let page = BasketPage {
         chrome: shop.chrome(Section::Basket)?,
         lines: basket
@@ -58,8 +60,8 @@ pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response,
                         product_id: l.product_id.to_string(),
                         name: l.name.clone(),
                         quantity: l.quantity,
-                        unit_price: view::price(l.unit_price),
-                        total: l.total().map(view::price).unwrap_or_default(),
+                        unit_price: lang.money(l.unit_price),
+                        total: l.total().map(|t| lang.money(t)).unwrap_or_default(),
                         image: l.image.clone(),
                     })
                     .collect()
@@ -67,7 +69,7 @@ pub async fn show(State(state): State<AppState>, shop: Shop) -> Result<Response,
             .unwrap_or_default(),
         total: basket
             .and_then(|b| b.total())
-            .map(view::price)
+            .map(|t| lang.money(t))
             .unwrap_or_default(),
         frozen: basket.is_some_and(|b| b.status == BasketStatus::Frozen),
     };
@@ -103,7 +105,7 @@ pub struct LineForm {
 
 /// `quantity` as typed: a whole number within `min..=MAX_QUANTITY`; blank means 1 when
 /// adding (the catalog's field starts at 1).
-fn parse_quantity(raw: &str, min: i64) -> Result<i64, WebError> {
+pub fn parse_quantity(raw: &str, min: i64) -> Result<i64, WebError> {
     let raw = raw.trim();
     let quantity = if raw.is_empty() && min == 1 {
         1

@@ -14,6 +14,9 @@ use crate::state::AppState;
 use crate::web::WebError;
 
 pub use basket::checkout_url;
+// The forms' types and parsers, public for the fuzz targets (fuzz/).
+pub use account::{LoginForm, ProfileForm, RegisterForm};
+pub use basket::{LineForm, MAX_QUANTITY, parse_quantity};
 
 /// The storefront's routes (URL contract in the brief; tests rely on these paths): catalog
 /// and basket, for every store.
