@@ -12,7 +12,7 @@ pub const DEMO_STORE: &str = "site1";
 pub const DEMO_EMAIL: &str = "alice@example.com";
 pub const DEMO_PASSWORD: &str = "correct horse battery staple";
 
-/// (sku, name, description, price in euro cents, picture under /static/products/)
+/// (sku, name, description, price in cents, picture under /static/products/)
 const PRODUCTS: [(&str, &str, &str, i64, &str); 6] = [
     (
         "MUG-ENAMEL-350",
@@ -63,15 +63,29 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     seed_customer(state).await
 }
 
+/// Every product in every currency a store sells in (site1 USD, site2 EUR), since a store
+/// sells only products priced in its own currency. The euro products keep their plain
+/// SKUs, which earlier demos seeded; the others get the currency after theirs.
 async fn seed_catalog(state: &AppState) -> anyhow::Result<()> {
     let eur = Currency::parse("EUR")?;
-    for (sku, name, description, cents, picture) in PRODUCTS {
-        db::products::insert_if_absent(&state.db, sku, name, description, Money::new(cents, eur))
-            .await
-            .with_context(|| format!("seeding product {sku}"))?;
-        // Also for products an earlier demo seeded without a picture.
-        let image = format!("/static/products/{picture}");
-        db::products::set_image_if_none(&state.db, sku, &image).await?;
+    let mut currencies: Vec<Currency> = state.config.stores.iter().map(|s| s.currency).collect();
+    currencies.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    currencies.dedup();
+    for currency in currencies {
+        for (sku, name, description, cents, picture) in PRODUCTS {
+            let sku = if currency == eur {
+                sku.to_owned()
+            } else {
+                format!("{sku}-{currency}")
+            };
+            let price = Money::new(cents, currency);
+            db::products::insert_if_absent(&state.db, &sku, name, description, price)
+                .await
+                .with_context(|| format!("seeding product {sku}"))?;
+            // Also for products an earlier demo seeded without a picture.
+            let image = format!("/static/products/{picture}");
+            db::products::set_image_if_none(&state.db, &sku, &image).await?;
+        }
     }
     Ok(())
 }

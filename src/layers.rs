@@ -6,7 +6,7 @@
 const LAYERS: &[&[&str]] = &[
     &["secrets"],
     &["domain"],
-    &["config"],
+    &["config", "i18n"],
     &["telemetry", "db"],
     &[
         "keys",

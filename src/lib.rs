@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod i18n;
 pub mod keys;
 #[cfg(test)]
 mod layers;

@@ -78,6 +78,8 @@ async fn build(backend: Backend) -> (Application, TestApp) {
     let mut settings = Settings::demo(&dir, "127.0.0.1:0".parse().expect("address"));
     // site2 switches offline payment off (Flamingo's enableOfflinePaymentProvider).
     settings.stores[1].checkout.enable_offline_payment = false;
+    // Both stores in euros, so one product's baskets work at either.
+    settings.stores[0].currency = "EUR".to_owned();
     let mut pg_database = None;
     if backend == Backend::Postgres {
         settings.database_url = fresh_postgres_database().await;

@@ -10,6 +10,7 @@ use super::target::Target;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::VerifiedIdentity;
+use crate::i18n::Lang;
 use crate::payment::FlowAction;
 use crate::placeorder::{
     self, CustomerRef, FailureReason, PaymentSelection, PlaceOrderError, PlaceOrderRequest,
@@ -20,7 +21,9 @@ use crate::web::WebError;
 
 /// The payment methods of every gateway enabled at this store (Flamingo's
 /// `enableOfflinePaymentProvider` is applied by `payment::Gateways`).
+/// Their names are in the store's language.
 pub fn payment_options(state: &AppState, store: &StoreConfig) -> Vec<PaymentOption> {
+    let lang = Lang(store.locale);
     state
         .payments
         .methods_for(store)
@@ -31,9 +34,9 @@ pub fn payment_options(state: &AppState, store: &StoreConfig) -> Vec<PaymentOpti
                 .into_iter()
                 .map(move |method| PaymentOption {
                     gateway: gateway.gateway.to_owned(),
-                    gateway_title: gateway.title.to_owned(),
+                    gateway_title: lang.gateway_title(gateway.gateway, gateway.title),
+                    title: lang.method_title(gateway.gateway, &method.code, &method.title),
                     method: method.code,
-                    title: method.title,
                 })
         })
         .collect()

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::target::{Target, Unresolved};
 use crate::config::StoreConfig;
 use crate::domain::BasketStatus;
+use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::view;
 use crate::web::{WebError, render};
 
 /// The steps of the flow after Flamingo's controller.
@@ -23,13 +23,14 @@ pub enum Step {
 }
 
 impl Step {
-    fn label(self) -> &'static str {
+    /// Its name in `locales/*/checkout.ftl`.
+    fn label_key(self) -> &'static str {
         match self {
-            Step::Start => "Sign in",
-            Step::Details => "Your details",
-            Step::Review => "Review",
-            Step::Payment => "Payment",
-            Step::Done => "Confirmation",
+            Step::Start => "step-start",
+            Step::Details => "step-details",
+            Step::Review => "step-review",
+            Step::Payment => "step-payment",
+            Step::Done => "step-done",
         }
     }
 
@@ -45,7 +46,8 @@ impl Step {
 }
 
 pub struct StepView {
-    pub label: &'static str,
+    step: Step,
+    pub label: String,
     /// "done", "current" or "todo" (a CSS modifier).
     pub state: &'static str,
     /// Done steps link back, except once the order is placed.
@@ -55,6 +57,8 @@ pub struct StepView {
 /// Page furniture for `templates/checkout/base.html`.
 pub struct Chrome {
     pub store_name: String,
+    /// The store's language: every text, price and date on the page.
+    pub lang: Lang,
     /// Drawn as the store's logo.
     pub store_initial: String,
     pub store_id: String,
@@ -72,6 +76,7 @@ impl Chrome {
     pub fn for_store(store: &StoreConfig) -> Self {
         Self {
             store_name: store.name.clone(),
+            lang: Lang(store.locale),
             store_initial: store
                 .name
                 .chars()
@@ -110,7 +115,8 @@ impl Chrome {
                 };
                 let links_back = state == "done" && !placed && step != Step::Payment;
                 StepView {
-                    label: step.label(),
+                    step,
+                    label: Lang(target.store.locale).t(step.label_key()),
                     state,
                     href: links_back.then(|| target.path(step.path())),
                 }
@@ -131,10 +137,7 @@ impl Chrome {
     /// Names the logged-in shopper; the start step (log in or guest) no longer links back.
     pub fn signed_in_as(mut self, who: Option<String>) -> Self {
         if who.is_some()
-            && let Some(start) = self
-                .steps
-                .iter_mut()
-                .find(|s| s.label == Step::Start.label())
+            && let Some(start) = self.steps.iter_mut().find(|s| s.step == Step::Start)
         {
             start.href = None;
         }
@@ -152,6 +155,7 @@ pub struct LineView {
 }
 
 pub fn lines(target: &Target) -> Vec<LineView> {
+    let lang = Lang(target.store.locale);
     target
         .basket
         .lines
@@ -159,8 +163,8 @@ pub fn lines(target: &Target) -> Vec<LineView> {
         .map(|l| LineView {
             name: l.name.clone(),
             quantity: l.quantity,
-            unit_price: view::price(l.unit_price),
-            total: l.total().map(view::price).unwrap_or_default(),
+            unit_price: lang.money(l.unit_price),
+            total: l.total().map(|t| lang.money(t)).unwrap_or_default(),
         })
         .collect()
 }
@@ -193,16 +197,13 @@ impl IntoResponse for Unresolved {
                 if store.checkout.redirect_to_basket_on_invalid_basket {
                     return Redirect::to(&store.url("/basket")).into_response();
                 }
+                let lang = Lang(store.locale);
                 NoticePage {
                     chrome: Chrome::for_store(&store),
-                    title: "We could not find this basket".into(),
-                    message: format!(
-                        "This checkout link does not match a basket at {}. It may be old or \
-                         mistyped. Your basket at the store is where to start again.",
-                        store.name
-                    ),
+                    title: lang.t("notice-unknown-basket"),
+                    message: lang.t1("notice-unknown-basket-message", "store", &store.name),
                     next_href: store.url("/basket"),
-                    next_label: format!("Go to your basket at {}", store.name),
+                    next_label: lang.t1("notice-go-to-basket", "store", &store.name),
                 }
                 .respond(StatusCode::NOT_FOUND)
             }
@@ -215,28 +216,26 @@ impl IntoResponse for Unresolved {
 /// refusal that still says what to do.
 pub fn empty_basket(target: &Target) -> Response {
     let store = &target.store;
+    let lang = Lang(store.locale);
     let (status, title, message) = if target.flags().show_empty_basket_page_if_no_items {
         (
             StatusCode::OK,
-            "Your basket is empty",
-            format!(
-                "There is nothing to check out yet. Add something at {} and come back.",
-                store.name
-            ),
+            lang.t("basket-empty-title"),
+            lang.t1("notice-empty-basket", "store", &store.name),
         )
     } else {
         (
             StatusCode::CONFLICT,
-            "There is nothing to check out",
-            "This basket has no items, so it cannot be checked out.".to_owned(),
+            lang.t("notice-nothing-to-check-out"),
+            lang.t("notice-no-items"),
         )
     };
     NoticePage {
         chrome: Chrome::for_store(store),
-        title: title.into(),
+        title,
         message,
         next_href: store.url("/"),
-        next_label: format!("Shop at {}", store.name),
+        next_label: lang.t1("notice-shop-at", "store", &store.name),
     }
     .respond(status)
 }
@@ -252,27 +251,21 @@ pub fn not_handed_off(target: &Target) -> Response {
     {
         return Redirect::to(&target.store_basket_url()).into_response();
     }
+    let lang = Lang(store.locale);
     back_to_the_store(
         target,
-        "Open the checkout from your basket",
-        format!(
-            "This checkout was not opened from your basket in this browser, so it cannot be \
-             shown here. Go to your basket at {} and press Checkout.",
-            store.name
-        ),
+        &lang.t("notice-not-handed-off"),
+        lang.t1("notice-not-handed-off-message", "store", &store.name),
     )
 }
 
 /// A checkout ticket that is unknown, used, expired, or made for another basket.
 pub fn ticket_refused(target: &Target) -> Response {
+    let lang = Lang(target.store.locale);
     back_to_the_store(
         target,
-        "This checkout link has expired",
-        format!(
-            "Checkout links from {} work once and only for a minute. Go back to your basket \
-             and press Checkout again.",
-            target.store.name
-        ),
+        &lang.t("notice-ticket-expired"),
+        lang.t1("notice-ticket-expired-message", "store", &target.store.name),
     )
 }
 
@@ -283,7 +276,7 @@ fn back_to_the_store(target: &Target, title: &str, message: String) -> Response 
         title: title.into(),
         message,
         next_href: target.store_basket_url(),
-        next_label: format!("Go to your basket at {}", store.name),
+        next_label: Lang(store.locale).t1("notice-go-to-basket", "store", &store.name),
     }
     .respond(StatusCode::FORBIDDEN)
 }
@@ -292,15 +285,13 @@ fn back_to_the_store(target: &Target, title: &str, message: String) -> Response 
 /// placing with other details: refused, never a silent hand-over of their attempt.
 pub fn placed_with_other_details(target: &Target) -> Response {
     let store = &target.store;
+    let lang = Lang(store.locale);
     NoticePage {
         chrome: Chrome::for_store(store),
-        title: "This basket is already being ordered".into(),
-        message: "An order for this basket is already being placed with other details, so \
-                  yours was not placed and nothing was charged. If that was not you, start \
-                  again from your basket at the store."
-            .into(),
+        title: lang.t("notice-being-ordered"),
+        message: lang.t("notice-being-ordered-message"),
         next_href: store.url("/basket"),
-        next_label: format!("Go to your basket at {}", store.name),
+        next_label: lang.t1("notice-go-to-basket", "store", &store.name),
     }
     .respond(StatusCode::CONFLICT)
 }
@@ -310,26 +301,21 @@ pub fn placed_with_other_details(target: &Target) -> Response {
 /// shows the order.
 pub fn started_elsewhere(target: &Target, storefront: bool) -> Response {
     let store = &target.store;
+    let lang = Lang(store.locale);
     let (status, message) = if storefront {
         (
             StatusCode::OK,
-            format!(
-                "This order is being placed by {}. Go back to the store to see how it stands.",
-                store.name
-            ),
+            lang.t1("notice-placed-by-storefront", "store", &store.name),
         )
     } else {
-        (
-            StatusCode::FORBIDDEN,
-            "This order was started in another browser, so it can only be seen there.".to_owned(),
-        )
+        (StatusCode::FORBIDDEN, lang.t("notice-started-elsewhere"))
     };
     NoticePage {
         chrome: Chrome::for_store(store),
-        title: "This order is not shown here".into(),
+        title: lang.t("notice-not-shown"),
         message,
         next_href: store.url("/"),
-        next_label: format!("Go to {}", store.name),
+        next_label: lang.t1("notice-go-to-store", "store", &store.name),
     }
     .respond(status)
 }
@@ -354,6 +340,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn new(target: &Target, delivery: Option<crate::domain::DeliveryMethod>) -> Self {
+        let lang = Lang(target.store.locale);
         let subtotal = target.subtotal();
         let total = match delivery {
             Some(method) => target.total_with(method),
@@ -361,14 +348,14 @@ impl Summary {
         };
         Self {
             lines: lines(target),
-            subtotal: subtotal.map(view::price).unwrap_or_default(),
+            subtotal: subtotal.map(|t| lang.money(t)).unwrap_or_default(),
             delivery: delivery.map(|m| {
                 (
-                    m.title().to_owned(),
-                    view::price(m.price(target.store.currency)),
+                    lang.delivery_title(m),
+                    lang.money(m.price(target.store.currency)),
                 )
             }),
-            total: total.map(view::price).unwrap_or_default(),
+            total: total.map(|t| lang.money(t)).unwrap_or_default(),
         }
     }
 }

@@ -15,6 +15,7 @@ use super::flow::{self, Awaiting, PaymentAction, Progress};
 use super::page::{self, Chrome, NoticePage, Step};
 use super::session::BoundBasket;
 use super::target::Target;
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::{WebError, render};
 
@@ -22,8 +23,8 @@ use crate::web::{WebError, render};
 #[template(path = "checkout/payment.html")]
 struct PaymentPage {
     chrome: Chrome,
-    title: &'static str,
-    message: &'static str,
+    title: String,
+    message: String,
     /// Only while the process runs.
     refresh: Option<Refresh>,
     link: Option<String>,
@@ -41,7 +42,7 @@ struct Refresh {
 
 impl PaymentPage {
     /// The page while the shopper or the process is at work; arms add what is theirs.
-    fn waiting(chrome: Chrome, title: &'static str, message: &'static str) -> Self {
+    fn waiting(chrome: Chrome, title: String, message: String) -> Self {
         Self {
             chrome,
             title,
@@ -113,6 +114,7 @@ fn respond(
     progress: Progress,
     backoff: Backoff,
 ) -> Response {
+    let lang = Lang(target.store.locale);
     match progress {
         Progress::NotStarted | Progress::Cancelled => {
             Redirect::to(&target.path("/details")).into_response()
@@ -131,7 +133,7 @@ fn respond(
             Redirect::to(&target.path(step)).into_response()
         }
         Progress::Running(awaiting) => {
-            let (title, message) = waiting_words(awaiting);
+            let (title, message) = waiting_words(lang, awaiting);
             render(&PaymentPage {
                 refresh: Some(Refresh {
                     secs: backoff.secs,
@@ -143,52 +145,43 @@ fn respond(
         Progress::WaitingForCustomer(action) => follow(state, chrome, action),
         Progress::BasketInvalid(message) => NoticePage {
             chrome,
-            title: "Your basket changed".into(),
-            message: format!("{message} Nothing was charged."),
+            title: lang.t("notice-basket-changed"),
+            message: lang.t1("notice-basket-changed-message", "reason", &message),
             next_href: target.store_basket_url(),
-            next_label: format!("Go to your basket at {}", target.store.name),
+            next_label: lang.t1("notice-go-to-basket", "store", &target.store.name),
         }
         .respond(StatusCode::CONFLICT),
         Progress::Broken(message) => NoticePage {
             chrome,
-            title: "We could not place your order".into(),
-            message: format!("{message} Nothing was charged. Please try again in a moment."),
+            title: lang.t("notice-not-placed"),
+            message: lang.t1("notice-not-placed-message", "reason", &message),
             next_href: target.path("/details"),
-            next_label: "Back to your details".into(),
+            next_label: lang.t("notice-back-to-details"),
         }
         .respond(StatusCode::SERVICE_UNAVAILABLE),
     }
 }
 
 /// The waiting page's title and message: what the shopper is waiting for.
-fn waiting_words(awaiting: Awaiting) -> (&'static str, &'static str) {
-    match awaiting {
-        Awaiting::Order => (
-            "We are placing your order",
-            "We are checking your basket and placing your order. This takes a few seconds. \
-             Please do not pay twice.",
-        ),
-        Awaiting::PaymentStart => (
-            "We are setting up your payment",
-            "We are waiting for the payment provider to set up your payment. Please do not \
-             pay twice.",
-        ),
-        Awaiting::PaymentConfirmation => (
-            "We are waiting for your payment",
-            "We are waiting for the payment provider to confirm your payment. Your order is \
-             placed as soon as it does. Please do not pay twice.",
-        ),
-        Awaiting::Rollback => (
-            "We are stopping this attempt",
-            "This order was not placed. We are cancelling its payment and reopening your \
-             basket; then you can try again.",
-        ),
-    }
+fn waiting_words(lang: Lang, awaiting: Awaiting) -> (String, String) {
+    let key = match awaiting {
+        Awaiting::Order => "waiting-order",
+        Awaiting::PaymentStart => "waiting-payment-start",
+        Awaiting::PaymentConfirmation => "waiting-payment-confirmation",
+        Awaiting::Rollback => "waiting-rollback",
+    };
+    (lang.t(key), lang.t(&format!("{key}-message")))
 }
 
 /// The gateway's action for the shopper: its page, a form to post there, or its HTML.
 fn follow(state: &AppState, chrome: Chrome, action: PaymentAction) -> Response {
-    const CONFIRM: &str = "Your payment provider asks you to confirm the payment on its page.";
+    let lang = chrome.lang;
+    let confirm = || {
+        (
+            lang.t("payment-continue"),
+            lang.t("payment-confirm-at-provider"),
+        )
+    };
     match action {
         PaymentAction::Redirect { url } => {
             // Same-origin pages (the test gateway) get a 303 straight away; another origin
@@ -197,17 +190,19 @@ fn follow(state: &AppState, chrome: Chrome, action: PaymentAction) -> Response {
             if same_origin(state, &url) {
                 return Redirect::to(&url).into_response();
             }
+            let (title, message) = confirm();
             render(&PaymentPage {
                 link: Some(url),
-                ..PaymentPage::waiting(chrome, "Continue to the payment page", CONFIRM)
+                ..PaymentPage::waiting(chrome, title, message)
             })
         }
         PaymentAction::PostRedirect { url, params } => {
             let csp = crate::web::headers::csp_with_form_targets(&[origin_of(&url)]);
+            let (title, message) = confirm();
             let mut response = render(&PaymentPage {
                 post_url: Some(url),
                 post_params: params,
-                ..PaymentPage::waiting(chrome, "Continue to the payment page", CONFIRM)
+                ..PaymentPage::waiting(chrome, title, message)
             });
             if let Ok(value) = HeaderValue::from_str(&csp) {
                 response
@@ -220,8 +215,8 @@ fn follow(state: &AppState, chrome: Chrome, action: PaymentAction) -> Response {
             gateway_html: Some(html),
             ..PaymentPage::waiting(
                 chrome,
-                "Complete your payment",
-                "Follow the instructions of your payment provider.",
+                lang.t("payment-complete"),
+                lang.t("payment-follow-provider"),
             )
         }),
     }

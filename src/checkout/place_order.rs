@@ -16,10 +16,10 @@ use super::page;
 use super::review::{review_page, valid_draft};
 use super::session::BoundBasket;
 use crate::domain::BasketStatus;
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::WebError;
 use crate::web::forms::authenticity_token;
-use crate::web::view;
 
 #[derive(Deserialize)]
 pub struct PlaceOrderForm {
@@ -79,21 +79,20 @@ pub async fn submit(
         None => (target.flags().skip_review_action).then_some(true),
     };
     if confirmed != Some(true) {
+        let lang = Lang(target.store.locale);
         let (status, notice) = match confirmed {
             Some(false) => (
                 StatusCode::CONFLICT,
-                format!(
-                    "The total of your order has changed to {}. Check the order and place it again.",
-                    target
+                lang.t1(
+                    "notice-total-changed",
+                    "total",
+                    &target
                         .total_with(details.delivery_method)
-                        .map(view::price)
-                        .unwrap_or_default()
+                        .map(|t| lang.money(t))
+                        .unwrap_or_default(),
                 ),
             ),
-            _ => (
-                StatusCode::BAD_REQUEST,
-                "The order form was incomplete. Check the order and place it again.".to_owned(),
-            ),
+            _ => (StatusCode::BAD_REQUEST, lang.t("notice-form-incomplete")),
         };
         let page = review_page(
             target,

@@ -14,9 +14,9 @@ use super::page::{self, Chrome, Step, Summary};
 use super::session::{BoundBasket, Session};
 use super::target::Target;
 use crate::domain::{Address, PhoneNumber};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::forms::authenticity_token;
-use crate::web::view;
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -84,6 +84,7 @@ pub fn review_page(
     csrf_token: String,
 ) -> ReviewPage {
     let currency = target.store.currency;
+    let lang = Lang(target.store.locale);
     ReviewPage {
         chrome: Chrome::new(target, Step::Review)
             .csrf(csrf_token)
@@ -97,9 +98,9 @@ pub fn review_page(
         delivery: details.delivery.as_ref().map(address_lines),
         delivery_method: format!(
             "{} ({}), {}",
-            details.delivery_method.title(),
-            details.delivery_method.promise(),
-            view::price(details.delivery_method.price(currency))
+            lang.delivery_title(details.delivery_method),
+            lang.delivery_promise(details.delivery_method),
+            lang.money(details.delivery_method.price(currency))
         ),
         payment_method: format!(
             "{}: {}",

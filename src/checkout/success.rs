@@ -10,8 +10,8 @@ use super::flow::{self, Progress};
 use super::page::{self, Chrome, LineView, Step};
 use super::session::BoundBasket;
 use crate::domain::DeliveryMethod;
+use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::view;
 use crate::web::{WebError, render};
 
 #[derive(Template)]
@@ -20,11 +20,11 @@ struct SuccessPage {
     chrome: Chrome,
     order_number: String,
     email: String,
-    delivery_method: String,
+    /// "{store} prepares it. Delivery: {delivery}. Payment: {payment}."
+    prepared: String,
     /// The delivery line: its title and price.
     delivery_title: String,
     delivery_price: String,
-    payment_method: String,
     lines: Vec<LineView>,
     total: String,
     /// The store's account page, for a shopper who logged in there.
@@ -49,21 +49,27 @@ pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<R
         return Ok(Redirect::to(&target.path("/payment")).into_response());
     };
     let currency = target.store.currency;
+    let lang = Lang(target.store.locale);
     let delivery = DeliveryMethod::parse(&order.delivery_method);
     let page = SuccessPage {
         delivery_title: delivery
-            .map(|m| m.title().to_owned())
+            .map(|m| lang.delivery_title(m))
             .unwrap_or_else(|| order.delivery_method.clone()),
         delivery_price: delivery
-            .map(|m| view::price(m.price(currency)))
+            .map(|m| lang.money(m.price(currency)))
             .unwrap_or_default(),
         chrome: Chrome::new(target, Step::Done).signed_in_as(session.signed_in_as()),
         order_number: order.number,
         email: order.email,
-        delivery_method: delivery
-            .map(|m| m.title().to_lowercase())
-            .unwrap_or(order.delivery_method),
-        payment_method: order.payment_method.to_lowercase(),
+        prepared: lang.t3(
+            "success-prepares",
+            ("store", &target.store.name),
+            (
+                "delivery",
+                &delivery.map_or(order.delivery_method, |m| lang.delivery_title(m)),
+            ),
+            ("payment", &order.payment_method),
+        ),
         lines: order
             .lines
             .iter()
@@ -72,15 +78,15 @@ pub async fn show(State(state): State<AppState>, bound: BoundBasket) -> Result<R
                 LineView {
                     name: l.name.clone(),
                     quantity: l.quantity,
-                    unit_price: view::price(unit),
+                    unit_price: lang.money(unit),
                     total: unit
                         .checked_mul(l.quantity)
-                        .map(view::price)
+                        .map(|t| lang.money(t))
                         .unwrap_or_default(),
                 }
             })
             .collect(),
-        total: view::price(order.total),
+        total: lang.money(order.total),
         account_href: session
             .identity
             .as_ref()

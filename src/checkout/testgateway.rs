@@ -41,7 +41,6 @@ struct PaymentPage {
     store_name: String,
     amount: String,
     method: String,
-    payment_id: String,
     /// `None` while the shopper can still decide.
     decided: Option<&'static str>,
     return_url: String,
@@ -124,7 +123,6 @@ async fn show(
         store_name: store.name.clone(),
         amount: payment.amount.to_string(),
         method,
-        payment_id: payment.id.to_string(),
         decided: (!payment.status.is_pending()).then(|| decided_label(payment.status)),
         return_url: payment.return_url.clone(),
         authenticity_token: token

@@ -107,15 +107,7 @@ impl Address {
 }
 
 fn parse_country(value: &str) -> Result<String, DomainError> {
-    let value = value.trim().to_ascii_uppercase();
-    if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(value)
-    } else {
-        Err(DomainError::new(
-            "country",
-            "must be a two-letter country code",
-        ))
-    }
+    super::Country::parse(value).map(|country| country.as_str().to_owned())
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 
 mod address;
 mod basket;
+mod colour;
 mod customer;
 mod delivery;
 mod id_token_alg;
 mod identity;
 mod ids;
+mod locale;
 mod money;
 pub mod payment;
 mod phone;
@@ -16,11 +18,13 @@ mod store;
 
 pub use address::{Address, AddressInput, PostalAddress};
 pub use basket::{Basket, BasketLine, BasketStatus};
+pub use colour::{AA_TEXT_CONTRAST, Colour};
 pub use customer::{Customer, Email, Password};
 pub use delivery::DeliveryMethod;
 pub use id_token_alg::IdTokenAlg;
 pub use identity::{BACKCHANNEL_LOGOUT_EVENT, VerifiedIdentity};
 pub use ids::{BasketId, CustomerId, OrderId, PaymentId, ProcessId, ProductId};
+pub use locale::{Country, Locale};
 pub use money::{Currency, Money};
 pub use phone::PhoneNumber;
 pub use signing_alg::SigningAlg;

@@ -220,6 +220,8 @@ impl Gateways {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Locale;
+    use crate::i18n::Lang;
 
     #[test]
     fn flow_status_names_round_trip() {
@@ -249,5 +251,22 @@ mod tests {
             serde_json::to_value(&action).unwrap(),
             serde_json::json!({"type": "redirect", "url": "https://pay.example/1"})
         );
+    }
+
+    /// A shopper at a German store reads every built-in gateway and method in German.
+    #[test]
+    fn built_in_gateways_are_named_in_every_locale() {
+        let gateways: [&dyn Gateway; 2] =
+            [&super::offline::Offline, &super::testgateway::TestGateway];
+        let german = Lang(Locale::DeDe);
+        for gateway in gateways {
+            let own = gateway.title();
+            assert_ne!(german.gateway_title(gateway.code(), own), own);
+            assert_eq!(Lang::default().gateway_title(gateway.code(), own), own);
+            for method in gateway.methods() {
+                let title = german.method_title(gateway.code(), &method.code, &method.title);
+                assert_ne!(title, method.title, "{}:{}", gateway.code(), method.code);
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ use crate::db::placeorder::{
 };
 use crate::db::{self, orders::NewOrderLine};
 use crate::domain::{BasketStatus, DeliveryMethod, Money, PhoneNumber};
+use crate::i18n::Lang;
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
 use crate::state::AppState;
 
@@ -584,11 +585,15 @@ async fn place_order(
         .ok_or_else(|| anyhow::anyhow!("place_order without a basket snapshot"))?;
     let request = &process.request;
     let gateway = gateway_of(app, process)?;
+    // As the shopper chose it, in the store's language.
     let method_title = gateway
         .methods()
         .into_iter()
         .find(|m| m.code == request.payment.method)
-        .map_or_else(|| request.payment.method.clone(), |m| m.title);
+        .map_or_else(
+            || request.payment.method.clone(),
+            |m| Lang(store.locale).method_title(gateway.code(), &m.code, &m.title),
+        );
     // Only a customer who exists in this store gets the order on their account.
     let customer_id = match request.customer.as_ref().and_then(|c| c.customer_id) {
         Some(id) => db::customers::find(&app.db, &store.id, id)

@@ -11,6 +11,8 @@ use crate::web::render;
 pub(crate) struct LoginPage {
     pub store_id: String,
     pub store_name: String,
+    /// The store's language.
+    pub lang: crate::i18n::Lang,
     pub action: String,
     pub authenticity_token: String,
     pub back_href: String,

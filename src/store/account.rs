@@ -16,26 +16,30 @@ use crate::domain::{
     Address, AddressInput, Basket, BasketStatus, Customer, Email, Password, PhoneNumber, StoreId,
     bounded_text,
 };
+use crate::i18n::Lang;
 use crate::passwords::HashError;
 use crate::state::AppState;
-use crate::web::forms::{Field, PageForm, Problem, problems, sentence, verify_csrf};
+use crate::web::forms::{
+    Field, FieldError, PageForm, Problem, country_options, problems, verify_csrf,
+};
 use crate::web::view;
 use crate::web::{ClientAddress, ErrorPage, WebError, busy_page, render};
 
 /// Field errors of one form submission, by field name.
 #[derive(Debug, Default)]
-struct Errors(Vec<(&'static str, String)>);
+struct Errors(Vec<(&'static str, FieldError)>);
 
 impl Errors {
-    fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+    fn add(&mut self, field: &'static str, error: FieldError) {
+        self.0.push((field, error));
     }
 
-    fn get(&self, field: &str) -> Option<String> {
+    /// The field's message in `lang`.
+    fn get(&self, field: &str, lang: Lang) -> Option<String> {
         self.0
             .iter()
             .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.clone())
+            .map(|(_, error)| error.in_words(lang))
     }
 
     fn is_empty(&self) -> bool {
@@ -72,22 +76,23 @@ fn register_page(
     form: &RegisterForm,
     errors: &Errors,
 ) -> Result<RegisterPage, WebError> {
-    let email = Field::new("email", "Email address", "email")
+    let lang = Lang(shop.store.locale);
+    let email = Field::new("email", lang.t("field-email"), "email")
         .value(form.email.trim())
         .autocomplete("email")
         .max_length(254)
-        .error(errors.get("email"));
-    let name = Field::new("name", "Full name", "text")
+        .error(errors.get("email", lang));
+    let name = Field::new("name", lang.t("field-full-name"), "text")
         .value(form.name.trim())
         .autocomplete("name")
         .max_length(200)
-        .error(errors.get("name"));
+        .error(errors.get("name", lang));
     // A password is never sent back to the browser, not even after an error.
-    let password = Field::new("password", "Password", "password")
+    let password = Field::new("password", lang.t("field-password"), "password")
         .autocomplete("new-password")
-        .hint("At least 8 characters. A few unrelated words make a strong password.")
+        .hint(lang.t("field-new-password-hint"))
         .max_length(256)
-        .error(errors.get("password"));
+        .error(errors.get("password", lang));
     Ok(RegisterPage {
         problems: problems(&[&email, &name, &password]),
         chrome: shop.chrome(Section::Account)?,
@@ -116,13 +121,22 @@ fn parse_registration(form: &RegisterForm) -> Result<Registration, Errors> {
     let email = parse_email(&form.email, &mut errors);
     let name = parse_name(&form.name, &mut errors);
     let password = if form.password.is_empty() {
-        errors.add("password", "Choose a password.");
+        errors.add(
+            "password",
+            FieldError::Message("account-error-choose-password"),
+        );
         None
     } else {
         match Password::parse(form.password.clone()) {
             Ok(p) => Some(p),
             Err(e) => {
-                errors.add("password", sentence("your password", e.reason));
+                errors.add(
+                    "password",
+                    FieldError::About {
+                        subject: "account-subject-password",
+                        reason: e.reason,
+                    },
+                );
                 None
             }
         }
@@ -139,16 +153,13 @@ fn parse_registration(form: &RegisterForm) -> Result<Registration, Errors> {
 
 fn parse_email(raw: &str, errors: &mut Errors) -> Option<Email> {
     if raw.trim().is_empty() {
-        errors.add("email", "Enter your email address.");
+        errors.add("email", FieldError::Message("account-error-email-missing"));
         return None;
     }
     match Email::parse(raw) {
         Ok(email) => Some(email),
         Err(_) => {
-            errors.add(
-                "email",
-                "Enter an email address in the form name@example.com.",
-            );
+            errors.add("email", FieldError::Message("account-error-email-invalid"));
             None
         }
     }
@@ -158,11 +169,17 @@ fn parse_name(raw: &str, errors: &mut Errors) -> Option<String> {
     match bounded_text("name", raw, 200) {
         Ok(name) => Some(name),
         Err(e) if e.reason == "is required" => {
-            errors.add("name", "Enter your name.");
+            errors.add("name", FieldError::Message("account-error-name-missing"));
             None
         }
         Err(e) => {
-            errors.add("name", sentence("your name", e.reason));
+            errors.add(
+                "name",
+                FieldError::About {
+                    subject: "account-subject-name",
+                    reason: e.reason,
+                },
+            );
             None
         }
     }
@@ -233,10 +250,7 @@ pub async fn register(
 /// Says no more than the form needs: this email cannot register here, log in instead.
 fn email_taken(shop: Shop, form: &RegisterForm) -> Result<Response, WebError> {
     let mut errors = Errors::default();
-    errors.add(
-        "email",
-        "This email address already has an account at this store. Log in instead.",
-    );
+    errors.add("email", FieldError::Message("account-error-email-taken"));
     form_error(register_page(&shop, form, &errors)?, shop)
 }
 
@@ -273,15 +287,16 @@ pub struct LoginForm {
 }
 
 fn login_page(shop: &Shop, form: &LoginForm, errors: &Errors) -> Result<LoginPage, WebError> {
-    let email = Field::new("email", "Email address", "email")
+    let lang = Lang(shop.store.locale);
+    let email = Field::new("email", lang.t("field-email"), "email")
         .value(form.email.trim())
         .autocomplete("email")
         .max_length(254)
-        .error(errors.get("email"));
-    let password = Field::new("password", "Password", "password")
+        .error(errors.get("email", lang));
+    let password = Field::new("password", lang.t("field-password"), "password")
         .autocomplete("current-password")
         .max_length(256)
-        .error(errors.get("password"));
+        .error(errors.get("password", lang));
     Ok(LoginPage {
         problems: problems(&[&email, &password]),
         chrome: shop.chrome(Section::Account)?,
@@ -307,10 +322,13 @@ pub async fn login(
     verify_csrf(&shop.csrf, &form.authenticity_token)?;
     let mut errors = Errors::default();
     if form.email.trim().is_empty() {
-        errors.add("email", "Enter your email address.");
+        errors.add("email", FieldError::Message("account-error-email-missing"));
     }
     if form.password.is_empty() {
-        errors.add("password", "Enter your password.");
+        errors.add(
+            "password",
+            FieldError::Message("account-error-password-missing"),
+        );
     }
     if !errors.is_empty() {
         return form_error(login_page(&shop, &form, &errors)?, shop);
@@ -329,10 +347,7 @@ pub async fn login(
         Ok(customer) => customer,
         Err(LoginError::BadCredentials) => {
             // One message for a wrong email and a wrong password: which one is not said.
-            errors.add(
-                "password",
-                "The email address or password is not right. Check both and try again.",
-            );
+            errors.add("password", FieldError::Message("account-error-not-right"));
             let page = login_page(&shop, &form, &errors)?;
             return Ok(
                 (StatusCode::UNAUTHORIZED, shop.jar, shop.csrf, render(&page)).into_response(),
@@ -491,10 +506,7 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
     let mut errors = Errors::default();
     let name = parse_name(&form.name, &mut errors);
     let phone = PhoneNumber::parse_optional(&form.phone).map_err(|_| {
-        errors.add(
-            "phone",
-            "Enter a phone number with digits, spaces and + - ( ), like +49 30 1234567.",
-        );
+        errors.add("phone", FieldError::Message("account-error-phone"));
     });
     let input = form.billing_input();
     let all_blank = [
@@ -513,26 +525,14 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
             Ok(address) => Some(address),
             Err(problems) => {
                 for p in problems {
-                    let (field, message) = match p.field {
-                        "name" => ("billing_name", billing_message(p.reason, "the name")),
-                        "street" => (
-                            "billing_street",
-                            billing_message(p.reason, "the street and house number"),
-                        ),
-                        "postal_code" => (
-                            "billing_postal_code",
-                            billing_message(p.reason, "the postal code"),
-                        ),
-                        "city" => (
-                            "billing_city",
-                            billing_message(p.reason, "the town or city"),
-                        ),
-                        _ => (
-                            "billing_country",
-                            "Enter the two-letter country code, like DE or FR.".to_owned(),
-                        ),
+                    let field = match p.field {
+                        "name" => "billing_name",
+                        "street" => "billing_street",
+                        "postal_code" => "billing_postal_code",
+                        "city" => "billing_city",
+                        _ => "billing_country",
                     };
-                    errors.add(field, message);
+                    errors.add(field, billing_error(field, p.reason));
                 }
                 None
             }
@@ -548,11 +548,31 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
     }
 }
 
-fn billing_message(reason: &str, what: &str) -> String {
+/// An optional address: a missing part asks for it or for no address at all.
+fn billing_error(field: &'static str, reason: &'static str) -> FieldError {
+    let (missing, subject) = match field {
+        "billing_name" => (
+            "account-error-billing-name-missing",
+            "account-subject-billing-name",
+        ),
+        "billing_street" => (
+            "account-error-billing-street-missing",
+            "account-subject-billing-street",
+        ),
+        "billing_postal_code" => (
+            "account-error-billing-postal-code-missing",
+            "account-subject-billing-postal-code",
+        ),
+        "billing_city" => (
+            "account-error-billing-city-missing",
+            "account-subject-billing-city",
+        ),
+        _ => return FieldError::Message("account-error-country"),
+    };
     if reason == "is required" {
-        format!("Enter {what}, or leave every address field blank.")
+        FieldError::Message(missing)
     } else {
-        sentence(what, reason)
+        FieldError::About { subject, reason }
     }
 }
 
@@ -564,54 +584,54 @@ async fn account_page(
     errors: &Errors,
     saved: bool,
 ) -> Result<AccountPage, WebError> {
+    let lang = Lang(shop.store.locale);
     let orders = db::orders::list_for_customer(&state.db, &shop.store.id, customer.id)
         .await?
         .into_iter()
         .map(|o| OrderView {
             number: o.number,
-            date: view::date(o.created_at),
-            total: view::price(o.total),
+            date: lang.date(o.created_at),
+            total: lang.money(o.total),
             payment_method: view::payment_method(&o.payment_method),
         })
         .collect();
-    let name = Field::new("name", "Full name", "text")
+    let name = Field::new("name", lang.t("field-full-name"), "text")
         .value(&form.name)
         .autocomplete("name")
         .max_length(200)
-        .error(errors.get("name"));
-    let phone = Field::new("phone", "Phone number", "tel")
+        .error(errors.get("name", lang));
+    let phone = Field::new("phone", lang.t("field-phone"), "tel")
         .value(&form.phone)
         .autocomplete("tel")
         .optional()
         .max_length(30)
-        .error(errors.get("phone"));
+        .error(errors.get("phone", lang));
     let billing = vec![
-        Field::new("billing_name", "Name on the address", "text")
+        Field::new("billing_name", lang.t("field-address-name"), "text")
             .value(&form.billing_name)
             .autocomplete("billing name")
             .max_length(200)
-            .error(errors.get("billing_name")),
-        Field::new("billing_street", "Street and house number", "text")
+            .error(errors.get("billing_name", lang)),
+        Field::new("billing_street", lang.t("field-street"), "text")
             .value(&form.billing_street)
             .autocomplete("billing street-address")
             .max_length(200)
-            .error(errors.get("billing_street")),
-        Field::new("billing_postal_code", "Postal code", "text")
+            .error(errors.get("billing_street", lang)),
+        Field::new("billing_postal_code", lang.t("field-postal-code"), "text")
             .value(&form.billing_postal_code)
             .autocomplete("billing postal-code")
             .max_length(20)
-            .error(errors.get("billing_postal_code")),
-        Field::new("billing_city", "Town or city", "text")
+            .error(errors.get("billing_postal_code", lang)),
+        Field::new("billing_city", lang.t("field-city"), "text")
             .value(&form.billing_city)
             .autocomplete("billing address-level2")
             .max_length(100)
-            .error(errors.get("billing_city")),
-        Field::new("billing_country", "Country code", "text")
+            .error(errors.get("billing_city", lang)),
+        Field::new("billing_country", lang.t("field-country"), "text")
             .value(&form.billing_country)
             .autocomplete("billing country")
-            .hint("Two letters, like DE for Germany.")
-            .max_length(2)
-            .error(errors.get("billing_country")),
+            .options(country_options(lang, shop.store.country))
+            .error(errors.get("billing_country", lang)),
     ];
     let mut all: Vec<&Field> = vec![&name, &phone];
     all.extend(billing.iter());
@@ -693,9 +713,17 @@ mod tests {
         let Err(errors) = parse_registration(&register_form("nope", " ", "short")) else {
             panic!("a bad form was accepted");
         };
-        assert!(errors.get("email").is_some());
-        assert_eq!(errors.get("name").as_deref(), Some("Enter your name."));
-        assert!(errors.get("password").unwrap().contains("8 characters"));
+        assert!(errors.get("email", Lang::default()).is_some());
+        assert_eq!(
+            errors.get("name", Lang::default()).as_deref(),
+            Some("Enter your name.")
+        );
+        assert!(
+            errors
+                .get("password", Lang::default())
+                .unwrap()
+                .contains("8 characters")
+        );
     }
 
     #[test]
@@ -759,10 +787,40 @@ mod tests {
             ..profile_form()
         };
         let errors = parse_profile(&form).unwrap_err();
-        assert!(errors.get("billing_street").is_some());
-        assert!(errors.get("billing_country").is_some());
-        assert!(errors.get("phone").is_some());
-        assert!(errors.get("billing_city").is_none());
-        assert!(errors.get("name").is_none());
+        assert!(errors.get("billing_street", Lang::default()).is_some());
+        assert!(errors.get("billing_country", Lang::default()).is_some());
+        assert!(errors.get("phone", Lang::default()).is_some());
+        assert!(errors.get("billing_city", Lang::default()).is_none());
+        assert!(errors.get("name", Lang::default()).is_none());
+    }
+
+    #[test]
+    fn every_account_error_is_written_in_the_stores_language() {
+        let refused = |form: RegisterForm| match parse_registration(&form) {
+            Ok(_) => panic!("a bad form was accepted"),
+            Err(errors) => errors.0,
+        };
+        let mut errors = refused(register_form("", "", ""));
+        errors.extend(refused(register_form("nope", &"x".repeat(201), "short")));
+        let bad_address = ProfileForm {
+            billing_name: String::new(),
+            billing_street: String::new(),
+            billing_postal_code: "x".repeat(300),
+            billing_city: String::new(),
+            billing_country: "Germany".into(),
+            phone: "call me".into(),
+            ..profile_form()
+        };
+        errors.extend(parse_profile(&bad_address).unwrap_err().0);
+        let (en, de) = (Lang::default(), Lang(crate::domain::Locale::DeDe));
+        assert!(errors.len() >= 10, "{errors:?}");
+        for (field, error) in errors {
+            let (english, german) = (error.in_words(en), error.in_words(de));
+            assert_ne!(english, german, "{field}: {error:?} is not translated");
+            assert!(
+                !german.contains("account-") && !german.contains("reason-"),
+                "{german}"
+            );
+        }
     }
 }

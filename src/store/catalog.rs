@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::shop::{Chrome, Section, Shop};
 use crate::db;
+use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::headers;
 use crate::web::{WebError, render};
-use crate::web::{headers, view};
 
 #[derive(Template)]
 #[template(path = "store/catalog.html")]
@@ -30,13 +31,16 @@ struct ProductView {
 }
 
 pub async fn catalog(State(state): State<AppState>, shop: Shop) -> Result<Response, WebError> {
+    let lang = Lang(shop.store.locale);
     let products: Vec<ProductView> = db::products::list(&state.db)
         .await?
         .into_iter()
+        // The basket refuses a product in another currency, so it is not offered.
+        .filter(|p| p.price.currency == shop.store.currency)
         .map(|p| ProductView {
             id: p.id.to_string(),
             initial: p.name.chars().next().map(String::from).unwrap_or_default(),
-            price: view::price(p.price),
+            price: lang.money(p.price),
             name: p.name,
             description: p.description,
             image: p.image,

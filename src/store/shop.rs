@@ -10,6 +10,7 @@ use crate::accounts;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::domain::{Basket, BasketId, BasketStatus, Customer, CustomerId, StoreId};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::forms::authenticity_token;
 use crate::web::{CookieName, StoreTenant, WebError};
@@ -67,6 +68,7 @@ impl Shop {
     pub fn chrome(&self, current: Section) -> Result<Chrome, WebError> {
         Ok(Chrome {
             store_name: self.store.name.clone(),
+            lang: Lang(self.store.locale),
             basket_count: self.basket.as_ref().map_or(0, Basket::item_count),
             customer_name: self.customer.as_ref().map(|c| c.name.clone()),
             accounts: self.store.has_own_provider(),
@@ -87,6 +89,8 @@ pub enum Section {
 /// Shared page furniture for `templates/store/base.html`.
 pub struct Chrome {
     pub store_name: String,
+    /// The store's language: every text, price and date on the page.
+    pub lang: Lang,
     pub basket_count: i64,
     pub customer_name: Option<String>,
     /// The store has password accounts here (else the header offers no login).

@@ -7,6 +7,8 @@ use axum_csrf::CsrfToken;
 use serde::de::DeserializeOwned;
 
 use super::WebError;
+use crate::domain::Country;
+use crate::i18n::Lang;
 
 /// A urlencoded form; an unreadable body (wrong content type, bad UTF-8, a field given
 /// twice) is a readable 400 page rather than axum's plain-text rejection.
@@ -57,22 +59,32 @@ pub fn authenticity_token(csrf: &CsrfToken) -> Result<String, WebError> {
 pub struct Field {
     /// The form field name, also the element id.
     pub name: &'static str,
-    pub label: &'static str,
-    /// The input `type`.
+    /// In the page's language.
+    pub label: String,
+    /// The input `type`; a field with `options` is drawn as a `<select>` instead.
     pub kind: &'static str,
     pub value: String,
     pub autocomplete: &'static str,
     pub required: bool,
-    pub hint: Option<&'static str>,
+    pub hint: Option<String>,
     pub error: Option<String>,
     pub max_length: Option<usize>,
+    /// The choices of a `<select>`, in order; the one equal to `value` is selected.
+    pub options: Vec<SelectOption>,
+}
+
+/// One `<option>` of a select field.
+#[derive(Debug, Clone)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
 }
 
 impl Field {
-    pub fn new(name: &'static str, label: &'static str, kind: &'static str) -> Self {
+    pub fn new(name: &'static str, label: impl Into<String>, kind: &'static str) -> Self {
         Self {
             name,
-            label,
+            label: label.into(),
             kind,
             value: String::new(),
             autocomplete: "off",
@@ -80,6 +92,7 @@ impl Field {
             hint: None,
             error: None,
             max_length: None,
+            options: Vec::new(),
         }
     }
 
@@ -98,9 +111,20 @@ impl Field {
         self
     }
 
-    pub fn hint(mut self, hint: &'static str) -> Self {
-        self.hint = Some(hint);
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
         self
+    }
+
+    /// Makes the field a `<select>` of these choices.
+    pub fn options(mut self, options: Vec<SelectOption>) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Whether the option is the field's current value (`selected`).
+    pub fn is_selected(&self, option: &SelectOption) -> bool {
+        option.value.eq_ignore_ascii_case(self.value.trim())
     }
 
     pub fn max_length(mut self, max: usize) -> Self {
@@ -124,7 +148,7 @@ impl Field {
     /// The ids of the hint and the error, for `aria-describedby`.
     pub fn described_by(&self) -> Option<String> {
         let ids: Vec<String> = [
-            self.hint.map(|_| self.hint_id()),
+            self.hint.as_ref().map(|_| self.hint_id()),
             self.error.as_ref().map(|_| self.error_id()),
         ]
         .into_iter()
@@ -132,6 +156,25 @@ impl Field {
         .collect();
         (!ids.is_empty()).then(|| ids.join(" "))
     }
+}
+
+/// The choices of an address form's country: none yet, then the store's country, then
+/// every other ISO 3166 country by its name in the page's language.
+pub fn country_options(lang: Lang, first: Country) -> Vec<SelectOption> {
+    let none = SelectOption {
+        value: String::new(),
+        label: lang.t("country-choose"),
+    };
+    std::iter::once(none)
+        .chain(
+            lang.countries(first)
+                .into_iter()
+                .map(|(country, name)| SelectOption {
+                    value: country.as_str().to_owned(),
+                    label: name,
+                }),
+        )
+        .collect()
 }
 
 /// The "There is a problem" box at the top of a form: one link per bad field.
@@ -151,6 +194,29 @@ pub fn problems(fields: &[&Field]) -> Vec<Problem> {
             })
         })
         .collect()
+}
+
+/// What is wrong with one field of a form, put into words in the page's language when
+/// shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    /// A message of its own: its key in `locales/*/*.ftl`.
+    Message(&'static str),
+    /// A domain reason ("is too long") about the field's subject (its key, "the billing
+    /// city").
+    About {
+        subject: &'static str,
+        reason: &'static str,
+    },
+}
+
+impl FieldError {
+    pub fn in_words(self, lang: Lang) -> String {
+        match self {
+            Self::Message(key) => lang.t(key),
+            Self::About { subject, reason } => sentence(&lang.t(subject), &lang.reason(reason)),
+        }
+    }
 }
 
 /// A domain reason ("is too long") as a sentence about its subject ("Your name is too

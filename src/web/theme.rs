@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::StoreTenant;
 use crate::config::StoreConfig;
+use crate::domain::{AA_TEXT_CONTRAST, Colour};
 
 pub async fn theme(store: StoreTenant) -> Response {
     stylesheet(&store)
@@ -24,117 +25,66 @@ pub fn stylesheet(store: &StoreConfig) -> Response {
         .into_response()
 }
 
-/// CSS variables derived from one accent colour. `accent` is validated `#rrggbb` at
-/// start-up; anything else falls back to the stylesheet's defaults (an empty rule).
+/// CSS variables derived from one accent colour. `accent` is validated `#rrggbb` with at
+/// least 4.5:1 against white at start-up (`config::readable_accent`), so white text on it
+/// (`--on-accent` in the stylesheet) reads; anything but `#rrggbb` falls back to the
+/// stylesheet's defaults (an empty rule).
 pub fn theme_css(accent: &str) -> String {
-    let Some(rgb) = Rgb::parse(accent) else {
+    let Some(accent) = Colour::parse(accent) else {
         return ":root {}\n".to_owned();
     };
-    let on_accent = if rgb.contrast(Rgb::WHITE) >= rgb.contrast(Rgb::INK) {
-        Rgb::WHITE
-    } else {
-        Rgb::INK
-    };
+    // Accent-coloured text sits on white, the page's grey and the accent's own tints, the
+    // strongest being the catalog's tiles (16 % accent): it must read on that one too.
+    let strongest_tint = accent.mix_with_white(0.84);
     format!(
         ":root {{\n  --accent: {};\n  --accent-strong: {};\n  --accent-text: {};\n  \
-         --accent-soft: {};\n  --on-accent: {};\n}}\n",
-        rgb.hex(),
-        rgb.scale(0.82).hex(),
-        rgb.readable_on_white().hex(),
-        rgb.mix_with_white(0.9).hex(),
-        on_accent.hex(),
+         --accent-soft: {};\n}}\n",
+        accent.hex(),
+        accent.scale(0.82).hex(),
+        accent
+            .darkened_to_contrast(strongest_tint, AA_TEXT_CONTRAST)
+            .hex(),
+        accent.mix_with_white(0.9).hex(),
     )
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Rgb([f64; 3]);
-
-impl Rgb {
-    const WHITE: Rgb = Rgb([255.0, 255.0, 255.0]);
-    /// The stylesheet's text colour (`--text`).
-    const INK: Rgb = Rgb([27.0, 31.0, 36.0]);
-
-    fn parse(hex: &str) -> Option<Self> {
-        let digits = hex.strip_prefix('#')?;
-        if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let channel = |i: usize| {
-            u8::from_str_radix(&digits[i..i + 2], 16)
-                .ok()
-                .map(f64::from)
-        };
-        Some(Self([channel(0)?, channel(2)?, channel(4)?]))
-    }
-
-    fn hex(self) -> String {
-        let [r, g, b] = self.0.map(|c| c.round().clamp(0.0, 255.0) as u8);
-        format!("#{r:02x}{g:02x}{b:02x}")
-    }
-
-    /// Relative luminance, WCAG 2.2 §1.4.3 definition.
-    fn luminance(self) -> f64 {
-        let linear = |c: f64| {
-            let c = c / 255.0;
-            if c <= 0.04045 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        let [r, g, b] = self.0.map(linear);
-        0.2126 * r + 0.7152 * g + 0.0722 * b
-    }
-
-    fn contrast(self, other: Rgb) -> f64 {
-        let (a, b) = (self.luminance(), other.luminance());
-        (a.max(b) + 0.05) / (a.min(b) + 0.05)
-    }
-
-    fn scale(self, factor: f64) -> Rgb {
-        Rgb(self.0.map(|c| c * factor))
-    }
-
-    fn mix_with_white(self, white_share: f64) -> Rgb {
-        Rgb(self.0.map(|c| c + (255.0 - c) * white_share))
-    }
-
-    /// The accent, darkened until it reaches 4.5:1 on white (WCAG AA for body text), so
-    /// links stay readable whatever colour a store picks.
-    fn readable_on_white(self) -> Rgb {
-        let mut colour = self;
-        for _ in 0..40 {
-            if colour.contrast(Rgb::WHITE) >= 4.5 {
-                break;
-            }
-            colour = colour.scale(0.92);
-        }
-        colour
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn declared(css: &str, name: &str) -> Colour {
+        css.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("--{name}: ")))
+            .and_then(|v| Colour::parse(v.trim_end_matches(';')))
+            .unwrap_or_else(|| panic!("no --{name} in {css}"))
+    }
+
     #[test]
     fn theme_carries_the_accent_and_derived_colours() {
         let css = theme_css("#1f5f8b");
         assert!(css.contains("--accent: #1f5f8b;"), "{css}");
-        assert!(css.contains("--on-accent: #ffffff;"), "{css}");
         assert!(css.contains("--accent-text: #1f5f8b;"), "{css}");
     }
 
     #[test]
-    fn light_accents_get_dark_text_and_a_darker_link_colour() {
-        let css = theme_css("#ffd54f");
-        assert!(css.contains("--on-accent: #1b1f24;"), "{css}");
-        let link = css
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("--accent-text: "))
-            .and_then(|v| Rgb::parse(v.trim_end_matches(';')))
-            .expect("an --accent-text line");
-        assert!(link.contrast(Rgb::WHITE) >= 4.5);
+    fn accent_text_reads_on_every_tint_it_sits_on() {
+        for accent in ["#1f5f8b", "#2e7d32", "#6a1b9a", "#767676"] {
+            let css = theme_css(accent);
+            let text = declared(&css, "accent-text");
+            let accent = Colour::parse(accent).unwrap();
+            for background in [
+                Colour::WHITE,
+                declared(&css, "accent-soft"),
+                accent.mix_with_white(0.84),
+            ] {
+                assert!(
+                    text.contrast(background) >= AA_TEXT_CONTRAST,
+                    "{} on {}",
+                    text.hex(),
+                    background.hex()
+                );
+            }
+        }
     }
 
     #[test]
@@ -142,12 +92,5 @@ mod tests {
         for bad in ["red", "#12345", "#1234567", "#12345g", "1f5f8b;}body{x:y"] {
             assert_eq!(theme_css(bad), ":root {}\n", "{bad:?}");
         }
-    }
-
-    #[test]
-    fn contrast_matches_the_wcag_extremes() {
-        let black = Rgb([0.0, 0.0, 0.0]);
-        assert!((black.contrast(Rgb::WHITE) - 21.0).abs() < 1e-9);
-        assert!((Rgb::WHITE.contrast(Rgb::WHITE) - 1.0).abs() < 1e-9);
     }
 }

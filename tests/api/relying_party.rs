@@ -497,6 +497,16 @@ async fn a_guest_draft_is_kept_and_a_new_session_token_issued_at_login(backend: 
     );
 }
 
+/// The value of the selected option of the select named `name`.
+fn selected_option(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("<select class=\"input\" id=\"{name}\""))?;
+    let select = &html[start..start + html[start..].find("</select>")?];
+    let at = select.find(" selected>")?;
+    let value = &select[..at];
+    let value = &value[value.rfind("value=\"")? + 7..];
+    Some(value.trim_end_matches('"').to_owned())
+}
+
 async fn an_address_without_a_name_fills_the_form_and_only_the_name_is_asked_for(backend: Backend) {
     let (app, rogue) = spawn_app_with_rogue(backend).await;
     rogue.misbehave(Misbehaviour::NoName);
@@ -508,7 +518,12 @@ async fn an_address_without_a_name_fills_the_form_and_only_the_name_is_asked_for
     let details = format!("{checkout}/details");
     let (status, html) = page(&browser, &details).await;
     assert_eq!(status, 200, "{html}");
-    let shown = |name: &str| hidden_input(&html, name).unwrap_or_default();
+    // Inputs by their value, the country select by its selected option.
+    let shown = |name: &str| {
+        hidden_input(&html, name)
+            .or_else(|| selected_option(&html, name))
+            .unwrap_or_default()
+    };
     let address = [
         "billing_street",
         "billing_postal_code",

@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use shared_checkout::db;
 use shared_checkout::domain::placeorder::ProcessState;
-use shared_checkout::domain::{BasketId, Currency, StoreId};
+use shared_checkout::domain::{BasketId, StoreId};
 
 use super::app::{TestApp, ensure_alice};
 use super::browser::{Browser, Redirects, absolute, assert_redirect, location};
@@ -28,10 +28,11 @@ pub fn basket_of(checkout_url: &str) -> BasketId {
     BasketId::parse(last).expect("checkout URL ends in a basket id")
 }
 
-/// An empty open basket at `store`, made directly in the database.
+/// An empty open basket at `store` in its currency, made directly in the database.
 pub async fn empty_basket(app: &TestApp, store: &str) -> BasketId {
     let store = StoreId::parse(store).unwrap();
-    db::baskets::create(&app.state.db, &store, None, Currency::parse("EUR").unwrap())
+    let currency = app.state.config.store(&store).unwrap().currency;
+    db::baskets::create(&app.state.db, &store, None, currency)
         .await
         .unwrap()
 }

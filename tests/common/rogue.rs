@@ -230,6 +230,8 @@ pub fn add_store(settings: &mut Settings, id: &str, issuer: &str, client_id: Opt
         base_url: None,
         accent_color: "#6a1b9a".to_owned(),
         currency: "EUR".to_owned(),
+        locale: "en-US".to_owned(),
+        country: None,
         login: StoreLoginSettings {
             issuer: Some(url::Url::parse(issuer).unwrap()),
             client_id: client_id.map(str::to_owned),

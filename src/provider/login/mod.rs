@@ -303,6 +303,7 @@ fn login_page(
         .unwrap_or_default();
     let page = LoginPage {
         store_name: store.name.clone(),
+        lang: crate::i18n::Lang(store.locale),
         client_name: pending.request.client_id.clone(),
         client_host,
         request_id: request_id.to_owned(),

@@ -3,10 +3,14 @@
 
 use askama::Template;
 
+use crate::i18n::Lang;
+
 #[derive(Template)]
 #[template(path = "provider/login.html")]
 pub struct LoginPage {
     pub store_name: String,
+    /// The store's language.
+    pub lang: Lang,
     /// The application that asked (its client id).
     pub client_name: String,
     /// Where the shopper goes after signing in: the redirect URI's host.

@@ -232,6 +232,7 @@ async fn log_out(
 #[template(path = "provider/logout.html")]
 struct ConfirmPage {
     store_name: String,
+    lang: crate::i18n::Lang,
     csrf_token: String,
     client_id: String,
     post_logout_redirect_uri: String,
@@ -245,6 +246,7 @@ fn confirmation_page(store: &StoreConfig, csrf: CsrfToken, request: &LogoutReque
     };
     let page = ConfirmPage {
         store_name: store.name.clone(),
+        lang: crate::i18n::Lang(store.locale),
         csrf_token,
         client_id: request.client_id.clone().unwrap_or_default(),
         post_logout_redirect_uri: request.back.clone().unwrap_or_default(),

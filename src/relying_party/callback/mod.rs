@@ -24,7 +24,7 @@ use crate::state::AppState;
 
 /// The authorization response (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207).
 #[derive(Deserialize, Default)]
-pub(crate) struct CallbackParams {
+pub struct CallbackParams {
     code: Option<String>,
     state: Option<String>,
     iss: Option<String>,
@@ -117,6 +117,8 @@ fn test_login(answer: CallbackParams) -> Login {
         base_url: "https://site3.test".parse().unwrap(),
         accent_color: "#123456".to_owned(),
         currency: Currency::parse("EUR").unwrap(),
+        locale: Default::default(),
+        country: crate::domain::Locale::default().country(),
         login: Default::default(),
         checkout: Default::default(),
         webhook: None,
