@@ -686,38 +686,18 @@ async fn walk(app: &TestApp, audit: &mut Audit<'_>) {
     find(browser, Locator::Css("form[action$='/place-order']")).await;
     audit.check("checkout review").await;
     audit.screenshot("review").await;
-    click(browser, "form[action$='/place-order'] button[type=submit]").await;
-
-    // The payment step hands over to the test gateway's page, at once or by a link.
-    let mut at = String::new();
-    for _ in 0..150 {
-        at = browser
-            .current_url()
-            .await
-            .expect("current URL")
-            .to_string();
-        if at.contains("/payment") || at.contains("/testgateway/") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !at.contains("/testgateway/") {
-        find(browser, Locator::Css("#payment-title")).await;
-        audit.check("checkout payment").await;
-        click(
-            browser,
-            "a[href*='/testgateway/'], form[action*='/testgateway/'] button",
-        )
-        .await;
-        at = wait_for_path(browser, "/testgateway/").await;
-    }
-    assert!(at.contains("/testgateway/"), "{at}");
-    find(
-        browser,
-        Locator::Css("button[name=decision][value=approve]"),
-    )
-    .await;
+    reach_test_gateway(audit).await;
     audit.check("test payment gateway").await;
+    // Declined first: the shopper is sent back with what went wrong, then pays.
+    click(browser, "button[name=decision][value=decline]").await;
+    wait_for_path(browser, "/details").await;
+    find(browser, Locator::Css("main h1")).await;
+    audit
+        .check("checkout details, after a declined payment")
+        .await;
+    click(browser, "form button[type=submit].button--large").await;
+    wait_for_path(browser, "/review").await;
+    reach_test_gateway(audit).await;
     click(browser, "button[name=decision][value=approve]").await;
     wait_for_path(browser, "/success").await;
     find(browser, Locator::Css(".order-number")).await;
@@ -753,6 +733,13 @@ async fn walk(app: &TestApp, audit: &mut Audit<'_>) {
     find(browser, Locator::Css("main h1")).await;
     audit.check("basket, empty").await;
 
+    browser
+        .goto(&app.store_url(store, "/end-session"))
+        .await
+        .expect("open the logout confirmation");
+    find(browser, Locator::Css("main h1")).await;
+    audit.check("store logout confirmation").await;
+
     // Error and refusal pages.
     let pages = [
         (app.store_url(store, "/no-such-page"), "store 404"),
@@ -775,4 +762,41 @@ async fn walk(app: &TestApp, audit: &mut Audit<'_>) {
         find(browser, Locator::Css("main h1")).await;
         audit.check(page).await;
     }
+}
+
+/// Places the order from the review page and follows the payment step to the test
+/// gateway's page, checking the payment step if it is shown on the way.
+async fn reach_test_gateway(audit: &mut Audit<'_>) {
+    let browser = audit.browser;
+    click(browser, "form[action$='/place-order'] button[type=submit]").await;
+
+    // The payment step hands over to the test gateway's page, at once or by a link.
+    let mut at = String::new();
+    for _ in 0..150 {
+        at = browser
+            .current_url()
+            .await
+            .expect("current URL")
+            .to_string();
+        if at.contains("/payment") || at.contains("/testgateway/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !at.contains("/testgateway/") {
+        find(browser, Locator::Css("#payment-title")).await;
+        audit.check("checkout payment").await;
+        click(
+            browser,
+            "a[href*='/testgateway/'], form[action*='/testgateway/'] button",
+        )
+        .await;
+        at = wait_for_path(browser, "/testgateway/").await;
+    }
+    assert!(at.contains("/testgateway/"), "{at}");
+    find(
+        browser,
+        Locator::Css("button[name=decision][value=approve]"),
+    )
+    .await;
 }

@@ -6,8 +6,8 @@
 //!
 //! Properties: nothing panics; an unreadable body is the 400 page; the draft kept in the
 //! checkout session reads back from its JSON unchanged; a refused form names at least one
-//! field, and only fields the form has; an accepted one follows the flags and the choices
-//! offered.
+//! field, and only fields the form has, each with words in every locale; an accepted one
+//! follows the flags and the choices offered.
 #![no_main]
 
 use axum::body::Body;
@@ -16,6 +16,8 @@ use axum::http::{Method, header};
 use libfuzzer_sys::fuzz_target;
 use shared_checkout::checkout::DetailsForm;
 use shared_checkout::checkout::form::{DetailsInput, FormRules, PaymentOption, parse};
+use shared_checkout::domain::Locale;
+use shared_checkout::i18n::Lang;
 use shared_checkout::web::WebError;
 use shared_checkout::web::forms::PageForm;
 
@@ -85,9 +87,12 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(errors) => {
             assert!(!errors.is_empty(), "refused without a reason");
-            for (field, message) in &errors.0 {
+            for (field, error) in &errors.0 {
                 assert!(FIELDS.contains(field), "an error on no field: {field}");
-                assert!(!message.is_empty());
+                for locale in Locale::ALL {
+                    let words = error.in_words(Lang(locale));
+                    assert!(!words.is_empty() && !words.contains("reason-"), "{words}");
+                }
             }
         }
     }
