@@ -829,19 +829,7 @@ async fn two_hundred_place_order_requests_over_three_nodes_make_one_order() {
     let basket = checkout.rsplit('/').next().unwrap().to_owned();
 
     let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
-    let body = json!({
-        "email": "headless@example.org",
-        "billing": {
-            "name": "Hedda Less",
-            "street": "3 API Avenue",
-            "postal_code": "50667",
-            "city": "Cologne",
-            "country": "DE"
-        },
-        "delivery_method": "standard",
-        "payment": { "gateway": "offline", "method": "cash_on_delivery" },
-        "privacy_policy_accepted": true
-    });
+    let body = cash_on_delivery_order();
     let client = plain_client();
     let ports = cluster.ports();
     let nodes: Vec<usize> = (0..PLACE_ORDER_REQUESTS)

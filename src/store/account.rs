@@ -525,14 +525,8 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
             Ok(address) => Some(address),
             Err(problems) => {
                 for p in problems {
-                    let field = match p.field {
-                        "name" => "billing_name",
-                        "street" => "billing_street",
-                        "postal_code" => "billing_postal_code",
-                        "city" => "billing_city",
-                        _ => "billing_country",
-                    };
-                    errors.add(field, billing_error(field, p.reason));
+                    let (field, error) = billing_error(p.field, p.reason);
+                    errors.add(field, error);
                 }
                 None
             }
@@ -548,32 +542,43 @@ fn parse_profile(form: &ProfileForm) -> Result<Profile, Errors> {
     }
 }
 
-/// An optional address: a missing part asks for it or for no address at all.
-fn billing_error(field: &'static str, reason: &'static str) -> FieldError {
-    let (missing, subject) = match field {
-        "billing_name" => (
+/// The form field of an address part and what is wrong with it; the address is optional,
+/// so a missing part asks for it or for no address at all.
+fn billing_error(part: &str, reason: &'static str) -> (&'static str, FieldError) {
+    let (field, missing, subject) = match part {
+        "name" => (
+            "billing_name",
             "account-error-billing-name-missing",
             "account-subject-billing-name",
         ),
-        "billing_street" => (
+        "street" => (
+            "billing_street",
             "account-error-billing-street-missing",
             "account-subject-billing-street",
         ),
-        "billing_postal_code" => (
+        "postal_code" => (
+            "billing_postal_code",
             "account-error-billing-postal-code-missing",
             "account-subject-billing-postal-code",
         ),
-        "billing_city" => (
+        "city" => (
+            "billing_city",
             "account-error-billing-city-missing",
             "account-subject-billing-city",
         ),
-        _ => return FieldError::Message("account-error-country"),
+        _ => {
+            return (
+                "billing_country",
+                FieldError::Message("account-error-country"),
+            );
+        }
     };
-    if reason == "is required" {
+    let error = if reason == "is required" {
         FieldError::Message(missing)
     } else {
         FieldError::About { subject, reason }
-    }
+    };
+    (field, error)
 }
 
 async fn account_page(
