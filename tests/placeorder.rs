@@ -41,6 +41,7 @@ crate::on_both_backends!(
     reconciler_places_the_order_for_a_payment_that_succeeded_without_one,
     reconciler_voids_a_successful_payment_of_a_failed_process,
     invalid_baskets_and_selections_fail_with_a_typed_reason,
+    a_write_cancelled_while_its_transaction_begins_leaves_none_open,
 );
 
 struct TestApp {
@@ -50,6 +51,7 @@ struct TestApp {
     eur: Currency,
     product: shared_checkout::domain::ProductId,
     dir: std::path::PathBuf,
+    database_url: String,
     pg_database: Option<String>,
 }
 
@@ -85,6 +87,7 @@ async fn build(backend: Backend) -> (Application, TestApp) {
         settings.database_url = fresh_postgres_database().await;
         pg_database = Some(settings.database_url.clone());
     }
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings)
         .await
         .expect("application builds");
@@ -107,6 +110,7 @@ async fn build(backend: Backend) -> (Application, TestApp) {
         eur,
         product,
         dir,
+        database_url,
         pg_database,
     };
     (app, test_app)
@@ -1051,5 +1055,52 @@ async fn invalid_baskets_and_selections_fail_with_a_typed_reason(backend: Backen
             .unwrap()
             .is_none()
     );
+    app.finish().await;
+}
+
+/// A request is cancelled whenever its shopper closes the tab or it times out, and with it
+/// whatever it was awaiting, a transaction's `BEGIN` included. Cancelled at that moment,
+/// the transaction must not stay open on a pooled connection: the next request's writes
+/// would run inside it and never commit. One connection, so every attempt reuses it.
+async fn a_write_cancelled_while_its_transaction_begins_leaves_none_open(backend: Backend) {
+    let app = spawn(backend).await;
+    let one_connection = db::Db::connect(&app.database_url, Some(1))
+        .await
+        .expect("a second pool");
+    let basket = app.basket(&app.site1, None).await;
+    let mut cancelled = 0;
+    for attempt in 0..40 {
+        // Polled a few times, with the runtime let run in between so that the statements
+        // go out and answers come in, then dropped as a cancelled request's future is.
+        let mut write = std::pin::pin!(db::baskets::set_line(
+            &one_connection,
+            &app.site1,
+            basket,
+            app.product,
+            3,
+            false
+        ));
+        let mut done = false;
+        for _ in 0..=attempt % 8 {
+            if futures::poll!(write.as_mut()).is_ready() {
+                done = true;
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        cancelled += usize::from(!done);
+    }
+    assert!(cancelled > 0, "no write was cancelled");
+    let written = db::baskets::create(&one_connection, &app.site2, None, app.eur)
+        .await
+        .expect("a basket");
+    assert!(
+        db::baskets::find(&app.state.db, &app.site2, written)
+            .await
+            .unwrap()
+            .is_some(),
+        "a basket written after the cancelled writes is not committed"
+    );
+    one_connection.pool.close().await;
     app.finish().await;
 }

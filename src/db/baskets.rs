@@ -122,7 +122,7 @@ pub async fn set_line(
     quantity: i64,
     add: bool,
 ) -> anyhow::Result<bool> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let touched = sqlx::query(
         "UPDATE baskets SET updated_at = $3 WHERE store_id = $1 AND id = $2 AND status = 'open'",
     )

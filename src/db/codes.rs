@@ -101,11 +101,7 @@ pub async fn redeem<E>(
     token: &NewAccessToken<'_>,
     checks: impl FnOnce(&CodeGrant) -> Result<(), E>,
 ) -> anyhow::Result<Redemption<E>> {
-    let mut tx = db
-        .pool
-        .begin()
-        .await
-        .context("beginning a code redemption")?;
+    let mut tx = db.begin().await.context("beginning a code redemption")?;
     let row: Option<CodeRow> = sqlx::query_as(
         "UPDATE authorization_codes SET consumed_at = $4
          WHERE code_hash = $1 AND store_id = $2 AND client_id = $3

@@ -91,6 +91,20 @@ impl Db {
         Ok(Self { pool, backend })
     }
 
+    /// Begins a transaction, on a task of its own. A request's future is dropped when the
+    /// request is cancelled (the client went away, the timeout struck), and sqlx 0.8 dropped
+    /// while PostgreSQL's `BEGIN` is in flight returns the connection to the pool inside a
+    /// transaction nothing will end: the next borrower's writes run in it and never commit
+    /// (sqlx issue 4393). The task always finishes `begin`, so the transaction it opens is a
+    /// `Transaction`, which rolls back when dropped unused.
+    pub async fn begin(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin().await })
+            .await
+            .context("beginning a transaction")?
+            .context("beginning a transaction")
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.migrator()
             .run(&self.pool)

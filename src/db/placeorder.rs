@@ -477,7 +477,7 @@ pub async fn complete_with_order(
     order: &NewOrder<'_>,
     notify: bool,
 ) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
-    let mut tx = db.pool.begin().await.context("beginning place order")?;
+    let mut tx = db.begin().await.context("beginning place order")?;
     let placed = super::orders::create_once(&mut tx, &lease.store_id, order).await?;
     // An order found rather than created was committed with its event already.
     if notify && placed.created {
@@ -521,7 +521,6 @@ pub async fn finish_failed(
     notify: bool,
 ) -> anyhow::Result<Option<Process>> {
     let mut tx = db
-        .pool
         .begin()
         .await
         .context("beginning a failed process's write")?;

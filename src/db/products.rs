@@ -129,7 +129,7 @@ pub enum Upserted {
 
 /// Adds or updates every product by SKU in one transaction: all of them or none.
 pub async fn upsert_all(db: &Db, products: &[NewProduct]) -> anyhow::Result<Vec<Upserted>> {
-    let mut tx = db.pool.begin().await.context("beginning the import")?;
+    let mut tx = db.begin().await.context("beginning the import")?;
     let mut outcomes = Vec::with_capacity(products.len());
     for product in products {
         let new_id = ProductId::new_random().to_string();
