@@ -1,5 +1,7 @@
 //! OAuth clients registered at a store's provider.
 
+use std::time::Duration;
+
 use anyhow::Context;
 
 use super::{Db, now};
@@ -20,6 +22,34 @@ pub struct ClientRow {
     pub post_logout_redirect_uris: Option<String>,
     /// 1: only pushed authorization requests (RFC 9126 §6).
     pub require_pushed_authorization_requests: i64,
+}
+
+/// How long a node answers from a client it read. Every authorization, PAR and token
+/// request reads its client, and clients change only when an operator runs `client add`:
+/// a change made through this process is seen at once, one made by another node or by the
+/// CLI within this time. Unknown clients are not kept, so a new client works at once.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Registrations read, by store and client id; one per `Db`, so never shared between
+/// databases.
+#[derive(Clone)]
+pub struct Cache(moka::sync::Cache<(StoreId, String), ClientRow>);
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+        )
+    }
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "clients::Cache({} entries)", self.0.entry_count())
+    }
 }
 
 pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result<()> {
@@ -52,11 +82,18 @@ pub async fn upsert(db: &Db, store: &StoreId, row: &ClientRow) -> anyhow::Result
     .execute(&db.pool)
     .await
     .context("registering a client")?;
+    db.clients
+        .0
+        .invalidate(&(store.clone(), row.client_id.clone()));
     Ok(())
 }
 
 pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<Option<ClientRow>> {
-    sqlx::query_as::<_, ClientRow>(
+    let key = (store.clone(), client_id.to_owned());
+    if let Some(row) = db.clients.0.get(&key) {
+        return Ok(Some(row));
+    }
+    let found = sqlx::query_as::<_, ClientRow>(
         "SELECT client_id, redirect_uris, auth_method, secret_hash, jwks_uri, id_token_alg,
                 backchannel_logout_uri, post_logout_redirect_uris,
                 require_pushed_authorization_requests
@@ -66,7 +103,11 @@ pub async fn find(db: &Db, store: &StoreId, client_id: &str) -> anyhow::Result<O
     .bind(client_id)
     .fetch_optional(&db.pool)
     .await
-    .context("finding a client")
+    .context("finding a client")?;
+    if let Some(row) = &found {
+        db.clients.0.insert(key, row.clone());
+    }
+    Ok(found)
 }
 
 /// The store's clients that take logout tokens (Back-Channel Logout §2.2).

@@ -44,6 +44,7 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    clients: clients::Cache,
 }
 
 impl Db {
@@ -88,7 +89,11 @@ impl Db {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            clients: clients::Cache::default(),
+        })
     }
 
     /// Begins a transaction, on a task of its own. A request's future is dropped when the

@@ -431,6 +431,23 @@ async fn par_a_client_that_must_push_is_refused_at_authorize_without_request_uri
     client.finish_flow(&request, &code).await;
 }
 
+/// Nodes keep the clients they read for a few seconds (`db::clients::CACHE_TTL`); a client
+/// changed through this node is enforced from its next request, even one already served.
+async fn par_a_client_required_to_push_after_a_flow_is_refused_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
+    let request = client.authorization();
+    let code = client
+        .code_for(&Browser::new(), &request, ALICE_EMAIL, ALICE_PASSWORD)
+        .await;
+    client.finish_flow(&request, &code).await;
+    client.require_pushed_requests(&app, "site1").await;
+    let request = client.authorization();
+    let callback = client.callback(&client.authorize(&Browser::new(), &request).await);
+    assert_eq!(callback.error.as_deref(), Some("invalid_request"));
+    assert_eq!(callback.code, None);
+}
+
 async fn par_discovery_advertises_the_endpoint(backend: Backend) {
     let app = spawn_app(backend).await;
     let http = back_channel();
@@ -459,5 +476,6 @@ crate::on_both_backends!(
     par_requests_are_validated_as_at_authorize,
     par_front_channel_parameters_beside_the_request_uri_are_ignored,
     par_a_client_that_must_push_is_refused_at_authorize_without_request_uri,
+    par_a_client_required_to_push_after_a_flow_is_refused_at_once,
     par_discovery_advertises_the_endpoint,
 );
