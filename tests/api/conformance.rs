@@ -321,8 +321,8 @@ async fn oidcc_display_popup() {
     login_page_then_code("display", "popup").await;
 }
 
-/// Shown in English whatever the locale asked for (OIDC Core §15.1: supporting the
-/// request, not the locale, is mandatory).
+/// Shown in the store's own locale whatever the locale asked for (OIDC Core §15.1:
+/// supporting the request, not the locale, is mandatory).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidcc_ui_locales() {
     login_page_then_code("ui_locales", "se").await;
