@@ -67,25 +67,40 @@ pub(crate) async fn start_oidc_provider(
     let probe = reqwest::Client::new();
     // Node loads oidc-provider in a second or two alone, far slower while the whole suite
     // runs on two cores; the loop ends as soon as it answers.
+    let mut last_answer = String::from("none");
     for _ in 0..1200 {
-        if let Ok(response) = probe.get(&discovery).send().await
-            && response.status().is_success()
-        {
-            return OidcProvider {
-                issuer,
-                _child: child,
-            };
+        match probe.get(&discovery).send().await {
+            Ok(response) if response.status().is_success() => {
+                return OidcProvider {
+                    issuer,
+                    _child: child,
+                };
+            }
+            Ok(response) => last_answer = response.status().to_string(),
+            Err(error) => last_answer = error.to_string(),
         }
         if let Ok(Some(status)) = child.try_wait() {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr).await;
-            }
-            panic!("oidc-provider exited with {status}: {stderr}");
+            panic!(
+                "oidc-provider exited with {status}: {}",
+                stderr_of(child).await
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("oidc-provider did not answer discovery within 120 s");
+    let _ = child.start_kill();
+    panic!(
+        "oidc-provider did not answer discovery within 120 s (last answer on port {port}: \
+         {last_answer}): {}",
+        stderr_of(child).await
+    );
+}
+
+async fn stderr_of(mut child: Child) -> String {
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr).await;
+    }
+    stderr
 }
 
 async fn a_shopper_logs_in_through_oidc_provider_and_the_identity_is_attached(backend: Backend) {
