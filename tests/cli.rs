@@ -594,22 +594,15 @@ async fn serve_warns_loudly_when_the_configuration_turns_the_test_payment_page_o
 #[tokio::test]
 async fn readiness_metrics_and_draining_on_sigterm() {
     let data = tempfile::tempdir().unwrap();
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let metrics_listen = format!("127.0.0.1:{metrics_port}");
     let demo = Demo::start(
         data.path(),
         &[
-            (
-                "SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN",
-                &metrics_listen,
-            ),
+            ("SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN", "127.0.0.1:0"),
             ("SHARED_CHECKOUT_OPERATIONS__DRAIN_SECS", "30"),
         ],
     )
     .await;
+    let metrics_port = demo.metrics_port().expect("the demo serves /metrics");
     let http = http();
     let ready = http.get(demo.url("site1", "/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);

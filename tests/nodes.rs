@@ -38,8 +38,6 @@ const NODES: usize = 3;
 /// process is killed when this is dropped.
 struct Cluster {
     nodes: Vec<Serve>,
-    /// Each node's operations listener (`/metrics`), in node order.
-    metrics_ports: Vec<u16>,
     config: PathBuf,
     database_url: String,
     /// Node 1's port, which every public URL names.
@@ -59,14 +57,55 @@ impl Cluster {
     async fn start_with(extra: &str) -> Self {
         let database_url = fresh_postgres_database().await;
         let data = tempfile::tempdir().unwrap();
-        let public_port = free_port();
         let config = data.path().join("shared-checkout.toml");
-        let dir = data.path().display();
-        let origin = |host: &str| format!("http://{host}.localhost:{public_port}");
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            config,
+            database_url,
+            public_port: 0,
+            data,
+        };
+        // The public URLs name node 1's port, so it is chosen before node 1 starts.
+        cluster.public_port = free_port();
+        cluster.write_config(extra);
+        // The stores' signing keys once, before any node starts, as on any deployment of
+        // several nodes; node 1 then makes the cookie secret, the checkout's keys and the
+        // schema, which nodes 2 and 3 find.
+        cluster.cli(&["keys", "generate"]).await;
+        // Each node's operations listener (`/metrics`) on a port it picks.
+        let env = [("SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN", "127.0.0.1:0")];
+        let first = loop {
+            let listen = format!("127.0.0.1:{}", cluster.public_port);
+            let (data, config) = (cluster.data.path(), cluster.config.as_path());
+            match Serve::try_start_on(data, config, &listen, &[], &env).await {
+                Ok(first) => break first,
+                // Another process bound the port in between: the URLs move to another.
+                Err(failure) if failure.contains("Address already in use") => {
+                    cluster.public_port = free_port();
+                    cluster.write_config(extra);
+                }
+                Err(failure) => panic!("node 1 did not start: {failure}"),
+            }
+        };
+        assert_eq!(first.port(), cluster.public_port);
+        let (data, config) = (cluster.data.path(), cluster.config.as_path());
+        let (second, third) = tokio::join!(
+            Serve::start(data, config, &[], &env),
+            Serve::start(data, config, &[], &env),
+        );
+        cluster.nodes = vec![first, second, third];
+        cluster
+    }
+
+    /// The configuration every node reads, its public URLs on node 1's port.
+    fn write_config(&self, extra: &str) {
+        let (port, database_url) = (self.public_port, &self.database_url);
+        let dir = self.data.path().display();
+        let origin = |host: &str| format!("http://{host}.localhost:{port}");
         std::fs::write(
-            &config,
+            &self.config,
             format!(
-                "role = \"all\"\nlisten = \"127.0.0.1:{public_port}\"\n\
+                "role = \"all\"\nlisten = \"127.0.0.1:{port}\"\n\
                  database_url = \"{database_url}\"\ndatabase_pool_size = 8\n\
                  key_dir = \"{dir}/keys\"\ncookie_secret_file = \"{dir}/cookie-secret\"\n\
                  log_format = \"json\"\n\
@@ -83,46 +122,6 @@ impl Cluster {
             ),
         )
         .unwrap();
-        let mut cluster = Self {
-            nodes: Vec::new(),
-            metrics_ports: (0..NODES).map(|_| free_port()).collect(),
-            config,
-            database_url,
-            public_port,
-            data,
-        };
-        // The stores' signing keys once, before any node starts, as on any deployment of
-        // several nodes; node 1 then makes the cookie secret, the checkout's keys and the
-        // schema, which nodes 2 and 3 find.
-        cluster.cli(&["keys", "generate"]).await;
-        let (data, config) = (cluster.data.path(), cluster.config.as_path());
-        let metrics: Vec<String> = cluster
-            .metrics_ports
-            .iter()
-            .map(|port| format!("127.0.0.1:{port}"))
-            .collect();
-        let env = |node: usize| {
-            [(
-                "SHARED_CHECKOUT_OPERATIONS__METRICS_LISTEN",
-                &*metrics[node],
-            )]
-        };
-        let first = Serve::start_on(
-            data,
-            config,
-            &format!("127.0.0.1:{public_port}"),
-            &[],
-            &env(0),
-        )
-        .await;
-        assert_eq!(first.port(), public_port);
-        let (env1, env2) = (env(1), env(2));
-        let (second, third) = tokio::join!(
-            Serve::start(data, config, &[], &env1),
-            Serve::start(data, config, &[], &env2),
-        );
-        cluster.nodes = vec![first, second, third];
-        cluster
     }
 
     /// A public URL: `http://{site}.localhost:{node 1's port}{path}`.
@@ -235,7 +234,8 @@ impl Cluster {
     async fn scrape(&self) -> Vec<Scrape> {
         let client = plain_client();
         let mut scrapes = Vec::new();
-        for port in self.metrics_ports.iter().take(self.nodes.len()) {
+        for node in &self.nodes {
+            let port = node.metrics_port().expect("every node serves /metrics");
             let text = client
                 .get(format!("http://127.0.0.1:{port}/metrics"))
                 .send()

@@ -41,6 +41,8 @@ pub fn http() -> reqwest::Client {
 pub struct Demo {
     pub child: Child,
     port: u16,
+    /// The operations listener's port, when `operations.metrics_listen` is set.
+    metrics_port: Option<u16>,
     /// Readers of what the demo prints after its URLs, on stdout and stderr.
     output: Vec<tokio::task::JoinHandle<String>>,
 }
@@ -60,13 +62,22 @@ impl Demo {
         }
         let mut child = command.spawn().expect("demo starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = tokio::time::timeout(Duration::from_secs(60), async {
+        let (port, metrics_port) = tokio::time::timeout(Duration::from_secs(60), async {
+            let (mut port, mut metrics_port) = (None, None);
             while let Some(line) = lines.next_line().await.expect("demo output") {
                 if let Some(rest) = line.split("http://site1.localhost:").nth(1) {
-                    return rest.trim_end_matches('/').parse::<u16>().expect("port");
+                    port = Some(rest.trim_end_matches('/').parse::<u16>().expect("port"));
+                }
+                if let Some(rest) = line.strip_prefix("Metrics: http://127.0.0.1:") {
+                    let rest = rest.trim_end_matches("/metrics");
+                    metrics_port = Some(rest.parse::<u16>().expect("metrics port"));
+                }
+                // The welcome's last line.
+                if line.contains("Ctrl-C stops") {
+                    return (port.expect("the demo printed site1's URL"), metrics_port);
                 }
             }
-            panic!("demo ended without printing site1's URL");
+            panic!("demo ended without printing its welcome");
         })
         .await
         .expect("demo prints its URLs within a minute");
@@ -88,12 +99,22 @@ impl Demo {
         Self {
             child,
             port,
+            metrics_port,
             output: vec![stdout, stderr],
         }
     }
 
     pub fn url(&self, host: &str, path: &str) -> String {
         format!("http://{host}.localhost:{}{path}", self.port)
+    }
+
+    /// The port `/metrics` is served on, when the demo was given a metrics listener.
+    #[allow(
+        dead_code,
+        reason = "not every test crate that includes this file scrapes metrics"
+    )]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Kills the demo; returns everything it printed after its URLs.
@@ -115,6 +136,8 @@ impl Demo {
 pub struct Serve {
     pub child: Child,
     port: u16,
+    /// The operations listener's port, when `operations.metrics_listen` is set.
+    metrics_port: Option<u16>,
     /// What it printed on stdout up to and including its `listening` log line.
     startup: String,
     /// Readers of what it prints after that, on stdout and stderr.
@@ -147,6 +170,20 @@ impl Serve {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        Self::try_start_on(data_dir, config, listen, args, env)
+            .await
+            .unwrap_or_else(|failure| panic!("serve ended without listening:\n{failure}"))
+    }
+
+    /// As `start_on`; a serve that exits before listening is an error holding what it
+    /// printed (e.g. the port was taken by another process meanwhile).
+    pub async fn try_start_on(
+        data_dir: &Path,
+        config: &Path,
+        listen: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let mut command = command(data_dir);
         command
             .args(["--config", config.to_str().unwrap()])
@@ -173,17 +210,17 @@ impl Serve {
             while let Some(line) = lines.next_line().await.expect("serve output") {
                 startup.push_str(&line);
                 startup.push('\n');
-                if let Some(port) = listening_port(&line) {
-                    return Some(port);
+                if let Some(ports) = listening_ports(&line) {
+                    return Some(ports);
                 }
             }
             None
         })
         .await
         .expect("serve listens within a minute");
-        let Some(port) = listening else {
+        let Some((port, metrics_port)) = listening else {
             let stderr = stderr.await.unwrap_or_default();
-            panic!("serve ended without listening:\n{startup}{stderr}");
+            return Err(format!("{startup}{stderr}"));
         };
         let stdout = tokio::spawn(async move {
             let mut all = String::new();
@@ -193,12 +230,13 @@ impl Serve {
             }
             all
         });
-        Self {
+        Ok(Self {
             child,
             port,
+            metrics_port,
             startup,
             output: vec![stdout, stderr],
-        }
+        })
     }
 
     /// `http://{host}.localhost:{port}{path}`.
@@ -208,6 +246,12 @@ impl Serve {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when `operations.metrics_listen` is set (port 0
+    /// there lets the node pick a free one).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// What it printed on stdout up to and including its `listening` line.
@@ -247,24 +291,29 @@ impl Serve {
     }
 }
 
-/// The port of a `listening` log line: JSON (`fields.port`) or pretty (`port=…`).
-fn listening_port(line: &str) -> Option<u16> {
+/// The ports of a `listening` log line, JSON (`fields.port`, `fields.metrics_port`) or
+/// pretty (`port=…`, `metrics_port=…`): the public one and, when there is one, the
+/// operations listener's.
+fn listening_ports(line: &str) -> Option<(u16, Option<u16>)> {
+    let field = |value: &serde_json::Value| value.as_u64().and_then(|p| u16::try_from(p).ok());
     if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
         if json["fields"]["message"] != "listening" {
             return None;
         }
-        return json["fields"]["port"]
-            .as_u64()
-            .and_then(|port| u16::try_from(port).ok());
+        let fields = &json["fields"];
+        return field(&fields["port"]).map(|port| (port, field(&fields["metrics_port"])));
     }
     let plain = without_ansi_escapes(line);
     if !plain.contains(" listening ") {
         return None;
     }
-    plain
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("port="))
-        .and_then(|port| port.parse().ok())
+    let word = |name: &str| {
+        plain
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix(name))
+            .and_then(|port| port.parse().ok())
+    };
+    word("port=").map(|port| (port, word("metrics_port=")))
 }
 
 /// The text of a line the pretty log format coloured.
