@@ -62,11 +62,10 @@ impl Cluster {
             nodes: Vec::new(),
             config,
             database_url,
-            public_port: 0,
+            // The public URLs name node 1's port, so it is chosen before node 1 starts.
+            public_port: free_port(),
             data,
         };
-        // The public URLs name node 1's port, so it is chosen before node 1 starts.
-        cluster.public_port = free_port();
         cluster.write_config(extra);
         // The stores' signing keys once, before any node starts, as on any deployment of
         // several nodes; node 1 then makes the cookie secret, the checkout's keys and the
