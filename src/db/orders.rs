@@ -107,13 +107,14 @@ pub async fn create_once(
     // draw another number. 40 random bits make a second clash vanishingly rare.
     for _ in 0..5 {
         let id = OrderId::new_random();
-        let inserted = sqlx::query(
+        let inserted: Option<(String,)> = sqlx::query_as(
             "INSERT INTO orders (id, store_id, basket_id, customer_id, number, email,
                  billing_address, delivery_address, delivery_method, payment_method,
                  total_minor, currency, created_at, customer_issuer, customer_subject,
                  payment_gateway, payment_id, phone)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING
+             RETURNING number",
         )
         .bind(id.to_string())
         .bind(store.as_str())
@@ -133,11 +134,17 @@ pub async fn create_once(
         .bind(order.payment_gateway)
         .bind(order.payment_id.map(|p| p.to_string()))
         .bind(order.phone)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
-        .context("inserting an order")?
-        .rows_affected()
-            == 1;
+        .context("inserting an order")?;
+        if let Some((number,)) = inserted {
+            insert_lines(conn, id, order.lines).await?;
+            return Ok(PlacedOrder {
+                id,
+                number,
+                created: true,
+            });
+        }
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT id, number FROM orders WHERE store_id = $1 AND basket_id = $2")
                 .bind(store.as_str())
@@ -145,35 +152,58 @@ pub async fn create_once(
                 .fetch_optional(&mut *conn)
                 .await
                 .context("reading the basket's order")?;
-        let Some((existing_id, number)) = existing else {
-            continue;
-        };
-        let existing_id = OrderId::parse(&existing_id)?;
-        let created = inserted && existing_id == id;
-        if created {
-            for line in order.lines {
-                sqlx::query(
-                    "INSERT INTO order_lines (order_id, product_id, name, quantity,
-                         unit_price_minor)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(id.to_string())
-                .bind(line.product_id.to_string())
-                .bind(&line.name)
-                .bind(line.quantity)
-                .bind(line.unit_price_minor)
-                .execute(&mut *conn)
-                .await
-                .context("inserting an order line")?;
-            }
+        if let Some((existing, number)) = existing {
+            return Ok(PlacedOrder {
+                id: OrderId::parse(&existing)?,
+                number,
+                created: false,
+            });
         }
-        return Ok(PlacedOrder {
-            id: existing_id,
-            number,
-            created,
-        });
     }
     anyhow::bail!("could not draw a free order number")
+}
+
+/// The order's lines, in one statement.
+async fn insert_lines(
+    conn: &mut AnyConnection,
+    order: OrderId,
+    lines: &[NewOrderLine],
+) -> anyhow::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..lines.len())
+        .map(|i| {
+            let n = i * 5;
+            format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO order_lines (order_id, product_id, name, quantity, unit_price_minor)
+         VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for line in lines {
+        query = query
+            .bind(order.to_string())
+            .bind(line.product_id.to_string())
+            .bind(&line.name)
+            .bind(line.quantity)
+            .bind(line.unit_price_minor);
+    }
+    query
+        .execute(&mut *conn)
+        .await
+        .context("inserting the order's lines")?;
+    Ok(())
 }
 
 /// `SITE1-7KQ2M9XH`: the store's slug (up to 6 letters and digits) and 8 random Crockford
