@@ -241,7 +241,7 @@ impl TestApp {
             key: &IdempotencyKey::generate(),
         };
         let (lease, process) = db::placeorder::create_if_absent(
-            &self.state.db,
+            &self.state.db.pool,
             store,
             &new,
             "node-that-creates",

@@ -1,6 +1,7 @@
 //! Baskets and their lines. A basket belongs to one store and at most one customer.
 
 use anyhow::Context;
+use sqlx::{Any, Executor};
 
 use super::{Db, now};
 use crate::domain::{
@@ -30,67 +31,87 @@ pub async fn create(
     Ok(id)
 }
 
+/// A basket with one of its lines, or with none (`product_id` NULL) when it has none.
 #[derive(sqlx::FromRow)]
-struct BasketRow {
+struct BasketLineRow {
     id: String,
     store_id: String,
     customer_id: Option<String>,
     status: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    product_id: String,
-    name: String,
-    quantity: i64,
-    price_minor: i64,
-    currency: String,
+    product_id: Option<String>,
+    name: Option<String>,
+    quantity: Option<i64>,
+    price_minor: Option<i64>,
+    currency: Option<String>,
     image: Option<String>,
 }
 
 /// The basket with its lines, if it exists in this store.
 pub async fn find(db: &Db, store: &StoreId, id: BasketId) -> anyhow::Result<Option<Basket>> {
-    let row: Option<BasketRow> = sqlx::query_as(
-        "SELECT id, store_id, customer_id, status FROM baskets WHERE store_id = $1 AND id = $2",
+    find_on(&db.pool, store, id).await
+}
+
+/// [`find`] on any connection: the pool, or a transaction that goes on to change the basket.
+/// One statement: the basket joined to its lines and their products.
+pub async fn find_on<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    store: &StoreId,
+    id: BasketId,
+) -> anyhow::Result<Option<Basket>> {
+    let rows: Vec<BasketLineRow> = sqlx::query_as(
+        "SELECT b.id, b.store_id, b.customer_id, b.status,
+                l.product_id, p.name, l.quantity, p.price_minor, p.currency, p.image
+         FROM baskets b
+         LEFT JOIN (basket_lines l JOIN products p ON p.id = l.product_id)
+                ON l.store_id = b.store_id AND l.basket_id = b.id
+         WHERE b.store_id = $1 AND b.id = $2
+         ORDER BY p.name",
     )
     .bind(store.as_str())
     .bind(id.to_string())
-    .fetch_optional(&db.pool)
+    .fetch_all(conn)
     .await
     .context("finding a basket")?;
-    let Some(row) = row else { return Ok(None) };
-    let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT l.product_id, p.name, l.quantity, p.price_minor, p.currency, p.image
-         FROM basket_lines l JOIN products p ON p.id = l.product_id
-         WHERE l.store_id = $1 AND l.basket_id = $2 ORDER BY p.name",
-    )
-    .bind(store.as_str())
-    .bind(id.to_string())
-    .fetch_all(&db.pool)
-    .await
-    .context("loading basket lines")?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let (id, store_id) = (
+        BasketId::parse(&first.id)?,
+        StoreId::parse(&first.store_id)?,
+    );
+    let customer_id = first
+        .customer_id
+        .as_deref()
+        .map(CustomerId::parse)
+        .transpose()?;
+    let status = BasketStatus::parse(&first.status)
+        .with_context(|| format!("unknown basket status {:?}", first.status))?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        // A basket without lines comes as one row with no line.
+        let (Some(product_id), Some(name), Some(quantity), Some(price_minor), Some(currency)) = (
+            row.product_id,
+            row.name,
+            row.quantity,
+            row.price_minor,
+            row.currency,
+        ) else {
+            continue;
+        };
+        lines.push(BasketLine {
+            product_id: ProductId::parse(&product_id)?,
+            name,
+            quantity,
+            unit_price: Money::new(price_minor, Currency::parse(&currency)?),
+            image: row.image,
+        });
+    }
     Ok(Some(Basket {
-        id: BasketId::parse(&row.id)?,
-        store_id: StoreId::parse(&row.store_id)?,
-        customer_id: row
-            .customer_id
-            .as_deref()
-            .map(CustomerId::parse)
-            .transpose()?,
-        status: BasketStatus::parse(&row.status)
-            .with_context(|| format!("unknown basket status {:?}", row.status))?,
-        lines: lines
-            .into_iter()
-            .map(|l| {
-                Ok(BasketLine {
-                    product_id: ProductId::parse(&l.product_id)?,
-                    name: l.name,
-                    quantity: l.quantity,
-                    unit_price: Money::new(l.price_minor, Currency::parse(&l.currency)?),
-                    image: l.image,
-                })
-            })
-            .collect::<anyhow::Result<_>>()?,
+        id,
+        store_id,
+        customer_id,
+        status,
+        lines,
     }))
 }
 
@@ -200,9 +221,10 @@ pub async fn claim(
     Ok(changed == 1)
 }
 
-/// Moves a basket from one status to another; false if it was not in `from`.
-pub async fn transition(
-    db: &Db,
+/// Moves a basket from one status to another; false if it was not in `from`. On the pool,
+/// or in a transaction that goes on to write what the move allows.
+pub async fn transition<'c>(
+    conn: impl Executor<'c, Database = Any>,
     store: &StoreId,
     basket: BasketId,
     from: BasketStatus,
@@ -217,7 +239,7 @@ pub async fn transition(
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(now())
-    .execute(&db.pool)
+    .execute(conn)
     .await
     .context("changing a basket's status")?
     .rows_affected();

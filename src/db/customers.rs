@@ -1,6 +1,7 @@
 //! Customer accounts: one store each; the same email at two stores is two accounts.
 
 use anyhow::Context;
+use sqlx::{Any, Executor};
 
 use super::{Db, inserted, now};
 use crate::domain::{Address, Customer, CustomerId, Email, StoreId};
@@ -60,13 +61,17 @@ pub async fn create(
         .then_some(id))
 }
 
-pub async fn find(db: &Db, store: &StoreId, id: CustomerId) -> anyhow::Result<Option<Customer>> {
+pub async fn find<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    store: &StoreId,
+    id: CustomerId,
+) -> anyhow::Result<Option<Customer>> {
     sqlx::query_as::<_, CustomerRow>(&format!(
         "SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND id = $2"
     ))
     .bind(store.as_str())
     .bind(id.to_string())
-    .fetch_optional(&db.pool)
+    .fetch_optional(conn)
     .await
     .context("finding a customer")?
     .map(Customer::try_from)

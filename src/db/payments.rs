@@ -3,6 +3,7 @@
 //! payment.
 
 use anyhow::Context;
+use sqlx::AnyConnection;
 
 use super::{Db, now};
 use crate::domain::payment::{FlowStatus, IdempotencyKey};
@@ -77,8 +78,13 @@ const COLUMNS: &str = "id, store_id, basket_id, process_id, gateway, method, ide
      amount_minor, currency, status, return_url, created_at, updated_at";
 
 /// Creates the payment for this idempotency key, or returns the one that already exists:
-/// a start repeated after a crash or a lost lease is the same payment.
-pub async fn start_once(db: &Db, store: &StoreId, new: &NewPayment<'_>) -> anyhow::Result<Payment> {
+/// a start repeated after a crash or a lost lease is the same payment. On the pool, or in
+/// the transaction that places the order when nothing is collected online.
+pub async fn start_once(
+    conn: &mut AnyConnection,
+    store: &StoreId,
+    new: &NewPayment<'_>,
+) -> anyhow::Result<Payment> {
     let now = now();
     let created: Option<PaymentRow> = sqlx::query_as(&format!(
         "INSERT INTO payments (id, store_id, basket_id, process_id, gateway, method,
@@ -99,7 +105,7 @@ pub async fn start_once(db: &Db, store: &StoreId, new: &NewPayment<'_>) -> anyho
     .bind(new.status.as_str())
     .bind(new.return_url)
     .bind(now)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *conn)
     .await
     .context("starting a payment")?;
     if let Some(created) = created {
@@ -112,7 +118,7 @@ pub async fn start_once(db: &Db, store: &StoreId, new: &NewPayment<'_>) -> anyho
     .bind(store.as_str())
     .bind(new.gateway)
     .bind(new.idempotency_key.as_str())
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *conn)
     .await
     .context("reading a started payment")?
     .try_into()

@@ -194,9 +194,10 @@ pub struct NewProcess<'a> {
 /// Creates the basket's process unless it has one, with `owner` already holding its
 /// lease, so no worker can take it between its creation and its first step. The unique
 /// (store_id, basket_id) makes concurrent starts agree on one row; the lease and the new
-/// process come back only to the call that created it.
-pub async fn create_if_absent(
-    db: &Db,
+/// process come back only to the call that created it. On the pool, or in a transaction
+/// that runs the whole process.
+pub async fn create_if_absent<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
     store: &StoreId,
     new: &NewProcess<'_>,
     owner: &str,
@@ -222,7 +223,7 @@ pub async fn create_if_absent(
     .bind(new.fingerprint)
     .bind(owner)
     .bind(now_ms.saturating_add(duration.as_millis() as i64))
-    .fetch_optional(&db.pool)
+    .fetch_optional(conn)
     .await
     .context("creating a place-order process")?;
     let Some(process) = created.map(Process::try_from).transpose()? else {
@@ -478,10 +479,28 @@ pub async fn complete_with_order(
     notify: bool,
 ) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
     let mut tx = db.begin().await.context("beginning place order")?;
-    let placed = super::orders::create_once(&mut tx, &lease.store_id, order).await?;
+    let Some(written) = complete_with_order_in(&mut tx, lease, process, order, notify).await?
+    else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    tx.commit().await.context("committing place order")?;
+    Ok(Some(written))
+}
+
+/// [`complete_with_order`] in the caller's transaction, which commits it, or rolls it back
+/// on `None`.
+pub async fn complete_with_order_in(
+    tx: &mut sqlx::AnyConnection,
+    lease: &Lease,
+    process: &Process,
+    order: &NewOrder<'_>,
+    notify: bool,
+) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
+    let placed = super::orders::create_once(&mut *tx, &lease.store_id, order).await?;
     // An order found rather than created was committed with its event already.
     if notify && placed.created {
-        super::webhooks::order_placed(&mut tx, &lease.store_id, order, &placed).await?;
+        super::webhooks::order_placed(tx, &lease.store_id, order, &placed).await?;
     }
     sqlx::query(
         "UPDATE baskets SET status = 'ordered', updated_at = $3
@@ -502,12 +521,8 @@ pub async fn complete_with_order(
         state_entered_at_ms: now_ms(),
         ..process.clone()
     };
-    let Some(written) = write(&mut *tx, lease, &success, false).await? else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    tx.commit().await.context("committing place order")?;
-    Ok(Some((placed, written)))
+    let written = write(&mut *tx, lease, &success, false).await?;
+    Ok(written.map(|written| (placed, written)))
 }
 
 /// Writes the process as it ends `failed`, releasing the lease, and in the same transaction

@@ -89,21 +89,27 @@ impl PaymentContext<'_> {
         gateway: &str,
         status: FlowStatus,
     ) -> anyhow::Result<crate::db::payments::Payment> {
-        crate::db::payments::start_once(
-            self.db,
-            &self.store.id,
-            &crate::db::payments::NewPayment {
-                basket_id: self.basket_id,
-                process_id: self.process_id,
-                gateway,
-                method: self.method,
-                idempotency_key: self.idempotency_key,
-                amount: self.amount,
-                status,
-                return_url: self.return_url,
-            },
-        )
-        .await
+        let new = self.new_payment(gateway, status);
+        let mut conn = self.db.pool.acquire().await?;
+        crate::db::payments::start_once(&mut conn, &self.store.id, &new).await
+    }
+
+    /// This attempt's payment as a built-in gateway records it.
+    pub fn new_payment<'a>(
+        &'a self,
+        gateway: &'a str,
+        status: FlowStatus,
+    ) -> crate::db::payments::NewPayment<'a> {
+        crate::db::payments::NewPayment {
+            basket_id: self.basket_id,
+            process_id: self.process_id,
+            gateway,
+            method: self.method,
+            idempotency_key: self.idempotency_key,
+            amount: self.amount,
+            status,
+            return_url: self.return_url,
+        }
     }
 
     /// The stored payment of a built-in gateway, refused unless it is this store's, this
@@ -151,6 +157,13 @@ pub trait Gateway: Send + Sync {
         &'a self,
         ctx: &'a PaymentContext<'_>,
     ) -> BoxFuture<'a, anyhow::Result<FlowState>>;
+    /// For a gateway that collects nothing online: the status its payments start in. Such
+    /// a payment is recorded in the transaction that places the order, so the whole process
+    /// is one commit. `None` for a gateway with a service or a page of its own, whose
+    /// payment runs step by step.
+    fn settles_locally(&self) -> Option<FlowStatus> {
+        None
+    }
 }
 
 /// The methods one gateway offers at one store, for the checkout form.

@@ -233,7 +233,7 @@ pub async fn register(
     let Some(customer_id) = created else {
         return email_taken(shop, &form);
     };
-    let customer = db::customers::find(&state.db, &shop.store.id, customer_id)
+    let customer = db::customers::find(&state.db.pool, &shop.store.id, customer_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("customer vanished right after registration"))?;
     let jar = log_in(

@@ -418,7 +418,7 @@ async fn stored_test_payment(app: &TestApp, basket: BasketId) -> String {
         key: &key,
     };
     let (_, process) = db::placeorder::create_if_absent(
-        &app.state.db,
+        &app.state.db.pool,
         &store,
         &new,
         "test",
@@ -428,7 +428,7 @@ async fn stored_test_payment(app: &TestApp, basket: BasketId) -> String {
     .unwrap()
     .expect("the basket has no process yet");
     let payment = db::payments::start_once(
-        &app.state.db,
+        &mut app.state.db.pool.acquire().await.unwrap(),
         &store,
         &db::payments::NewPayment {
             basket_id: basket,

@@ -388,7 +388,7 @@ async fn a_basket_that_is_missing_or_not_open_is_refused(backend: Backend) {
         let basket = Browser::new().fill_basket(&app, "site1").await;
         let id = BasketId::parse(&basket).unwrap();
         let moved = shared_checkout::db::baskets::transition(
-            &app.state.db,
+            &app.state.db.pool,
             &site1,
             id,
             BasketStatus::Open,

@@ -345,7 +345,7 @@ async fn login_for_a_missing_foreign_or_closed_basket_is_a_404(backend: Backend)
     let site1_basket = empty_basket(&app, "site1").await;
     let closed = empty_basket(&app, "site3").await;
     shared_checkout::db::baskets::transition(
-        &app.state.db,
+        &app.state.db.pool,
         &StoreId::parse("site3").unwrap(),
         closed,
         shared_checkout::domain::BasketStatus::Open,

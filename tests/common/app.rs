@@ -128,7 +128,7 @@ pub async fn ensure_alice(app: &TestApp) {
                 .expect("alice is new")
         }
     };
-    let found = db::customers::find(&app.state.db, &site1, customer)
+    let found = db::customers::find(&app.state.db.pool, &site1, customer)
         .await
         .unwrap()
         .expect("alice exists");
