@@ -108,7 +108,7 @@ impl Cluster {
                  database_url = \"{database_url}\"\ndatabase_pool_size = 8\n\
                  key_dir = \"{dir}/keys\"\ncookie_secret_file = \"{dir}/cookie-secret\"\n\
                  log_format = \"json\"\n\
-                 [payments]\ntest_gateway = false\n\
+                 [payments]\ntest_gateway = true\n\
                  [checkout]\nhost = \"checkout.localhost\"\nbase_url = \"{checkout}\"\n\
                  client_id = \"shared-checkout\"\n\
                  [[stores]]\nid = \"site1\"\nname = \"Harbour Goods\"\n\
@@ -1069,6 +1069,15 @@ const OFFLINE_ORDER_STATES: [ProcessState; 6] = [
     ProcessState::PlaceOrder,
 ];
 
+/// The states a test-gateway order passes through before it waits for the shopper.
+const HOSTED_PAGE_STATES: [ProcessState; 5] = [
+    ProcessState::New,
+    ProcessState::PrepareBasket,
+    ProcessState::ValidateBasket,
+    ProcessState::ValidatePaymentSelection,
+    ProcessState::CreatePayment,
+];
+
 fn unix_ms() -> i64 {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1076,86 +1085,188 @@ fn unix_ms() -> i64 {
     i64::try_from(since.as_millis()).expect("milliseconds fit")
 }
 
-/// For each state of a cash-on-delivery order, a third node whose failpoint (feature
-/// `failpoints`, which `cargo test` turns on) aborts it as it starts that state's step
-/// takes the order's request and dies; nodes 1 and 2, without failpoints, finish the
-/// process once the dead node's lease expires: one order, one payment, one process.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_killed_at_each_place_order_state_leaves_the_order_to_the_others() {
-    use std::os::unix::process::ExitStatusExt;
+/// A node started with a failpoint (feature `failpoints`, which `cargo test` turns on)
+/// that aborts it as it starts `state`'s step, sent `order` for a new basket of site1; it
+/// must die without answering. Returns the basket and how long the node took to die.
+async fn kill_a_node_at(
+    cluster: &Cluster,
+    key: &str,
+    state: ProcessState,
+    order: &Value,
+) -> (String, Duration) {
+    let name = state.as_str();
+    let failpoint = format!("placeorder-step-{name}=return");
+    let doomed = Serve::start(
+        cluster.data.path(),
+        &cluster.config,
+        &[],
+        &[("FAILPOINTS", &failpoint)],
+    )
+    .await;
+    let shopper = Shopper::at(cluster.ports());
+    let checkout = shopper.open_checkout(cluster, "site1").await;
+    let basket = checkout.rsplit('/').next().unwrap().to_owned();
+    let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
+    let sent = tokio::time::Instant::now();
+    let request = at_node(&plain_client(), Method::POST, &api, doomed.port())
+        .bearer_auth(key)
+        .json(order)
+        .send();
+    let answered = tokio::time::timeout(Duration::from_secs(30), request)
+        .await
+        .unwrap_or_else(|_| panic!("{name}: the doomed node neither answered nor died"));
+    if let Ok(response) = answered {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        panic!(
+            "{name}: the node with `{failpoint}` answered {status} instead of dying (is the \
+             binary built without the `failpoints` feature?): {body}"
+        );
+    }
+    let (exit, printed) = doomed.exit_within(Duration::from_secs(10)).await;
+    let exit = exit.unwrap_or_else(|| panic!("{name}: the node did not exit:\n{printed}"));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&exit),
+        Some(6),
+        "{name}: SIGABRT: {exit:?}\n{printed}"
+    );
+    (basket, sent.elapsed())
+}
 
-    let mut cluster = Cluster::start_with(SHORT_LEASE).await;
+/// The node that logged "order placed" for the basket's process, if exactly one did.
+fn placed_by(printed: &[String], process: &str) -> Vec<usize> {
+    let short = &process[..8];
+    printed
+        .iter()
+        .enumerate()
+        .filter(|(_, output)| {
+            output
+                .lines()
+                .any(|line| line.contains("order placed") && line.contains(short))
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// A cash-on-delivery order is one transaction. For each of its steps, a third node that
+/// aborts as it starts that step takes the order's request and dies before the commit: it
+/// leaves nothing (no process, the basket open, no payment, no order), so there is nothing
+/// for the other nodes to finish, and the shopper's retry at node 1 or 2 places the order
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_inside_an_offline_order_leaves_nothing_and_the_retry_places_it() {
+    let mut cluster = Cluster::start().await;
     cluster.import_a_product().await;
     let key = cluster.api_key("site1").await;
-    // Nodes 1 and 2 stay; the third is started anew, with its failpoint, for each state.
+    // Nodes 1 and 2 stay; a third is started anew, with its failpoint, for each state.
     let third = cluster.nodes.pop().expect("three nodes");
     assert_no_errors(&[third.stop().await]);
     let healthy = cluster.ports();
     let client = plain_client();
     let mut seen = Vec::new();
-    for state in OFFLINE_ORDER_STATES {
+    for (i, state) in OFFLINE_ORDER_STATES.into_iter().enumerate() {
         let name = state.as_str();
-        let failpoint = format!("placeorder-step-{name}=return");
-        let doomed = Serve::start(
-            cluster.data.path(),
-            &cluster.config,
-            &[],
-            &[("FAILPOINTS", &failpoint)],
-        )
-        .await;
-        let shopper = Shopper::at(healthy.clone());
-        let checkout = shopper.open_checkout(&cluster, "site1").await;
-        let basket = checkout.rsplit('/').next().unwrap().to_owned();
-        let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
-
-        let sent = tokio::time::Instant::now();
-        let request = at_node(&client, Method::POST, &api, doomed.port())
-            .bearer_auth(&key)
-            .json(&cash_on_delivery_order())
-            .send();
-        let answered = tokio::time::timeout(Duration::from_secs(30), request)
-            .await
-            .unwrap_or_else(|_| panic!("{name}: the doomed node neither answered nor died"));
-        if let Ok(response) = answered {
-            let status = response.status();
-            let body = response.text().await.unwrap_or_default();
-            panic!(
-                "{name}: the node with `{failpoint}` answered {status} instead of dying (is the \
-                 binary built without the `failpoints` feature?): {body}"
-            );
-        }
-        let (exit, printed) = doomed.exit_within(Duration::from_secs(10)).await;
-        let exit = exit.unwrap_or_else(|| panic!("{name}: the node did not exit:\n{printed}"));
-        assert_eq!(
-            exit.signal(),
-            Some(6),
-            "{name}: SIGABRT: {exit:?}\n{printed}"
+        let (basket, died) = kill_a_node_at(&cluster, &key, state, &cash_on_delivery_order()).await;
+        let left = (
+            cluster
+                .count_for_basket("place_order_processes", &basket)
+                .await,
+            cluster.count_for_basket("payments", &basket).await,
+            cluster.count_for_basket("orders", &basket).await,
         );
-        let died = sent.elapsed();
-
-        // What the dead node left: the process as created, under its lease.
-        let (process, left, owner, expires_ms): (String, String, Option<String>, i64) =
-            sqlx::query_as(
-                "SELECT id, state, lease_owner, lease_expires_at_ms \
-                 FROM place_order_processes WHERE basket_id = $1",
-            )
-            .bind(&basket)
-            .fetch_one(&mut cluster.connect().await)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: the process the dead node created: {e}"));
-        let lease_left = Duration::from_millis(u64::try_from(expires_ms - unix_ms()).unwrap_or(0));
-        // And the side effects of the steps it ran in memory before dying.
-        let (basket_left,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
+        assert_eq!(left, (0, 0, 0), "{name}: processes, payments, orders left");
+        let (status,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
             .bind(&basket)
             .fetch_one(&mut cluster.connect().await)
             .await
             .expect("the basket");
-        let payments_left = cluster.count_for_basket("payments", &basket).await;
+        assert_eq!(status, "open", "{name}: the basket the dead node left");
+
+        let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
+        let retry = at_node(&client, Method::POST, &api, healthy[i % healthy.len()])
+            .bearer_auth(&key)
+            .json(&cash_on_delivery_order())
+            .send()
+            .await
+            .expect("the retry");
+        let status = retry.status();
+        let view: Value = retry.json().await.expect("a JSON view");
+        assert_eq!(status, 200, "{name}: {view}");
+        assert_eq!(view["state"], "success", "{name}: {view}");
+        let rows = (
+            cluster.count_for_basket("orders", &basket).await,
+            cluster.count_for_basket("payments", &basket).await,
+            cluster
+                .count_for_basket("place_order_processes", &basket)
+                .await,
+        );
+        assert_eq!(rows, (1, 1, 1), "{name}: orders, payments, processes");
+        let number = view["order_number"].as_str().expect("an order number");
+        assert_eq!(cluster.order_for_basket(&basket).await.0, number, "{name}");
+        let process = view["process_id"]
+            .as_str()
+            .expect("a process id")
+            .to_owned();
+        seen.push((name, process, died, number.to_owned()));
+    }
+    let orders = cluster.count("SELECT COUNT(*) FROM orders").await;
+    assert_eq!(
+        orders,
+        OFFLINE_ORDER_STATES.len() as i64,
+        "one order per basket"
+    );
+
+    let printed = cluster.stop_printed().await;
+    assert_no_errors(&printed);
+    for (name, process, died, number) in seen {
+        let placed_by = placed_by(&printed, &process);
+        assert_eq!(placed_by.len(), 1, "{name}: placed by nodes {placed_by:?}");
+        println!(
+            "killed at {name}: died {died:.2?} after the request, left nothing; the retry at \
+             node {} placed order {number}",
+            placed_by[0]
+        );
+    }
+}
+
+/// A payment on a hosted page runs step by step, each step's side effect committed on its
+/// own. For each step before the page, a third node that aborts as it starts that step
+/// takes the order's request and dies; nodes 1 and 2, without failpoints, resume the
+/// process once the dead node's lease expires and bring it to the payment page: one
+/// process, one payment, the basket frozen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_at_each_step_before_the_payment_page_leaves_the_process_to_the_others() {
+    let mut cluster = Cluster::start_with(SHORT_LEASE).await;
+    cluster.import_a_product().await;
+    let key = cluster.api_key("site1").await;
+    let third = cluster.nodes.pop().expect("three nodes");
+    assert_no_errors(&[third.stop().await]);
+    let healthy = cluster.ports();
+    let client = plain_client();
+    let mut order = cash_on_delivery_order();
+    order["payment"] = json!({ "gateway": "testgateway", "method": "card" });
+    for state in HOSTED_PAGE_STATES {
+        let name = state.as_str();
+        let (basket, died) = kill_a_node_at(&cluster, &key, state, &order).await;
+
+        // What the dead node left: the process as created, under its lease.
+        let (left, owner, expires_ms): (String, Option<String>, i64) = sqlx::query_as(
+            "SELECT state, lease_owner, lease_expires_at_ms \
+             FROM place_order_processes WHERE basket_id = $1",
+        )
+        .bind(&basket)
+        .fetch_one(&mut cluster.connect().await)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: the process the dead node created: {e}"));
+        assert!(owner.is_some(), "{name}: the process is leased");
+        let lease_left = Duration::from_millis(u64::try_from(expires_ms - unix_ms()).unwrap_or(0));
 
         // Nodes 1 and 2 resume it once the lease expires (their runners poll every second).
-        let deadline = tokio::time::Instant::now() + lease_left + Duration::from_secs(20);
+        let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
+        let sent = tokio::time::Instant::now();
+        let deadline = sent + lease_left + Duration::from_secs(20);
         let mut polls = 0;
-        let number = loop {
+        let view = loop {
             let port = healthy[polls % healthy.len()];
             polls += 1;
             let response = at_node(&client, Method::GET, &api, port)
@@ -1166,86 +1277,47 @@ async fn a_node_killed_at_each_place_order_state_leaves_the_order_to_the_others(
             let status = response.status();
             let view: Value = response.json().await.expect("a JSON status");
             assert_eq!(status, 200, "{name}: {view}");
-            if view["state"] == "success" {
-                break view["order_number"]
-                    .as_str()
-                    .expect("an order number")
-                    .to_owned();
+            if view["state"] == "wait_for_customer" {
+                break view;
             }
             assert_ne!(view["state"], "failed", "{name}: {view}");
             if tokio::time::Instant::now() >= deadline {
-                // Where the runners left it, then what nodes 1 and 2 logged.
-                let row: (String, i64, Option<String>, i64, i64) = sqlx::query_as(
-                    "SELECT state, retries, lease_owner, lease_expires_at_ms - $2, \
-                     next_run_at_ms - $2 FROM place_order_processes WHERE basket_id = $1",
-                )
-                .bind(&basket)
-                .bind(unix_ms())
-                .fetch_one(&mut cluster.connect().await)
-                .await
-                .expect("the process");
                 let printed = cluster.stop_printed().await;
                 panic!(
-                    "{name}: the order was not placed within the lease and 20 s: {view}; \
-                     (state, retries, owner, lease and next run in ms from now) {row:?}; \
-                     nodes 1 and 2 printed:\n{printed:#?}"
+                    "{name}: the process did not reach the payment page within the lease and \
+                     20 s: {view}; nodes 1 and 2 printed:\n{printed:#?}"
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        let finished = sent.elapsed();
+        let resumed = sent.elapsed();
+        assert_eq!(
+            view["action"]["type"], "redirect",
+            "{name}: the shopper is sent to the payment page: {view}"
+        );
         let rows = (
-            cluster.count_for_basket("orders", &basket).await,
             cluster.count_for_basket("payments", &basket).await,
             cluster
                 .count_for_basket("place_order_processes", &basket)
                 .await,
+            cluster.count_for_basket("orders", &basket).await,
         );
-        assert_eq!(rows, (1, 1, 1), "{name}: orders, payments, processes");
-        assert_eq!(cluster.order_for_basket(&basket).await.0, number, "{name}");
-        let left = format!(
-            "the process in `{left}` (leased: {}), the basket {basket_left}, {payments_left} \
-             payment",
-            owner.is_some()
+        assert_eq!(rows, (1, 1, 0), "{name}: payments, processes, orders");
+        let (status,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
+            .bind(&basket)
+            .fetch_one(&mut cluster.connect().await)
+            .await
+            .expect("the basket");
+        assert_eq!(
+            status, "frozen",
+            "{name}: the basket while the shopper pays"
         );
-        seen.push((name, process, left, died, finished, number));
-    }
-    let unpaid_for = cluster
-        .count(
-            "SELECT COUNT(*) FROM payments p \
-             WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.basket_id = p.basket_id)",
-        )
-        .await;
-    assert_eq!(unpaid_for, 0, "payments without an order");
-    let orders = cluster.count("SELECT COUNT(*) FROM orders").await;
-    assert_eq!(
-        orders,
-        OFFLINE_ORDER_STATES.len() as i64,
-        "one order per basket"
-    );
-
-    let printed = cluster.stop_printed().await;
-    assert_no_errors(&printed);
-    for (name, process, left, died, finished, number) in seen {
-        // The node that placed the order logged it, with the process's short id.
-        let short = &process[..8];
-        let placed_by: Vec<usize> = printed
-            .iter()
-            .enumerate()
-            .filter(|(_, output)| {
-                output
-                    .lines()
-                    .any(|line| line.contains("order placed") && line.contains(short))
-            })
-            .map(|(i, _)| i + 1)
-            .collect();
-        assert_eq!(placed_by.len(), 1, "{name}: placed by nodes {placed_by:?}");
         println!(
-            "killed at {name}: died {died:.2?} after the request, left {left}; node {} placed \
-             order {number} {finished:.2?} after the request",
-            placed_by[0]
+            "killed at {name}: died {died:.2?} after the request, left the process in `{left}`; \
+             resumed to the payment page {resumed:.2?} after the lease's owner died"
         );
     }
+    assert_no_errors(&cluster.stop_printed().await);
 }
 
 /// What the shoppers saw while the database's connections were terminated.

@@ -5,6 +5,8 @@ use super::{BoxFuture, FlowResult, FlowState, FlowStatus, Gateway, Method, Payme
 use crate::db;
 
 pub const CODE: &str = "offline";
+/// Nothing is collected online, so a payment is complete as soon as it is recorded.
+const SETTLED: FlowStatus = FlowStatus::Completed;
 
 pub struct Offline;
 
@@ -35,7 +37,7 @@ impl Gateway for Offline {
         ctx: &'a PaymentContext<'_>,
     ) -> BoxFuture<'a, anyhow::Result<FlowResult>> {
         Box::pin(async move {
-            let payment = ctx.start_own_payment(CODE, FlowStatus::Completed).await?;
+            let payment = ctx.start_own_payment(CODE, SETTLED).await?;
             Ok(FlowResult {
                 payment_id: payment.id,
                 state: FlowState::new(payment.status),
@@ -55,6 +57,10 @@ impl Gateway for Offline {
         ctx: &'a PaymentContext<'_>,
     ) -> BoxFuture<'a, anyhow::Result<FlowState>> {
         Box::pin(async move { Ok(FlowState::new(stored_status(ctx).await?)) })
+    }
+
+    fn settles_locally(&self) -> Option<FlowStatus> {
+        Some(SETTLED)
     }
 
     fn cancel<'a>(

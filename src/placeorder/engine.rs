@@ -11,11 +11,14 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use crate::config::StoreConfig;
+use anyhow::Context;
+
+use crate::db;
+use crate::db::orders::{NewOrderLine, PlacedOrder};
 use crate::db::placeorder::{
-    self as store_db, BasketSnapshot, Lease, Process, SnapshotLine, now_ms,
+    self as store_db, BasketSnapshot, Lease, NewProcess, Process, SnapshotLine, now_ms,
 };
-use crate::db::{self, orders::NewOrderLine};
-use crate::domain::{BasketStatus, DeliveryMethod, Money, PhoneNumber};
+use crate::domain::{Basket, BasketStatus, CustomerId, DeliveryMethod, Money, PhoneNumber};
 use crate::i18n::Lang;
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
 use crate::state::AppState;
@@ -111,6 +114,111 @@ pub async fn run_from(
     }
     store_db::release(&app.db, lease).await?;
     Ok(None)
+}
+
+/// Runs a new process whose payment settles locally (offline: nothing to collect online)
+/// start to finish in one transaction: the process is created, the basket frozen and
+/// checked, the payment recorded and the order written, each step as [`advance`] runs it,
+/// and one commit makes them visible together. A crash or an error before the commit
+/// leaves nothing behind, so there is nothing to resume: the shopper's retry starts afresh.
+///
+/// `None`, with nothing written, when the process cannot take this path: the gateway
+/// involves something outside this database, the basket has a process already (a racing
+/// start, a retry after a failure), or a step leads anywhere but to the order (the basket
+/// is no longer open or fails its checks, the method is not offered). The caller then
+/// runs the process step by step, which records why it failed.
+pub async fn place_at_once(
+    app: &AppState,
+    store: &StoreConfig,
+    new: &NewProcess<'_>,
+    owner: &str,
+    lease: Duration,
+) -> anyhow::Result<Option<Process>> {
+    let gateway = app.payments.enabled(store, &new.request.payment.gateway);
+    let Some((gateway, settled)) = gateway.and_then(|g| g.settles_locally().map(|s| (g, s))) else {
+        return Ok(None);
+    };
+    let mut tx = app.db.begin().await?;
+    let steps = AtOnce {
+        app,
+        store,
+        gateway: gateway.as_ref(),
+        settled,
+    };
+    match steps.run(&mut tx, new, owner, lease).await? {
+        Some((placed, written)) => {
+            tx.commit().await.context("committing place order")?;
+            count_placed(&placed, &written);
+            Ok(Some(written))
+        }
+        None => {
+            tx.rollback().await.context("rolling back place order")?;
+            Ok(None)
+        }
+    }
+}
+
+/// The steps of [`place_at_once`], on its transaction.
+struct AtOnce<'a> {
+    app: &'a AppState,
+    store: &'a StoreConfig,
+    gateway: &'a dyn Gateway,
+    /// The status the gateway's payments start in.
+    settled: FlowStatus,
+}
+
+impl AtOnce<'_> {
+    async fn run(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        new: &NewProcess<'_>,
+        owner: &str,
+        lease: Duration,
+    ) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
+        let (app, store) = (self.app, self.store);
+        let created = store_db::create_if_absent(&mut *tx, &store.id, new, owner, lease).await?;
+        let Some((lease, mut process)) = created else {
+            return Ok(None);
+        };
+        for _ in 0..MAX_STEPS_PER_RUN {
+            crash_point(process.state);
+            match process.state {
+                ProcessState::New => process.state = ProcessState::PrepareBasket,
+                ProcessState::PrepareBasket => {
+                    let (from, to) = (BasketStatus::Open, BasketStatus::Frozen);
+                    let basket = process.basket_id;
+                    if !db::baskets::transition(&mut *tx, &store.id, basket, from, to).await? {
+                        return Ok(None);
+                    }
+                    process.state = ProcessState::ValidateBasket;
+                }
+                ProcessState::ValidateBasket => {
+                    let basket = db::baskets::find_on(&mut *tx, &store.id, process.basket_id);
+                    check_basket(store, &mut process, basket.await?);
+                }
+                ProcessState::ValidatePaymentSelection => {
+                    validate_payment_selection(app, store, &mut process);
+                }
+                ProcessState::CreatePayment => {
+                    let ctx = context(app, store, &process)?;
+                    let new = ctx.new_payment(self.gateway.code(), self.settled);
+                    let payment = db::payments::start_once(&mut *tx, &store.id, &new).await?;
+                    process.payment_id = Some(payment.id);
+                    apply_flow(&mut process, FlowState::new(payment.status));
+                }
+                ProcessState::PlaceOrder => {
+                    let parts = OrderParts::gather(&mut *tx, app, store, &process).await?;
+                    let order = parts.order(&process)?;
+                    let notify = store.webhook.is_some();
+                    return store_db::complete_with_order_in(tx, &lease, &process, &order, notify)
+                        .await;
+                }
+                // A failure to record or a wait for the shopper: the persisted process's.
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
 }
 
 async fn read(app: &AppState, lease: &Lease) -> anyhow::Result<Process> {
@@ -216,10 +324,7 @@ async fn advance(
     }
 
     let before = process.state;
-    // Tests only (feature `failpoints`): FAILPOINTS=placeorder-step-{state}=return aborts.
-    fail::fail_point!(&["placeorder-step-", before.as_str()].concat(), |_| {
-        std::process::abort()
-    });
+    crash_point(before);
     let started = std::time::Instant::now();
     match process.state {
         ProcessState::New => process.state = ProcessState::PrepareBasket,
@@ -258,6 +363,15 @@ async fn advance(
         count_step(&process);
         Ok(Advanced::Continue(Box::new(process)))
     }
+}
+
+/// Tests only (feature `failpoints`): `FAILPOINTS=placeorder-step-{state}=return` aborts
+/// the node as it starts that state's step.
+#[cfg_attr(not(feature = "failpoints"), allow(unused_variables))]
+fn crash_point(state: ProcessState) {
+    fail::fail_point!(&["placeorder-step-", state.as_str()].concat(), |_| {
+        std::process::abort()
+    });
 }
 
 /// Writes the process, fenced; `hold` keeps the lease for more steps, otherwise the write
@@ -323,7 +437,7 @@ fn begin_rollback(process: &mut Process, reason: FailureReason, message: &str) {
 async fn prepare_basket(app: &AppState, process: &mut Process) -> anyhow::Result<()> {
     let (store, basket) = (&process.store_id, process.basket_id);
     let frozen_now = db::baskets::transition(
-        &app.db,
+        &app.db.pool,
         store,
         basket,
         BasketStatus::Open,
@@ -354,20 +468,25 @@ async fn prepare_basket(app: &AppState, process: &mut Process) -> anyhow::Result
     Ok(())
 }
 
-/// Checks the frozen basket and snapshots its lines: the order is made from what was paid.
 async fn validate_basket(
     app: &AppState,
     store: &StoreConfig,
     process: &mut Process,
 ) -> anyhow::Result<()> {
-    let Some(basket) = db::baskets::find(&app.db, &process.store_id, process.basket_id).await?
-    else {
+    let basket = db::baskets::find(&app.db, &process.store_id, process.basket_id).await?;
+    check_basket(store, process, basket);
+    Ok(())
+}
+
+/// Checks the frozen basket and snapshots its lines: the order is made from what was paid.
+fn check_basket(store: &StoreConfig, process: &mut Process, basket: Option<Basket>) {
+    let Some(basket) = basket else {
         begin_rollback(
             process,
             FailureReason::BasketInvalid,
             "This basket no longer exists.",
         );
-        return Ok(());
+        return;
     };
     let invalid = |message: &str| Some(message.to_owned());
     let buyer = process
@@ -423,7 +542,6 @@ async fn validate_basket(
                 .unwrap_or("The basket cannot be ordered."),
         ),
     }
-    Ok(())
 }
 
 fn validate_payment_selection(app: &AppState, store: &StoreConfig, process: &mut Process) {
@@ -579,67 +697,106 @@ async fn place_order(
     lease: &Lease,
     process: &Process,
 ) -> Result<Advanced, EngineError> {
-    let snapshot = process
-        .snapshot
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("place_order without a basket snapshot"))?;
-    let request = &process.request;
-    let gateway = gateway_of(app, process)?;
-    // As the shopper chose it, in the store's language.
-    let method_title = gateway
-        .methods()
-        .into_iter()
-        .find(|m| m.code == request.payment.method)
-        .map_or_else(
-            || request.payment.method.clone(),
-            |m| Lang(store.locale).method_title(gateway.code(), &m.code, &m.title),
-        );
-    // Only a customer who exists in this store gets the order on their account.
-    let customer_id = match request.customer.as_ref().and_then(|c| c.customer_id) {
-        Some(id) => db::customers::find(&app.db, &store.id, id)
-            .await?
-            .map(|c| c.id),
-        None => None,
-    };
-    let lines: Vec<NewOrderLine> = snapshot
-        .lines
-        .iter()
-        .map(|l| NewOrderLine {
-            product_id: l.product_id,
-            name: l.name.clone(),
-            quantity: l.quantity,
-            unit_price_minor: l.unit_price_minor,
-        })
-        .collect();
-    let order = db::orders::NewOrder {
-        basket_id: process.basket_id,
-        customer_id,
-        customer_issuer: request.customer.as_ref().map(|c| c.issuer.as_str()),
-        customer_subject: request.customer.as_ref().map(|c| c.subject.as_str()),
-        email: &request.email,
-        billing: &request.billing,
-        phone: request.phone.as_ref().map(PhoneNumber::as_str),
-        delivery: request.delivery.as_ref(),
-        delivery_method: &request.delivery_method,
-        payment_gateway: gateway.code(),
-        payment_method: &method_title,
-        payment_id: process.payment_id,
-        total: snapshot.total()?,
-        lines: &lines,
-    };
+    let parts = OrderParts::gather(&app.db.pool, app, store, process).await?;
+    let order = parts.order(process)?;
     let notify = store.webhook.is_some();
     match store_db::complete_with_order(&app.db, lease, process, &order, notify).await? {
         Some((placed, written)) => {
-            tracing::info!(process = %crate::telemetry::ShortIds(&process.id), order = %crate::telemetry::ShortIds(&placed.id), created = placed.created, "order placed");
-            if placed.created {
-                metrics::counter!("orders_placed_total", "store" => process.store_id.to_string())
-                    .increment(1);
-            }
-            count_step(&written);
+            count_placed(&placed, &written);
             Ok(Advanced::Released(Box::new(written)))
         }
         None => Err(EngineError::LostLease),
     }
+}
+
+/// What an order is made of besides the process's request and snapshot.
+struct OrderParts {
+    gateway: &'static str,
+    /// The payment method as the shopper chose it, in the store's language.
+    method_title: String,
+    /// Only a customer who exists in this store gets the order on their account.
+    customer_id: Option<CustomerId>,
+    lines: Vec<NewOrderLine>,
+}
+
+impl OrderParts {
+    async fn gather<'c>(
+        conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        app: &AppState,
+        store: &StoreConfig,
+        process: &Process,
+    ) -> anyhow::Result<Self> {
+        let snapshot = process
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("place_order without a basket snapshot"))?;
+        let request = &process.request;
+        let gateway = gateway_of(app, process)?;
+        let method_title = gateway
+            .methods()
+            .into_iter()
+            .find(|m| m.code == request.payment.method)
+            .map_or_else(
+                || request.payment.method.clone(),
+                |m| Lang(store.locale).method_title(gateway.code(), &m.code, &m.title),
+            );
+        let customer_id = match request.customer.as_ref().and_then(|c| c.customer_id) {
+            Some(id) => db::customers::find(conn, &store.id, id)
+                .await?
+                .map(|c| c.id),
+            None => None,
+        };
+        let lines = snapshot
+            .lines
+            .iter()
+            .map(|l| NewOrderLine {
+                product_id: l.product_id,
+                name: l.name.clone(),
+                quantity: l.quantity,
+                unit_price_minor: l.unit_price_minor,
+            })
+            .collect();
+        Ok(Self {
+            gateway: gateway.code(),
+            method_title,
+            customer_id,
+            lines,
+        })
+    }
+
+    fn order<'a>(&'a self, process: &'a Process) -> anyhow::Result<db::orders::NewOrder<'a>> {
+        let request = &process.request;
+        let snapshot = process
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("place_order without a basket snapshot"))?;
+        Ok(db::orders::NewOrder {
+            basket_id: process.basket_id,
+            customer_id: self.customer_id,
+            customer_issuer: request.customer.as_ref().map(|c| c.issuer.as_str()),
+            customer_subject: request.customer.as_ref().map(|c| c.subject.as_str()),
+            email: &request.email,
+            billing: &request.billing,
+            phone: request.phone.as_ref().map(PhoneNumber::as_str),
+            delivery: request.delivery.as_ref(),
+            delivery_method: &request.delivery_method,
+            payment_gateway: self.gateway,
+            payment_method: &self.method_title,
+            payment_id: process.payment_id,
+            total: snapshot.total()?,
+            lines: &self.lines,
+        })
+    }
+}
+
+/// Logs and counts an order once its transaction has committed.
+fn count_placed(placed: &PlacedOrder, written: &Process) {
+    tracing::info!(process = %crate::telemetry::ShortIds(&written.id), order = %crate::telemetry::ShortIds(&placed.id), created = placed.created, "order placed");
+    if placed.created {
+        metrics::counter!("orders_placed_total", "store" => written.store_id.to_string())
+            .increment(1);
+    }
+    count_step(written);
 }
 
 /// Rollbacks in reverse order of the steps: cancel the payment, then reopen the basket.
@@ -658,7 +815,7 @@ async fn roll_back(
         }
     }
     db::baskets::transition(
-        &app.db,
+        &app.db.pool,
         &process.store_id,
         process.basket_id,
         BasketStatus::Frozen,

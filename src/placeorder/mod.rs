@@ -132,9 +132,9 @@ pub async fn start(
     request: PlaceOrderRequest,
 ) -> Result<ProcessView, PlaceOrderError> {
     let (store, basket) = (&found.store_id, found.id);
-    if app.config.store(store).is_none() {
+    let Some(config) = app.config.store(store) else {
         return Err(PlaceOrderError::UnknownStore);
-    }
+    };
     check_request(app, &request)?;
     let fingerprint = fingerprint(found, &request);
     let key = IdempotencyKey::generate();
@@ -144,15 +144,12 @@ pub async fn start(
         fingerprint: &fingerprint,
         key: &key,
     };
-    let owner = engine::owner_name();
-    let created = db::placeorder::create_if_absent(
-        &app.db,
-        store,
-        &new,
-        &owner,
-        app.config.place_order.lease(),
-    )
-    .await?;
+    let (owner, lease) = (engine::owner_name(), app.config.place_order.lease());
+    if let Some(placed) = engine::place_at_once(app, config, &new, &owner, lease).await? {
+        return Ok(placed.into());
+    }
+    let created =
+        db::placeorder::create_if_absent(&app.db.pool, store, &new, &owner, lease).await?;
     if let Some((lease, process)) = created {
         if let Some(done) = engine::run_from(app, &lease, process).await? {
             return Ok(done.into());
