@@ -178,6 +178,25 @@ impl Cluster {
         count
     }
 
+    /// The basket's orders, payments and place-order processes, counted.
+    async fn orders_payments_processes(&self, basket: &str) -> (i64, i64, i64) {
+        (
+            self.count_for_basket("orders", basket).await,
+            self.count_for_basket("payments", basket).await,
+            self.count_for_basket("place_order_processes", basket).await,
+        )
+    }
+
+    /// The basket's status, from the shared database.
+    async fn basket_status(&self, basket: &str) -> String {
+        let (status,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
+            .bind(basket)
+            .fetch_one(&mut self.connect().await)
+            .await
+            .expect("the basket");
+        status
+    }
+
     /// A new API key for `store` (`api-key create`).
     async fn api_key(&self, store: &str) -> String {
         let created = self
@@ -923,11 +942,7 @@ async fn two_hundred_place_order_requests_over_three_nodes_make_one_order() {
         order_numbers.iter().all(|seen| *seen == number),
         "{order_numbers:?} vs {number}"
     );
-    let orders = cluster.count_for_basket("orders", &basket).await;
-    let payments = cluster.count_for_basket("payments", &basket).await;
-    let processes = cluster
-        .count_for_basket("place_order_processes", &basket)
-        .await;
+    let (orders, payments, processes) = cluster.orders_payments_processes(&basket).await;
     assert_eq!(
         (orders, payments, processes),
         (1, 1, 1),
@@ -1085,6 +1100,17 @@ fn unix_ms() -> i64 {
     i64::try_from(since.as_millis()).expect("milliseconds fit")
 }
 
+/// A cluster of nodes 1 and 2 (the third is stopped: the tests start their own, with a
+/// failpoint) with a product and an API key for site1.
+async fn two_nodes_and_a_key(extra: &str) -> (Cluster, String) {
+    let mut cluster = Cluster::start_with(extra).await;
+    cluster.import_a_product().await;
+    let key = cluster.api_key("site1").await;
+    let third = cluster.nodes.pop().expect("three nodes");
+    assert_no_errors(&[third.stop().await]);
+    (cluster, key)
+}
+
 /// A node started with a failpoint (feature `failpoints`, which `cargo test` turns on)
 /// that aborts it as it starts `state`'s step, sent `order` for a new basket of site1; it
 /// must die without answering. Returns the basket and how long the node took to die.
@@ -1155,31 +1181,19 @@ fn placed_by(printed: &[String], process: &str) -> Vec<usize> {
 /// once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_inside_an_offline_order_leaves_nothing_and_the_retry_places_it() {
-    let mut cluster = Cluster::start().await;
-    cluster.import_a_product().await;
-    let key = cluster.api_key("site1").await;
-    // Nodes 1 and 2 stay; a third is started anew, with its failpoint, for each state.
-    let third = cluster.nodes.pop().expect("three nodes");
-    assert_no_errors(&[third.stop().await]);
+    let (cluster, key) = two_nodes_and_a_key("").await;
     let healthy = cluster.ports();
     let client = plain_client();
     let mut seen = Vec::new();
     for (i, state) in OFFLINE_ORDER_STATES.into_iter().enumerate() {
         let name = state.as_str();
         let (basket, died) = kill_a_node_at(&cluster, &key, state, &cash_on_delivery_order()).await;
-        let left = (
-            cluster
-                .count_for_basket("place_order_processes", &basket)
-                .await,
-            cluster.count_for_basket("payments", &basket).await,
-            cluster.count_for_basket("orders", &basket).await,
+        assert_eq!(
+            cluster.orders_payments_processes(&basket).await,
+            (0, 0, 0),
+            "{name}: orders, payments, processes left"
         );
-        assert_eq!(left, (0, 0, 0), "{name}: processes, payments, orders left");
-        let (status,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
-            .bind(&basket)
-            .fetch_one(&mut cluster.connect().await)
-            .await
-            .expect("the basket");
+        let status = cluster.basket_status(&basket).await;
         assert_eq!(status, "open", "{name}: the basket the dead node left");
 
         let api = cluster.url("checkout", &format!("/api/v1/site1/{basket}/place-order"));
@@ -1193,14 +1207,11 @@ async fn a_node_killed_inside_an_offline_order_leaves_nothing_and_the_retry_plac
         let view: Value = retry.json().await.expect("a JSON view");
         assert_eq!(status, 200, "{name}: {view}");
         assert_eq!(view["state"], "success", "{name}: {view}");
-        let rows = (
-            cluster.count_for_basket("orders", &basket).await,
-            cluster.count_for_basket("payments", &basket).await,
-            cluster
-                .count_for_basket("place_order_processes", &basket)
-                .await,
+        assert_eq!(
+            cluster.orders_payments_processes(&basket).await,
+            (1, 1, 1),
+            "{name}: orders, payments, processes"
         );
-        assert_eq!(rows, (1, 1, 1), "{name}: orders, payments, processes");
         let number = view["order_number"].as_str().expect("an order number");
         assert_eq!(cluster.order_for_basket(&basket).await.0, number, "{name}");
         let process = view["process_id"]
@@ -1236,11 +1247,7 @@ async fn a_node_killed_inside_an_offline_order_leaves_nothing_and_the_retry_plac
 /// process, one payment, the basket frozen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_at_each_step_before_the_payment_page_leaves_the_process_to_the_others() {
-    let mut cluster = Cluster::start_with(SHORT_LEASE).await;
-    cluster.import_a_product().await;
-    let key = cluster.api_key("site1").await;
-    let third = cluster.nodes.pop().expect("three nodes");
-    assert_no_errors(&[third.stop().await]);
+    let (cluster, key) = two_nodes_and_a_key(SHORT_LEASE).await;
     let healthy = cluster.ports();
     let client = plain_client();
     let mut order = cash_on_delivery_order();
@@ -1295,19 +1302,12 @@ async fn a_node_killed_at_each_step_before_the_payment_page_leaves_the_process_t
             view["action"]["type"], "redirect",
             "{name}: the shopper is sent to the payment page: {view}"
         );
-        let rows = (
-            cluster.count_for_basket("payments", &basket).await,
-            cluster
-                .count_for_basket("place_order_processes", &basket)
-                .await,
-            cluster.count_for_basket("orders", &basket).await,
+        assert_eq!(
+            cluster.orders_payments_processes(&basket).await,
+            (0, 1, 1),
+            "{name}: orders, payments, processes"
         );
-        assert_eq!(rows, (1, 1, 0), "{name}: payments, processes, orders");
-        let (status,): (String,) = sqlx::query_as("SELECT status FROM baskets WHERE id = $1")
-            .bind(&basket)
-            .fetch_one(&mut cluster.connect().await)
-            .await
-            .expect("the basket");
+        let status = cluster.basket_status(&basket).await;
         assert_eq!(
             status, "frozen",
             "{name}: the basket while the shopper pays"
