@@ -10,9 +10,9 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use crate::config::StoreConfig;
 use anyhow::Context;
 
+use crate::config::StoreConfig;
 use crate::db::orders::{NewOrderLine, PlacedOrder};
 use crate::db::placeorder::{
     self as store_db, BasketSnapshot, Lease, NewProcess, Process, SnapshotLine, now_ms,
