@@ -85,13 +85,14 @@ pub struct NewAccessToken<'a> {
     pub expires_at: i64,
 }
 
-/// Consumes the code, if it is this client's, unexpired and unused, and runs `checks` on
-/// its grant; when they pass and the code is bound to a basket, the guest basket becomes
-/// the code's customer's, and the access token is stored, tied to the code so that
-/// revoking the code revokes it. One transaction: the conditional UPDATE lets exactly one
-/// of any number of concurrent callers (on any node) have the code (RFC 6749 §4.1.2), and
-/// the basket changes owner and the token exists only together with a successful
-/// redemption.
+/// Consumes the code, if it is this client's, unexpired and unused, and stores the access
+/// token's hash on it, in one conditional UPDATE with no transaction around it: exactly one
+/// of any number of concurrent callers (on any node) has the code (RFC 6749 §4.1.2). Then
+/// `checks` run on its grant, and a basket the code is bound to becomes the code's
+/// customer's (a conditional UPDATE of its own, so two codes cannot both claim one guest
+/// basket). If either refuses, the token is withdrawn and the code stays used up. The
+/// token's secret is sent only after both pass, so a node that dies in between leaves a
+/// used-up code and a token that nobody holds.
 pub async fn redeem<E>(
     db: &Db,
     store: &StoreId,
@@ -101,9 +102,9 @@ pub async fn redeem<E>(
     token: &NewAccessToken<'_>,
     checks: impl FnOnce(&CodeGrant) -> Result<(), E>,
 ) -> anyhow::Result<Redemption<E>> {
-    let mut tx = db.begin().await.context("beginning a code redemption")?;
     let row: Option<CodeRow> = sqlx::query_as(
-        "UPDATE authorization_codes SET consumed_at = $4
+        "UPDATE authorization_codes
+         SET consumed_at = $4, access_token_hash = $5, access_token_expires_at = $6
          WHERE code_hash = $1 AND store_id = $2 AND client_id = $3
            AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $4
          RETURNING client_id, redirect_uri, customer_id, basket_id, code_challenge, nonce,
@@ -113,7 +114,9 @@ pub async fn redeem<E>(
     .bind(store.as_str())
     .bind(client_id)
     .bind(now)
-    .fetch_optional(&mut *tx)
+    .bind(token.token_hash)
+    .bind(token.expires_at)
+    .fetch_optional(&db.pool)
     .await
     .context("consuming an authorization code")?;
     let Some((
@@ -142,7 +145,7 @@ pub async fn redeem<E>(
         sid,
     };
     if let Err(e) = checks(&grant) {
-        tx.commit().await.context("using up a refused code")?;
+        withdraw_token(db, store, code_hash).await?;
         return Ok(Redemption::Refused(e));
     }
     if let Some(basket) = grant.basket_id {
@@ -155,36 +158,34 @@ pub async fn redeem<E>(
         .bind(basket.to_string())
         .bind(grant.customer_id.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&db.pool)
         .await
         .context("claiming the code's basket")?
         .rows_affected();
         if claimed != 1 {
-            tx.commit().await.context("using up a code")?;
+            withdraw_token(db, store, code_hash).await?;
             return Ok(Redemption::BasketUnavailable);
         }
     }
-    sqlx::query(
-        "INSERT INTO access_tokens
-            (token_hash, store_id, client_id, customer_id, scope, code_hash, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(token.token_hash)
-    .bind(store.as_str())
-    .bind(&grant.client_id)
-    .bind(grant.customer_id.to_string())
-    .bind(&grant.scope)
-    .bind(code_hash)
-    .bind(token.expires_at)
-    .execute(&mut *tx)
-    .await
-    .context("storing an access token")?;
-    tx.commit().await.context("committing a code redemption")?;
     Ok(Redemption::Redeemed(grant))
 }
 
-/// Revokes a code this client already consumed: every access token issued from it stops
-/// working, since token lookups join on the code (RFC 6749 §4.1.2, §10.5). Returns true
+/// Removes the token a refused redemption stored; the code stays used up.
+async fn withdraw_token(db: &Db, store: &StoreId, code_hash: &SecretHash) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE authorization_codes SET access_token_hash = NULL, access_token_expires_at = NULL
+         WHERE code_hash = $1 AND store_id = $2",
+    )
+    .bind(code_hash)
+    .bind(store.as_str())
+    .execute(&db.pool)
+    .await
+    .context("withdrawing a refused code's access token")?;
+    Ok(())
+}
+
+/// Revokes a code this client already consumed: the access token issued from it stops
+/// working, since token lookups check the code's `revoked_at` (RFC 6749 §4.1.2, §10.5). Returns true
 /// when the code was indeed a replay.
 pub async fn revoke_if_consumed(
     db: &Db,

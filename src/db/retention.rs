@@ -14,8 +14,9 @@ const EVERY: Duration = Duration::from_secs(60);
 /// Rows deleted per statement; small enough that a batch never stalls a writer for long.
 pub const BATCH: i64 = 500;
 
-/// How long a code row outlives the code: longer than any access token issued from it, so a
-/// late replay still finds the code and revokes those tokens (RFC 6749 §4.1.2).
+/// How long a code row outlives the code: longer than the access token issued from it, which
+/// lives on the same row, so a late replay still finds the code and revokes that token
+/// (RFC 6749 §4.1.2).
 pub const CODE_RETENTION_SECS: i64 = 3600;
 
 /// A table whose rows lapse.
@@ -25,8 +26,6 @@ struct Expiring {
     key: &'static str,
     /// How long after `expires_at` a row is kept.
     kept_for: i64,
-    /// What else must hold before a row goes.
-    unless: &'static str,
 }
 
 const fn expiring(table: &'static str, key: &'static str) -> Expiring {
@@ -34,20 +33,15 @@ const fn expiring(table: &'static str, key: &'static str) -> Expiring {
         table,
         key,
         kept_for: 0,
-        unless: "",
     }
 }
 
-/// Access tokens come before the codes they reference.
 const EXPIRING: &[Expiring] = &[
     expiring("store_sessions", "token_hash"),
     expiring("authorization_requests", "id"),
     expiring("pushed_authorization_requests", "request_uri_hash"),
-    expiring("access_tokens", "token_hash"),
     Expiring {
         kept_for: CODE_RETENTION_SECS,
-        unless: "AND NOT EXISTS (SELECT 1 FROM access_tokens t
-                                 WHERE t.code_hash = authorization_codes.code_hash)",
         ..expiring("authorization_codes", "code_hash")
     },
     expiring("client_assertion_ids", "store_id, client_id, jti"),
@@ -67,12 +61,11 @@ pub async fn delete_expired(db: &Db, now: i64) -> anyhow::Result<Vec<(&'static s
         table,
         key,
         kept_for,
-        unless,
     } in EXPIRING
     {
         let statement = format!(
             "DELETE FROM {table} WHERE ({key}) IN
-                (SELECT {key} FROM {table} WHERE expires_at < $1 {unless} LIMIT {BATCH})"
+                (SELECT {key} FROM {table} WHERE expires_at < $1 LIMIT {BATCH})"
         );
         let mut total = 0;
         loop {

@@ -29,15 +29,15 @@ pub async fn find_active(
     token_hash: &SecretHash,
     now: i64,
 ) -> anyhow::Result<Option<ActiveToken>> {
-    // The join on the code is the revocation: a replayed code sets its `revoked_at`.
+    // The token lives on its code's row (one per code), so a replayed code's `revoked_at`
+    // is the token's revocation.
     let row: Option<ActiveTokenRow> = sqlx::query_as(
-        "SELECT t.client_id, t.scope,
+        "SELECT a.client_id, a.scope,
                 c.id, c.store_id, c.email, c.name, c.phone, c.billing_address
-         FROM access_tokens t
-         JOIN authorization_codes a ON a.code_hash = t.code_hash AND a.store_id = t.store_id
-         JOIN customers c ON c.store_id = t.store_id AND c.id = t.customer_id
-         WHERE t.token_hash = $1 AND t.store_id = $2 AND t.expires_at > $3
-           AND a.revoked_at IS NULL",
+         FROM authorization_codes a
+         JOIN customers c ON c.store_id = a.store_id AND c.id = a.customer_id
+         WHERE a.access_token_hash = $1 AND a.store_id = $2
+           AND a.access_token_expires_at > $3 AND a.revoked_at IS NULL",
     )
     .bind(token_hash)
     .bind(store.as_str())

@@ -1,8 +1,14 @@
 //! Operations basics every host shares: health, security headers, request ids.
 
+use std::path::Path;
+
+use shared_checkout::db::Db;
+use shared_checkout::domain::StoreId;
+use shared_checkout::secrets::SecretHash;
+
 use crate::common::app::spawn_app;
 use crate::common::browser::{Browser, header};
-use crate::common::database::Backend;
+use crate::common::database::{Backend, fresh_postgres_database};
 use crate::common::oauth::{AuthKind, TestClient};
 
 async fn health_check_answers_on_any_host(backend: Backend) {
@@ -142,9 +148,9 @@ async fn retention_deletes_what_expired_and_nothing_else(backend: Backend) {
     assert_eq!(client.userinfo(access_token).await.status(), 200);
     assert_eq!(count(&app, "store_sessions").await, 1);
 
-    // Past the access token's ten minutes, inside the code's replay window.
+    // Past the access token's ten minutes, inside the code's replay window: the code's row,
+    // which holds the token, stays.
     let deleted = delete_at(11 * 60).await;
-    assert!(deleted.contains(&("access_tokens", 1)), "{deleted:?}");
     assert!(
         !deleted
             .iter()
@@ -162,8 +168,117 @@ async fn retention_deletes_what_expired_and_nothing_else(backend: Backend) {
     assert!(delete_at(40 * 24 * 3600).await.is_empty());
 }
 
+/// The migration that moved access tokens onto their codes' rows keeps the tokens issued
+/// before it: a live one still finds its customer; a revoked or expired one still does not.
+async fn access_tokens_issued_before_their_migration_survive_it(backend: Backend) {
+    const MOVED_IN: &str = "0012";
+    let dir = tempfile::tempdir().unwrap();
+    let (url, dialect) = match backend {
+        Backend::Sqlite => {
+            let file = dir.path().join("older.db");
+            (format!("sqlite://{}?mode=rwc", file.display()), "sqlite")
+        }
+        Backend::Postgres => (fresh_postgres_database().await, "postgres"),
+    };
+    let db = Db::connect(&url, None).await.unwrap();
+    let older = dir.path().join("older-migrations");
+    std::fs::create_dir(&older).unwrap();
+    let all = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dialect);
+    for entry in std::fs::read_dir(all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < MOVED_IN {
+            std::fs::copy(&path, older.join(name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .unwrap()
+        .run(&db.pool)
+        .await
+        .unwrap();
+
+    let now = shared_checkout::db::now();
+    let customer = uuid::Uuid::new_v4().to_string();
+    sqlx::query("INSERT INTO stores (id, name, host) VALUES ('site1', 'Site 1', 'site1.example')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO customers (id, store_id, email, password_hash, name, created_at)
+         VALUES ($1, 'site1', 'carol@example.com', 'unused', 'Carol', 0)",
+    )
+    .bind(&customer)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    for (name, revoked_at, token_expires_at) in [
+        ("live", None, now + 600),
+        ("revoked", Some(now), now + 600),
+        ("expired", None, now - 1),
+    ] {
+        let code = SecretHash::of(&format!("code-{name}"));
+        sqlx::query(
+            "INSERT INTO authorization_codes
+                (code_hash, store_id, client_id, redirect_uri, customer_id, code_challenge,
+                 scope, auth_time, expires_at, consumed_at, revoked_at)
+             VALUES ($1, 'site1', 'client', 'https://rp.example/cb', $2, 'challenge',
+                     'openid email', $3, $3, $3, $4)",
+        )
+        .bind(&code)
+        .bind(&customer)
+        .bind(now)
+        .bind(revoked_at)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO access_tokens
+                (token_hash, store_id, client_id, customer_id, scope, code_hash, expires_at)
+             VALUES ($1, 'site1', 'client', $2, 'openid email', $3, $4)",
+        )
+        .bind(SecretHash::of(&format!("token-{name}")))
+        .bind(&customer)
+        .bind(&code)
+        .bind(token_expires_at)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+
+    db.migrate().await.unwrap();
+    let site1 = StoreId::parse("site1").unwrap();
+    let find = |name: &str| {
+        let token = SecretHash::of(&format!("token-{name}"));
+        let db = &db;
+        let site1 = &site1;
+        async move {
+            shared_checkout::db::tokens::find_active(db, site1, &token, now)
+                .await
+                .unwrap()
+        }
+    };
+    let live = find("live").await.expect("the live token still works");
+    assert_eq!(live.customer.id.to_string(), customer);
+    assert_eq!(
+        (live.client_id.as_str(), live.scope.as_str()),
+        ("client", "openid email")
+    );
+    assert!(
+        find("revoked").await.is_none(),
+        "a revoked code's token stays revoked"
+    );
+    assert!(
+        find("expired").await.is_none(),
+        "an expired token stays expired"
+    );
+}
+
 crate::on_both_backends!(
     retention_deletes_what_expired_and_nothing_else,
+    access_tokens_issued_before_their_migration_survive_it,
     health_check_answers_on_any_host,
     readiness_follows_the_databases_migrations,
     every_response_carries_security_headers_and_a_request_id,

@@ -339,10 +339,11 @@ async fn codes_and_access_tokens_are_stored_only_as_hashes(backend: Backend) {
         .fetch_all(pool)
         .await
         .unwrap();
-    let tokens: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM access_tokens")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let tokens: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT access_token_hash FROM authorization_codes")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     assert!(
         codes.iter().all(|(h,)| h != &code),
         "the code itself is not stored"
@@ -352,10 +353,14 @@ async fn codes_and_access_tokens_are_stored_only_as_hashes(backend: Backend) {
         "its SHA-256 is"
     );
     assert!(
-        tokens.iter().all(|(h,)| h != access_token),
+        tokens.iter().all(|(h,)| h.as_deref() != Some(access_token)),
         "the token itself is not stored"
     );
-    assert!(tokens.iter().any(|(h,)| h == &sha256(access_token)));
+    assert!(
+        tokens
+            .iter()
+            .any(|(h,)| h.as_deref() == Some(&sha256(access_token)))
+    );
     let secrets: Vec<(Option<String>,)> =
         sqlx::query_as("SELECT secret_hash FROM oauth_clients WHERE client_id = $1")
             .bind(&client.client_id)

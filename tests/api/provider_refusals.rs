@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use shared_checkout::keys::SigningAlg;
 
-use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app, stored_access_tokens};
 use crate::common::browser::{Browser, header, location, query_pairs};
 use crate::common::database::Backend;
 use crate::common::html::hidden_input;
@@ -223,7 +223,18 @@ async fn a_wrong_or_missing_verifier_is_invalid_grant(backend: Backend) {
             error == "invalid_grant" || (case == "no verifier" && error == "invalid_request"),
             "{case}: {error}"
         );
+        let again = client.redeem(&code, &request.pkce.verifier).await;
+        assert_eq!(
+            oauth_error(again).await.1,
+            "invalid_grant",
+            "{case}: used up"
+        );
     }
+    assert_eq!(
+        stored_access_tokens(&app).await,
+        0,
+        "no refused code keeps a token"
+    );
 }
 
 async fn a_reused_code_fails_and_revokes_the_token_issued_from_it(backend: Backend) {

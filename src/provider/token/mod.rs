@@ -29,6 +29,9 @@ use crate::web::StoreTenant;
 /// Long enough to call userinfo once; there are no refresh tokens.
 pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 10 * 60;
 
+// The token lives on its code's row, which retention must keep for as long.
+const _: () = assert!(ACCESS_TOKEN_LIFETIME_SECS < db::retention::CODE_RETENTION_SECS);
+
 /// What the checks need from the request's surroundings.
 pub struct TokenContext<'a> {
     pub state: &'a AppState,
