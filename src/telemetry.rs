@@ -1,5 +1,7 @@
 //! Structured logs. Set `RUST_LOG` to filter; JSON when configured for production.
 
+use std::io::IsTerminal;
+
 use axum::http::Request;
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
@@ -9,7 +11,10 @@ use crate::config::LogFormat;
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a terminal: a file, the journal or a container's log gets plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     // A second init (tests start many apps in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

@@ -65,6 +65,7 @@ impl Demo {
         let (port, metrics_port) = tokio::time::timeout(Duration::from_secs(60), async {
             let (mut port, mut metrics_port) = (None, None);
             while let Some(line) = lines.next_line().await.expect("demo output") {
+                assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
                 if let Some(rest) = line.split("http://site1.localhost:").nth(1) {
                     port = Some(rest.trim_end_matches('/').parse::<u16>().expect("port"));
                 }
@@ -303,34 +304,14 @@ fn listening_ports(line: &str) -> Option<(u16, Option<u16>)> {
         let fields = &json["fields"];
         return field(&fields["port"]).map(|port| (port, field(&fields["metrics_port"])));
     }
-    let plain = without_ansi_escapes(line);
-    if !plain.contains(" listening ") {
+    assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+    if !line.contains(" listening ") {
         return None;
     }
     let word = |name: &str| {
-        plain
-            .split_whitespace()
+        line.split_whitespace()
             .find_map(|word| word.strip_prefix(name))
             .and_then(|port| port.parse().ok())
     };
     word("port=").map(|port| (port, word("metrics_port=")))
-}
-
-/// The text of a line the pretty log format coloured.
-fn without_ansi_escapes(line: &str) -> String {
-    let mut plain = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI sequences end in a letter, e.g. `ESC [ 3 m`.
-            for end in chars.by_ref() {
-                if end.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            plain.push(c);
-        }
-    }
-    plain
 }
