@@ -70,8 +70,9 @@ impl Db {
             .test_before_acquire(false);
         let options = match backend {
             // WAL lets readers run beside the one writer; sqlx already sets a busy timeout.
-            // Reads come from a memory map rather than a system call per page, and each
-            // connection keeps 8 MiB of pages (SQLite's default is 2 MiB).
+            // Each connection keeps 8 MiB of pages (SQLite's default is 2 MiB). No memory
+            // map: every write grows the file, and each read transaction then maps it again
+            // (docs/benchmarks.md).
             Backend::Sqlite => options.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;

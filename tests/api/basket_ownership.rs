@@ -4,9 +4,7 @@
 use shared_checkout::db;
 use shared_checkout::domain::{BasketId, CustomerId, StoreId};
 
-use crate::common::app::{
-    ALICE_EMAIL, ALICE_PASSWORD, TestApp, alice_profile, spawn_app, stored_access_tokens,
-};
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, TestApp, alice_profile, spawn_app};
 use crate::common::browser::{Browser, assert_redirect, location};
 use crate::common::checkout::{
     basket_of, guest_details, log_in_through_store, start_checkout, submit_details,
@@ -93,7 +91,7 @@ async fn a_code_for_a_basket_claimed_meanwhile_is_invalid_grant(backend: Backend
         oauth_error(late).await,
         (reqwest::StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
     );
-    assert_eq!(stored_access_tokens(&app).await, 1, "Bob's only");
+    assert_eq!(app.stored_access_tokens().await, 1, "Bob's only");
     let basket = BasketId::parse(&basket).unwrap();
     assert_ne!(
         owner_of(&app, basket).await,
@@ -127,7 +125,7 @@ async fn two_customers_redeeming_at_once_leave_one_owner(backend: Backend) {
         (a == 200) != (b == 200),
         "exactly one redemption wins: {a} and {b}"
     );
-    assert_eq!(stored_access_tokens(&app).await, 1, "the winner's only");
+    assert_eq!(app.stored_access_tokens().await, 1, "the winner's only");
     let owner = owner_of(&app, basket)
         .await
         .expect("the winner owns the basket");

@@ -158,7 +158,6 @@ async fn retention_deletes_what_expired_and_nothing_else(backend: Backend) {
         "{deleted:?}"
     );
     assert_eq!(count(&app, "authorization_codes").await, 1);
-    assert_eq!(client.userinfo(access_token).await.status(), 401);
 
     // Past the replay window and the store session's lifetime.
     let deleted = delete_at(40 * 24 * 3600).await;

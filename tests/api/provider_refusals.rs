@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use shared_checkout::keys::SigningAlg;
 
-use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app, stored_access_tokens};
+use crate::common::app::{ALICE_EMAIL, ALICE_PASSWORD, spawn_app};
 use crate::common::browser::{Browser, header, location, query_pairs};
 use crate::common::database::Backend;
 use crate::common::html::hidden_input;
@@ -231,7 +231,7 @@ async fn a_wrong_or_missing_verifier_is_invalid_grant(backend: Backend) {
         );
     }
     assert_eq!(
-        stored_access_tokens(&app).await,
+        app.stored_access_tokens().await,
         0,
         "no refused code keeps a token"
     );

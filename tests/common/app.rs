@@ -163,14 +163,3 @@ pub async fn alice_profile(app: &TestApp) -> Customer {
         .expect("alice exists")
         .0
 }
-
-/// How many access tokens the provider holds (each on the row of the code it came from),
-/// usable or not.
-pub async fn stored_access_tokens(app: &TestApp) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM authorization_codes WHERE access_token_hash IS NOT NULL",
-    )
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap()
-}

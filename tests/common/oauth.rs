@@ -21,6 +21,17 @@ impl TestApp {
     pub fn issuer(&self, store: &str) -> String {
         self.store_url(store, "")
     }
+
+    /// How many access tokens the provider holds (each on the row of the code it came
+    /// from), usable or not.
+    pub async fn stored_access_tokens(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM authorization_codes WHERE access_token_hash IS NOT NULL",
+        )
+        .fetch_one(&self.state.db.pool)
+        .await
+        .unwrap()
+    }
 }
 
 /// How a test client authenticates at the token endpoint.
