@@ -26,6 +26,7 @@ pub mod tokens;
 pub mod webhooks;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -45,6 +46,9 @@ pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     clients: clients::Cache,
+    /// SQLite takes one writer at a time; a long write transaction waits here for the
+    /// previous one instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms ….
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -94,6 +98,7 @@ impl Db {
             pool,
             backend,
             clients: clients::Cache::default(),
+            write_gate: Arc::default(),
         })
     }
 
@@ -109,6 +114,15 @@ impl Db {
             .await
             .context("beginning a transaction")?
             .context("beginning a transaction")
+    }
+
+    /// Held through a write transaction of several statements on SQLite; nothing on
+    /// PostgreSQL, whose writers lock rows, not the database.
+    pub async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

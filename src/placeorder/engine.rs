@@ -13,11 +13,11 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::StoreConfig;
+use crate::db;
 use crate::db::orders::{NewOrderLine, PlacedOrder};
 use crate::db::placeorder::{
     self as store_db, BasketSnapshot, Lease, NewProcess, Process, SnapshotLine, now_ms,
 };
-use crate::db::{self, Backend};
 use crate::domain::{Basket, BasketStatus, CustomerId, DeliveryMethod, Money, PhoneNumber};
 use crate::i18n::Lang;
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
@@ -128,11 +128,10 @@ pub async fn run_from(
 /// is no longer open or fails its checks, the method is not offered). The caller then
 /// runs the process step by step, which records why it failed.
 ///
-/// PostgreSQL only: there each commit is a flush of its log, while SQLite commits in
-/// memory (WAL, `synchronous = NORMAL`) and takes one writer at a time, so a transaction
-/// that holds the write lock through ten statements makes every other writer sleep in
-/// SQLite's busy handler; measured, orders were slower on SQLite in one transaction than
-/// in four short ones (docs/benchmarks.md).
+/// On SQLite, which takes one writer at a time, the transaction first waits at the
+/// database's write gate ([`db::Db::write_gate`]): a transaction holding the write lock
+/// through ten statements would otherwise make the other writers sleep in SQLite's busy
+/// handler, which made orders slower than four short commits (docs/benchmarks.md).
 pub async fn place_at_once(
     app: &AppState,
     store: &StoreConfig,
@@ -140,13 +139,11 @@ pub async fn place_at_once(
     owner: &str,
     lease: Duration,
 ) -> anyhow::Result<Option<Process>> {
-    if app.db.backend != Backend::Postgres {
-        return Ok(None);
-    }
     let gateway = app.payments.enabled(store, &new.request.payment.gateway);
     let Some((gateway, settled)) = gateway.and_then(|g| g.settles_locally().map(|s| (g, s))) else {
         return Ok(None);
     };
+    let _gate = app.db.write_gate().await;
     let mut tx = app.db.begin().await?;
     let steps = AtOnce {
         app,
