@@ -257,16 +257,7 @@ mod tests {
     /// of all baskets' lines, which grows with every basket ever filled.
     #[tokio::test]
     async fn a_basket_is_read_through_its_keys_without_scanning_a_table() {
-        let db = Db::connect("sqlite::memory:", Some(1)).await.unwrap();
-        db.migrate().await.unwrap();
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {FIND}"))
-                .bind("site1")
-                .bind(BasketId::new_random().to_string())
-                .fetch_all(&db.pool)
-                .await
-                .unwrap();
-        let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        let steps = crate::db::sqlite_plan(FIND).await;
         assert!(
             steps
                 .iter()

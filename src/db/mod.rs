@@ -183,6 +183,22 @@ pub(crate) fn inserted(
     }
 }
 
+/// The steps of SQLite's plan for `sql` on a fresh, migrated database, each `$N` bound to 0:
+/// for tests that a query searches an index rather than scanning a table that grows.
+#[cfg(test)]
+pub(crate) async fn sqlite_plan(sql: &str) -> Vec<String> {
+    let db = Db::connect("sqlite::memory:", Some(1)).await.unwrap();
+    db.migrate().await.unwrap();
+    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+    let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+    let parameters = (1..).take_while(|n| sql.contains(&format!("${n}"))).count();
+    for _ in 0..parameters {
+        query = query.bind(0_i64);
+    }
+    let steps = query.fetch_all(&db.pool).await.unwrap();
+    steps.into_iter().map(|(.., step)| step).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
