@@ -185,8 +185,8 @@ async fn withdraw_token(db: &Db, store: &StoreId, code_hash: &SecretHash) -> any
 }
 
 /// Revokes a code this client already consumed: the access token issued from it stops
-/// working, since token lookups check the code's `revoked_at` (RFC 6749 §4.1.2, §10.5). Returns true
-/// when the code was indeed a replay.
+/// working, since token lookups check the code's `revoked_at` (RFC 6749 §4.1.2, §10.5).
+/// Returns true when the code was indeed a replay.
 pub async fn revoke_if_consumed(
     db: &Db,
     store: &StoreId,
