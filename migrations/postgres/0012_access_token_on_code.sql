@@ -7,11 +7,13 @@ ALTER TABLE authorization_codes ADD COLUMN access_token_expires_at BIGINT;
 CREATE UNIQUE INDEX authorization_codes_by_access_token
     ON authorization_codes (access_token_hash);
 
--- Tokens issued before the upgrade keep working until they expire.
+-- Tokens issued before the upgrade keep working on the new nodes until they expire.
 UPDATE authorization_codes
 SET access_token_hash = (SELECT t.token_hash FROM access_tokens t
                          WHERE t.code_hash = authorization_codes.code_hash),
     access_token_expires_at = (SELECT t.expires_at FROM access_tokens t
                                WHERE t.code_hash = authorization_codes.code_hash);
 
-DROP TABLE access_tokens;
+-- `access_tokens` stays for this release: nodes of the previous one, still serving while
+-- the new ones start, go on issuing and reading their tokens there. The next release
+-- drops it.

@@ -40,6 +40,9 @@ const EXPIRING: &[Expiring] = &[
     expiring("store_sessions", "token_hash"),
     expiring("authorization_requests", "id"),
     expiring("pushed_authorization_requests", "request_uri_hash"),
+    // The previous release's token table, kept by migration 0012 while old and new nodes
+    // serve side by side; its rows reference codes, so they go first.
+    expiring("access_tokens", "token_hash"),
     Expiring {
         kept_for: CODE_RETENTION_SECS,
         ..expiring("authorization_codes", "code_hash")

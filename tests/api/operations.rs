@@ -169,6 +169,7 @@ async fn retention_deletes_what_expired_and_nothing_else(backend: Backend) {
 
 /// The migration that moved access tokens onto their codes' rows keeps the tokens issued
 /// before it: a live one still finds its customer; a revoked or expired one still does not.
+/// The old table stays for the previous release's nodes, and retention still empties it.
 async fn access_tokens_issued_before_their_migration_survive_it(backend: Backend) {
     const MOVED_IN: &str = "0012";
     let dir = tempfile::tempdir().unwrap();
@@ -273,6 +274,14 @@ async fn access_tokens_issued_before_their_migration_survive_it(backend: Backend
         find("expired").await.is_none(),
         "an expired token stays expired"
     );
+
+    // Retention empties the kept table before the codes its rows reference.
+    let later = now + 2 * shared_checkout::db::retention::CODE_RETENTION_SECS;
+    let deleted = shared_checkout::db::retention::delete_expired(&db, later)
+        .await
+        .unwrap();
+    assert!(deleted.contains(&("access_tokens", 3)), "{deleted:?}");
+    assert!(deleted.contains(&("authorization_codes", 3)), "{deleted:?}");
 }
 
 crate::on_both_backends!(
