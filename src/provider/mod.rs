@@ -24,9 +24,10 @@
 //!   taken (single use) → store session → `basket_belongs_to_customer` → code → 303.
 //! - `POST /token` (`token/checks/`): `form_is_well_formed` → `client_authenticated`
 //!   (basic, post or private_key_jwt, as registered) → `grant_type_is_authorization_code`
-//!   → `code_consumed_once` (a replay revokes the code's tokens; inside the same transaction
-//!   `redirect_uri_identical` → `pkce_verifier_matches` → a basket-bound code's guest basket
-//!   becomes the customer's) → access token + ID token (with the store session's `sid`).
+//!   → `code_consumed_once` (a replay revokes the code's token; the consuming UPDATE stores
+//!   the new token's hash, then `redirect_uri_identical` → `pkce_verifier_matches` → a
+//!   basket-bound code's guest basket becomes the customer's, or the token is withdrawn) →
+//!   access token + ID token (with the store session's `sid`).
 //! - `POST /par` (RFC 9126, `par.rs`): a form → `client_authenticated` exactly as at
 //!   `/token` → no `request_uri` inside → the `/authorize` checks up to `basket_open_in_store`
 //!   on the pushed parameters (the client's credentials removed, `client_id` the

@@ -1,7 +1,7 @@
 // After login the bound basket must be a guest basket or this customer's own (handoff
 // step 4). Only checked here: a link to /authorize must not hand a basket to whoever is
-// logged in. The basket changes owner when the client redeems the code at /token, in the
-// same transaction that consumes the code (`db::codes::redeem`).
+// logged in. The basket changes owner when the client redeems the code at /token, right
+// after the code is consumed and checked (`db::codes::redeem`).
 
 use crate::db::{self, Db};
 use crate::domain::{BasketId, BasketStatus, CustomerId, StoreId};

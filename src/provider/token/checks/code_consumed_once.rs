@@ -1,9 +1,10 @@
 // The code is consumed exactly once, by the client it was issued to, before it expires
 // (RFC 6749 §4.1.2, §10.5). One conditional UPDATE decides, so one of any number of
 // concurrent redemptions wins, on any node. A second use revokes what the first produced.
-// The checks against the grant run inside that step, and a basket-bound code hands its guest
-// basket to the customer in the same transaction: ownership changes here and nowhere else.
-// The access token is stored in that transaction too, so it exists only for a redeemed code.
+// The same UPDATE stores the access token's hash on the code. The checks against the grant
+// run next, then a basket-bound code hands its guest basket to the customer by a conditional
+// UPDATE: ownership changes here and nowhere else. If either refuses, the token is withdrawn
+// before its secret is ever sent.
 
 use crate::db::{
     self,
