@@ -190,13 +190,53 @@ pub(crate) async fn sqlite_plan(sql: &str) -> Vec<String> {
     let db = Db::connect("sqlite::memory:", Some(1)).await.unwrap();
     db.migrate().await.unwrap();
     let explain = format!("EXPLAIN QUERY PLAN {sql}");
-    let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+    let steps: Vec<(i64, i64, i64, String)> = bind_zeros(sqlx::query_as(&explain), sql)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    steps.into_iter().map(|(.., step)| step).collect()
+}
+
+/// PostgreSQL's plan for `sql`, as [`sqlite_plan`], on a fresh database of the server
+/// `TEST_POSTGRES_URL` names (default postgres://postgres@127.0.0.1:5432/test), dropped
+/// afterwards. Sequential scans are discouraged, so that the plan on empty tables names the
+/// index PostgreSQL can use rather than the scan it would pick for no rows.
+#[cfg(test)]
+pub(crate) async fn postgres_plan(sql: &str) -> Vec<String> {
+    let server = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let name = format!("test_plan_{}", uuid::Uuid::new_v4().simple());
+    let admin = Db::connect(&server, Some(1)).await.unwrap();
+    let create = format!("CREATE DATABASE {name}");
+    admin.pool.execute(create.as_str()).await.unwrap();
+    let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+    let db = Db::connect(&url, Some(1)).await.unwrap();
+    db.migrate().await.unwrap();
+    db.pool.execute("SET enable_seqscan = off").await.unwrap();
+    let explain = format!("EXPLAIN {sql}");
+    let lines: Vec<(String,)> = bind_zeros(sqlx::query_as(&explain), sql)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    db.pool.close().await;
+    let drop = format!("DROP DATABASE {name}");
+    admin.pool.execute(drop.as_str()).await.unwrap();
+    lines
+        .into_iter()
+        .map(|(line,)| line.trim().to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+fn bind_zeros<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    sql: &str,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
     let parameters = (1..).take_while(|n| sql.contains(&format!("${n}"))).count();
     for _ in 0..parameters {
         query = query.bind(0_i64);
     }
-    let steps = query.fetch_all(&db.pool).await.unwrap();
-    steps.into_iter().map(|(.., step)| step).collect()
+    query
 }
 
 #[cfg(test)]

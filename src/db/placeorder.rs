@@ -606,14 +606,16 @@ fn ids(rows: Vec<(String, String)>) -> anyhow::Result<Vec<(StoreId, ProcessId)>>
 mod tests {
     use super::*;
 
+    const POLLS: [(&str, &str, &str); 2] = [
+        ("due", DUE, "place_order_processes_runnable"),
+        ("stale", STALE, "place_order_processes_unfinished"),
+    ];
+
     /// The runner and the reconciler poll on every node; finished processes, which pile up
     /// with every order, must not be read.
     #[tokio::test]
     async fn the_pollers_search_unfinished_processes_without_scanning_the_history() {
-        for (name, query, index) in [
-            ("due", DUE, "place_order_processes_runnable"),
-            ("stale", STALE, "place_order_processes_unfinished"),
-        ] {
+        for (name, query, index) in POLLS {
             let steps = crate::db::sqlite_plan(query).await;
             assert!(
                 steps.iter().all(|step| !step.starts_with("SCAN")),
@@ -622,6 +624,24 @@ mod tests {
             assert!(
                 steps.iter().any(|step| step.contains(index)),
                 "{name}: {steps:?}"
+            );
+        }
+    }
+
+    /// The same on PostgreSQL: each poll's condition lets it use its partial index.
+    #[tokio::test]
+    async fn on_postgresql_the_pollers_can_use_their_partial_indexes() {
+        for (name, query, index) in POLLS {
+            let plan = crate::db::postgres_plan(query).await;
+            assert!(
+                plan.iter()
+                    .any(|line| line.contains(&format!("Index Scan on {index}"))
+                        || line.contains(&format!("Index Scan using {index}"))),
+                "{name}: {plan:?}"
+            );
+            assert!(
+                plan.iter().all(|line| !line.contains("Seq Scan")),
+                "{name}: {plan:?}"
             );
         }
     }
