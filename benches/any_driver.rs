@@ -14,18 +14,12 @@ use std::str::FromStr;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use shared_checkout::db::Db;
+use shared_checkout::db::tokens::FIND_ACTIVE;
 use shared_checkout::secrets::{SecretHash, sha256_hex};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Any, Database, Executor, Pool, Postgres, Sqlite};
 use tokio::runtime::Runtime;
-
-const READ: &str = "SELECT a.client_id, a.scope,
-        c.id, c.store_id, c.email, c.name, c.phone, c.billing_address
-     FROM authorization_codes a
-     JOIN customers c ON c.store_id = a.store_id AND c.id = a.customer_id
-     WHERE a.access_token_hash = $1 AND a.store_id = $2
-       AND a.access_token_expires_at > $3 AND a.revoked_at IS NULL";
 
 const WRITE: &str = "UPDATE authorization_codes SET access_token_expires_at = $2
      WHERE code_hash = $1";
@@ -67,7 +61,7 @@ async fn seed(db: &Db) {
     .unwrap();
 }
 
-/// Times READ and WRITE through `pool`, the hashes bound as the hex text they are stored as.
+/// Times FIND_ACTIVE and WRITE through `pool`, the hashes bound as the hex text they are stored as.
 fn statements<DB: Database>(c: &mut Criterion, rt: &Runtime, name: &str, pool: &Pool<DB>)
 where
     for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
@@ -82,7 +76,7 @@ where
     c.bench_function(&format!("{name}: userinfo read"), |b| {
         b.iter(|| {
             rt.block_on(async {
-                let row: Option<Row> = sqlx::query_as(READ)
+                let row: Option<Row> = sqlx::query_as(FIND_ACTIVE)
                     .bind(&token)
                     .bind("site1")
                     .bind(1_i64)

@@ -23,28 +23,28 @@ struct ActiveTokenRow {
     customer: CustomerRow,
 }
 
+/// `/userinfo`'s lookup. The token lives on its code's row (one per code), so a replayed
+/// code's `revoked_at` is the token's revocation. Public for `benches/any_driver.rs`.
+pub const FIND_ACTIVE: &str = "SELECT a.client_id, a.scope,
+            c.id, c.store_id, c.email, c.name, c.phone, c.billing_address
+     FROM authorization_codes a
+     JOIN customers c ON c.store_id = a.store_id AND c.id = a.customer_id
+     WHERE a.access_token_hash = $1 AND a.store_id = $2
+       AND a.access_token_expires_at > $3 AND a.revoked_at IS NULL";
+
 pub async fn find_active(
     db: &Db,
     store: &StoreId,
     token_hash: &SecretHash,
     now: i64,
 ) -> anyhow::Result<Option<ActiveToken>> {
-    // The token lives on its code's row (one per code), so a replayed code's `revoked_at`
-    // is the token's revocation.
-    let row: Option<ActiveTokenRow> = sqlx::query_as(
-        "SELECT a.client_id, a.scope,
-                c.id, c.store_id, c.email, c.name, c.phone, c.billing_address
-         FROM authorization_codes a
-         JOIN customers c ON c.store_id = a.store_id AND c.id = a.customer_id
-         WHERE a.access_token_hash = $1 AND a.store_id = $2
-           AND a.access_token_expires_at > $3 AND a.revoked_at IS NULL",
-    )
-    .bind(token_hash)
-    .bind(store.as_str())
-    .bind(now)
-    .fetch_optional(&db.pool)
-    .await
-    .context("finding an access token")?;
+    let row: Option<ActiveTokenRow> = sqlx::query_as(FIND_ACTIVE)
+        .bind(token_hash)
+        .bind(store.as_str())
+        .bind(now)
+        .fetch_optional(&db.pool)
+        .await
+        .context("finding an access token")?;
     row.map(|row| {
         Ok(ActiveToken {
             client_id: row.client_id,

@@ -159,8 +159,8 @@ pub trait Gateway: Send + Sync {
     ) -> BoxFuture<'a, anyhow::Result<FlowState>>;
     /// For a gateway that collects nothing online: the status its payments start in. Such
     /// a payment is recorded in the transaction that places the order, so the whole process
-    /// is one commit. `None` for a gateway with a service or a page of its
-    /// own, whose payment runs step by step.
+    /// is one commit. `None` for a gateway with a service or a page of its own, whose
+    /// payment runs step by step.
     fn settles_locally(&self) -> Option<FlowStatus> {
         None
     }
