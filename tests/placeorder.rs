@@ -344,6 +344,15 @@ async fn offline_payment_places_exactly_one_order_on_the_customers_account(backe
         .unwrap();
 
     assert_eq!(view.state, ProcessState::Success, "{view:?}");
+    let process = db::placeorder::find_for_basket(&app.state.db, &app.site1, basket)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (process.fencing_token, process.lease_owner),
+        (0, None),
+        "one transaction wrote the process once, as it ended, and no node ever leased it"
+    );
     let number = view.order_number.clone().expect("an order number");
     assert!(
         number.starts_with("SITE1-") && number.len() == "SITE1-".len() + 8,

@@ -26,6 +26,8 @@ pub struct Payment {
 }
 
 pub struct NewPayment<'a> {
+    /// Chosen before the insert, so a transaction can name the payment before writing it.
+    pub id: PaymentId,
     pub basket_id: BasketId,
     pub process_id: ProcessId,
     pub gateway: &'a str,
@@ -93,7 +95,7 @@ pub async fn start_once(
          ON CONFLICT (store_id, gateway, idempotency_key) DO NOTHING
          RETURNING {COLUMNS}"
     ))
-    .bind(PaymentId::new_random().to_string())
+    .bind(new.id.to_string())
     .bind(store.as_str())
     .bind(new.basket_id.to_string())
     .bind(new.process_id.to_string())

@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use super::orders::{NewOrder, PlacedOrder};
+use super::payments::NewPayment;
 use super::{Db, now};
 use crate::domain::payment::{FlowAction, IdempotencyKey};
 use crate::domain::placeorder::{Failure, FailureReason, PlaceOrderRequest, ProcessState};
@@ -191,11 +192,42 @@ pub struct NewProcess<'a> {
     pub key: &'a IdempotencyKey,
 }
 
+impl Process {
+    /// A basket's first attempt as it starts: state `new`, due now, nobody's lease.
+    pub fn first_attempt(store: &StoreId, new: &NewProcess<'_>) -> Self {
+        let now_ms = now_ms();
+        Process {
+            id: ProcessId::new_random(),
+            store_id: store.clone(),
+            basket_id: new.basket,
+            state: ProcessState::New,
+            failure: None,
+            attempt: 1,
+            idempotency_key: new.key.clone(),
+            request: new.request.clone(),
+            fingerprint: Some(new.fingerprint.to_owned()),
+            snapshot: None,
+            payment_id: None,
+            action: None,
+            order_id: None,
+            order_number: None,
+            cancel_requested: false,
+            retries: 0,
+            next_run_at_ms: now_ms,
+            state_entered_at_ms: now_ms,
+            lease_owner: None,
+            lease_expires_at_ms: 0,
+            fencing_token: 0,
+            created_at: now(),
+            updated_at_ms: now_ms,
+        }
+    }
+}
+
 /// Creates the basket's process unless it has one, with `owner` already holding its
 /// lease, so no worker can take it between its creation and its first step. The unique
 /// (store_id, basket_id) makes concurrent starts agree on one row; the lease and the new
-/// process come back only to the call that created it. On the pool, or in a transaction
-/// that runs the whole process.
+/// process come back only to the call that created it.
 pub async fn create_if_absent<'c>(
     conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
     store: &StoreId,
@@ -203,40 +235,84 @@ pub async fn create_if_absent<'c>(
     owner: &str,
     duration: Duration,
 ) -> anyhow::Result<Option<(Lease, Process)>> {
-    let now_ms = now_ms();
-    let created: Option<ProcessRow> = sqlx::query_as(&format!(
-        "INSERT INTO place_order_processes (id, store_id, basket_id, state, attempt,
-             idempotency_key, request, next_run_at_ms, state_entered_at_ms, created_at,
-             updated_at_ms, request_fingerprint, lease_owner, lease_expires_at_ms,
-             fencing_token)
-         VALUES ($1, $2, $3, 'new', 1, $4, $5, $6, $6, $7, $6, $8, $9, $10, 1)
-         ON CONFLICT (store_id, basket_id) DO NOTHING
-         RETURNING {COLUMNS}"
-    ))
-    .bind(ProcessId::new_random().to_string())
-    .bind(store.as_str())
-    .bind(new.basket.to_string())
-    .bind(new.key.as_str())
-    .bind(serde_json::to_string(new.request)?)
-    .bind(now_ms)
-    .bind(now())
-    .bind(new.fingerprint)
-    .bind(owner)
-    .bind(now_ms.saturating_add(duration.as_millis() as i64))
-    .fetch_optional(conn)
-    .await
-    .context("creating a place-order process")?;
-    let Some(process) = created.map(Process::try_from).transpose()? else {
-        return Ok(None);
-    };
     let lease = Lease {
         store_id: store.clone(),
-        process_id: process.id,
+        process_id: ProcessId::new_random(),
         owner: owner.to_owned(),
-        token: process.fencing_token,
+        token: 1,
         duration,
     };
+    let process = Process {
+        id: lease.process_id,
+        lease_owner: Some(lease.owner.clone()),
+        lease_expires_at_ms: lease.expires_at_ms(),
+        fencing_token: lease.token,
+        ..Process::first_attempt(store, new)
+    };
+    if !insert_if_absent(conn, &process).await? {
+        return Ok(None);
+    }
     Ok(Some((lease, process)))
+}
+
+/// Inserts the process as it is unless its basket has one; false when it had.
+async fn insert_if_absent<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    process: &Process,
+) -> anyhow::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO place_order_processes (id, store_id, basket_id, state, failure_reason,
+             failure_message, attempt, idempotency_key, request, request_fingerprint,
+             basket_snapshot, amount_minor, currency, payment_id, action, order_id,
+             order_number, cancel_requested, retries, next_run_at_ms, state_entered_at_ms,
+             lease_owner, lease_expires_at_ms, fencing_token, created_at, updated_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+             $18, $19, $20, $21, $22, $23, $24, $25, $26)
+         ON CONFLICT (store_id, basket_id) DO NOTHING",
+    )
+    .bind(process.id.to_string())
+    .bind(process.store_id.as_str())
+    .bind(process.basket_id.to_string())
+    .bind(process.state.as_str())
+    .bind(process.failure.as_ref().map(|f| f.reason.as_str()))
+    .bind(process.failure.as_ref().map(|f| f.message.clone()))
+    .bind(process.attempt)
+    .bind(process.idempotency_key.as_str())
+    .bind(serde_json::to_string(&process.request)?)
+    .bind(process.fingerprint.clone())
+    .bind(
+        process
+            .snapshot
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
+    )
+    .bind(process.snapshot.as_ref().map(|s| s.total_minor))
+    .bind(process.snapshot.as_ref().map(|s| s.currency.clone()))
+    .bind(process.payment_id.map(|p| p.to_string()))
+    .bind(
+        process
+            .action
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?,
+    )
+    .bind(process.order_id.map(|o| o.to_string()))
+    .bind(process.order_number.clone())
+    .bind(i64::from(process.cancel_requested))
+    .bind(process.retries)
+    .bind(process.next_run_at_ms)
+    .bind(process.state_entered_at_ms)
+    .bind(process.lease_owner.clone())
+    .bind(process.lease_expires_at_ms)
+    .bind(process.fencing_token)
+    .bind(process.created_at)
+    .bind(process.updated_at_ms)
+    .execute(conn)
+    .await
+    .context("creating a place-order process")?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 pub async fn find_for_basket(
@@ -488,9 +564,7 @@ pub async fn complete_with_order(
     Ok(Some(written))
 }
 
-/// [`complete_with_order`] in the caller's transaction, which commits it, or rolls it back
-/// on `None`.
-pub async fn complete_with_order_in(
+async fn complete_with_order_in(
     tx: &mut sqlx::AnyConnection,
     lease: &Lease,
     process: &Process,
@@ -512,17 +586,57 @@ pub async fn complete_with_order_in(
     .execute(&mut *tx)
     .await
     .context("marking the basket ordered")?;
-    let success = Process {
-        state: ProcessState::Success,
-        order_id: Some(placed.id),
-        order_number: Some(placed.number.clone()),
-        action: None,
-        failure: None,
-        state_entered_at_ms: now_ms(),
-        ..process.clone()
-    };
-    let written = write(&mut *tx, lease, &success, false).await?;
+    let written = write(&mut *tx, lease, &placed.ended(process), false).await?;
     Ok(written.map(|written| (placed, written)))
+}
+
+/// The writes of an order placed in one transaction from start to finish
+/// (`engine::place_at_once`), each row written once in its final form: the order and its
+/// lines, `order.placed` in the outbox when the store takes webhooks (`notify`), the process
+/// as it ends (`success`, with its order) and its payment. The caller has already moved
+/// the basket to `ordered` in this transaction. `None` when the basket has a process already
+/// (an earlier attempt's); the caller then rolls everything back. The order comes first
+/// because the process names it, the payment last because it names the process.
+pub async fn complete_at_once(
+    tx: &mut sqlx::AnyConnection,
+    process: &Process,
+    payment: &NewPayment<'_>,
+    order: &NewOrder<'_>,
+    notify: bool,
+) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
+    let store = &process.store_id;
+    let placed = super::orders::create_once(&mut *tx, store, order).await?;
+    if notify && placed.created {
+        super::webhooks::order_placed(&mut *tx, store, order, &placed).await?;
+    }
+    let ended = Process {
+        updated_at_ms: now_ms(),
+        ..placed.ended(process)
+    };
+    if !insert_if_absent(&mut *tx, &ended).await? {
+        return Ok(None);
+    }
+    let started = super::payments::start_once(&mut *tx, store, payment).await?;
+    anyhow::ensure!(
+        started.id == payment.id,
+        "a new attempt's idempotency key had a payment already"
+    );
+    Ok(Some((placed, ended)))
+}
+
+impl PlacedOrder {
+    /// The process as it ends with this order.
+    fn ended(&self, process: &Process) -> Process {
+        Process {
+            state: ProcessState::Success,
+            order_id: Some(self.id),
+            order_number: Some(self.number.clone()),
+            action: None,
+            failure: None,
+            state_entered_at_ms: now_ms(),
+            ..process.clone()
+        }
+    }
 }
 
 /// Writes the process as it ends `failed`, releasing the lease, and in the same transaction

@@ -101,6 +101,7 @@ impl PaymentContext<'_> {
         status: FlowStatus,
     ) -> crate::db::payments::NewPayment<'a> {
         crate::db::payments::NewPayment {
+            id: PaymentId::new_random(),
             basket_id: self.basket_id,
             process_id: self.process_id,
             gateway,

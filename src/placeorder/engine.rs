@@ -15,10 +15,13 @@ use anyhow::Context;
 use crate::config::StoreConfig;
 use crate::db;
 use crate::db::orders::{NewOrderLine, PlacedOrder};
+use crate::db::payments::NewPayment;
 use crate::db::placeorder::{
     self as store_db, BasketSnapshot, Lease, NewProcess, Process, SnapshotLine, now_ms,
 };
-use crate::domain::{Basket, BasketStatus, CustomerId, DeliveryMethod, Money, PhoneNumber};
+use crate::domain::{
+    Basket, BasketStatus, CustomerId, DeliveryMethod, Money, PaymentId, PhoneNumber,
+};
 use crate::i18n::Lang;
 use crate::payment::{FlowState, FlowStatus, Gateway, PaymentContext};
 use crate::state::AppState;
@@ -117,27 +120,27 @@ pub async fn run_from(
 }
 
 /// Runs a new process whose payment settles locally (offline: nothing to collect online)
-/// start to finish in one transaction: the process is created, the basket frozen and
-/// checked, the payment recorded and the order written, each step as [`advance`] runs it,
-/// and one commit makes them visible together. A crash or an error before the commit
-/// leaves nothing behind, so there is nothing to resume: the shopper's retry starts afresh.
+/// start to finish in one transaction. The steps run as [`advance`] runs them, but in
+/// memory: the basket is moved from open straight to ordered (its row stays locked until
+/// the commit, so a quantity change waits for it), read and checked, and at the end the
+/// order, the process as it ends and its payment are each written once. One commit makes them visible together;
+/// a crash or an error before it leaves nothing behind, so there is nothing to resume: the
+/// shopper's retry starts afresh.
 ///
 /// `None`, with nothing written, when the process cannot take this path: the gateway
-/// involves something outside this database, the basket has a process already (a racing
-/// start, a retry after a failure), or a step leads anywhere but to the order (the basket
-/// is no longer open or fails its checks, the method is not offered). The caller then
-/// runs the process step by step, which records why it failed.
+/// involves something outside this database, the basket is no longer open (a racing
+/// start), it has a process already (a retry after a failure), or a step leads anywhere
+/// but to the order (the basket fails its checks, the method is not offered). The caller
+/// then runs the process step by step, which records why it failed.
 ///
 /// On SQLite, which takes one writer at a time, the transaction first waits at the
 /// database's write gate ([`db::Db::write_gate`]): a transaction holding the write lock
-/// through ten statements would otherwise make the other writers sleep in SQLite's busy
-/// handler, which made orders slower than four short commits (docs/benchmarks.md).
+/// through several statements would otherwise make the other writers sleep in SQLite's
+/// busy handler, which made orders slower than four short commits (docs/benchmarks.md).
 pub async fn place_at_once(
     app: &AppState,
     store: &StoreConfig,
     new: &NewProcess<'_>,
-    owner: &str,
-    lease: Duration,
 ) -> anyhow::Result<Option<Process>> {
     let gateway = app.payments.enabled(store, &new.request.payment.gateway);
     let Some((gateway, settled)) = gateway.and_then(|g| g.settles_locally().map(|s| (g, s))) else {
@@ -151,7 +154,8 @@ pub async fn place_at_once(
         gateway: gateway.as_ref(),
         settled,
     };
-    match steps.run(&mut tx, new, owner, lease).await? {
+    let process = Process::first_attempt(&store.id, new);
+    match steps.run(&mut tx, process).await? {
         Some((placed, written)) => {
             tx.commit().await.context("committing place order")?;
             count_placed(&placed, &written);
@@ -177,21 +181,17 @@ impl AtOnce<'_> {
     async fn run(
         &self,
         tx: &mut sqlx::AnyConnection,
-        new: &NewProcess<'_>,
-        owner: &str,
-        lease: Duration,
+        mut process: Process,
     ) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
         let (app, store) = (self.app, self.store);
-        let created = store_db::create_if_absent(&mut *tx, &store.id, new, owner, lease).await?;
-        let Some((lease, mut process)) = created else {
-            return Ok(None);
-        };
         for _ in 0..MAX_STEPS_PER_RUN {
             crash_point(process.state);
             match process.state {
                 ProcessState::New => process.state = ProcessState::PrepareBasket,
                 ProcessState::PrepareBasket => {
-                    let (from, to) = (BasketStatus::Open, BasketStatus::Frozen);
+                    // Nothing of this transaction is seen before its commit, so the basket
+                    // need not pass through `frozen`.
+                    let (from, to) = (BasketStatus::Open, BasketStatus::Ordered);
                     let basket = process.basket_id;
                     if !db::baskets::transition(&mut *tx, &store.id, basket, from, to).await? {
                         return Ok(None);
@@ -200,23 +200,26 @@ impl AtOnce<'_> {
                 }
                 ProcessState::ValidateBasket => {
                     let basket = db::baskets::find_on(&mut *tx, &store.id, process.basket_id);
-                    check_basket(store, &mut process, basket.await?);
+                    check_basket(store, &mut process, basket.await?, BasketStatus::Ordered);
                 }
                 ProcessState::ValidatePaymentSelection => {
                     validate_payment_selection(app, store, &mut process);
                 }
                 ProcessState::CreatePayment => {
-                    let ctx = context(app, store, &process)?;
-                    let new = ctx.new_payment(self.gateway.code(), self.settled);
-                    let payment = db::payments::start_once(&mut *tx, &store.id, &new).await?;
-                    process.payment_id = Some(payment.id);
-                    apply_flow(&mut process, FlowState::new(payment.status));
+                    // Written with the process at the end, which it refers to.
+                    process.payment_id = Some(PaymentId::new_random());
+                    apply_flow(&mut process, FlowState::new(self.settled));
                 }
                 ProcessState::PlaceOrder => {
                     let parts = OrderParts::gather(&mut *tx, app, store, &process).await?;
                     let order = parts.order(&process)?;
+                    let ctx = context(app, store, &process)?;
+                    let payment = NewPayment {
+                        id: ctx.require_payment()?,
+                        ..ctx.new_payment(self.gateway.code(), self.settled)
+                    };
                     let notify = store.webhook.is_some();
-                    return store_db::complete_with_order_in(tx, &lease, &process, &order, notify)
+                    return store_db::complete_at_once(tx, &process, &payment, &order, notify)
                         .await;
                 }
                 // A failure to record or a wait for the shopper: the persisted process's.
@@ -480,12 +483,19 @@ async fn validate_basket(
     process: &mut Process,
 ) -> anyhow::Result<()> {
     let basket = db::baskets::find(&app.db, &process.store_id, process.basket_id).await?;
-    check_basket(store, process, basket);
+    check_basket(store, process, basket, BasketStatus::Frozen);
     Ok(())
 }
 
-/// Checks the frozen basket and snapshots its lines: the order is made from what was paid.
-fn check_basket(store: &StoreConfig, process: &mut Process, basket: Option<Basket>) {
+/// Checks the basket and snapshots its lines: the order is made from what was paid. The
+/// basket must be in the status this path moved it to (`moved_to`: frozen step by step,
+/// ordered at once), so a basket changed meanwhile fails here.
+fn check_basket(
+    store: &StoreConfig,
+    process: &mut Process,
+    basket: Option<Basket>,
+    moved_to: BasketStatus,
+) {
     let Some(basket) = basket else {
         begin_rollback(
             process,
@@ -500,7 +510,7 @@ fn check_basket(store: &StoreConfig, process: &mut Process, basket: Option<Baske
         .customer
         .as_ref()
         .and_then(|c| c.customer_id);
-    let problem = if basket.status != BasketStatus::Frozen {
+    let problem = if basket.status != moved_to {
         invalid("The basket changed while the order was being placed.")
     } else if basket.lines.is_empty() {
         invalid("The basket is empty.")

@@ -144,10 +144,10 @@ pub async fn start(
         fingerprint: &fingerprint,
         key: &key,
     };
-    let (owner, lease) = (engine::owner_name(), app.config.place_order.lease());
-    if let Some(placed) = engine::place_at_once(app, config, &new, &owner, lease).await? {
+    if let Some(placed) = engine::place_at_once(app, config, &new).await? {
         return Ok(placed.into());
     }
+    let (owner, lease) = (engine::owner_name(), app.config.place_order.lease());
     let created =
         db::placeorder::create_if_absent(&app.db.pool, store, &new, &owner, lease).await?;
     if let Some((lease, process)) = created {

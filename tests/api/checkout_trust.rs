@@ -431,6 +431,7 @@ async fn stored_test_payment(app: &TestApp, basket: BasketId) -> String {
         &mut app.state.db.pool.acquire().await.unwrap(),
         &store,
         &db::payments::NewPayment {
+            id: shared_checkout::domain::PaymentId::new_random(),
             basket_id: basket,
             process_id: process.id,
             gateway: "testgateway",
