@@ -31,6 +31,7 @@ use crate::common::html::csrf_token;
 crate::on_both_backends!(
     offline_payment_places_exactly_one_order_on_the_customers_account,
     third_party_customer_is_recorded_by_issuer_and_subject,
+    a_basket_changed_after_its_request_read_it_is_ordered_as_it_is_now,
     fifty_concurrent_starts_for_one_basket_make_one_order,
     a_process_whose_lease_holder_dies_is_finished_by_another_worker,
     a_stopping_node_hands_its_leases_back_and_no_other_nodes,
@@ -428,6 +429,64 @@ async fn third_party_customer_is_recorded_by_issuer_and_subject(backend: Backend
     );
     assert_eq!(order.customer_subject.as_deref(), Some("user-42"));
     assert_eq!(order.payment_method, "Cash in advance");
+    app.finish().await;
+}
+
+/// An offline order is placed from the basket its request read. A line changed or removed
+/// after that read (another tab, a racing storefront call) must show in the order, or stop
+/// it: never an order of the basket as it was.
+async fn a_basket_changed_after_its_request_read_it_is_ordered_as_it_is_now(backend: Backend) {
+    let app = spawn(backend).await;
+    let read = |basket| {
+        let db = app.state.db.clone();
+        let store = app.site1.clone();
+        async move {
+            db::baskets::find(&db, &store, basket)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+
+    let changed = app.basket(&app.site1, None).await;
+    let as_read = read(changed).await;
+    assert!(
+        db::baskets::set_line(&app.state.db, &app.site1, changed, app.product, 5, false)
+            .await
+            .unwrap()
+    );
+    let request = app.request(&app.site1, changed, "offline", "cash_on_delivery");
+    let view = placeorder::start(&app.state, &as_read, request)
+        .await
+        .unwrap();
+    assert_eq!(view.state, ProcessState::Success, "{view:?}");
+    let order = db::orders::find_for_basket(&app.state.db, &app.site1, changed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.lines.len(), 1);
+    assert_eq!(order.lines[0].quantity, 5, "the quantity as it is now");
+    assert_eq!(order.total, Money::new(5 * 1250 + 490, app.eur));
+
+    let emptied = app.basket(&app.site1, None).await;
+    let as_read = read(emptied).await;
+    db::baskets::remove_line(&app.state.db, &app.site1, emptied, app.product)
+        .await
+        .unwrap();
+    let request = app.request(&app.site1, emptied, "offline", "cash_on_delivery");
+    let view = placeorder::start(&app.state, &as_read, request)
+        .await
+        .unwrap();
+    assert_eq!(
+        view.failure.map(|f| f.reason),
+        Some(FailureReason::BasketInvalid),
+        "the basket is empty now"
+    );
+    assert_eq!(app.orders_for(&app.site1, emptied).await, 0);
+    assert_eq!(
+        app.basket_status(&app.site1, emptied).await,
+        BasketStatus::Open
+    );
     app.finish().await;
 }
 

@@ -38,6 +38,7 @@ struct BasketLineRow {
     store_id: String,
     customer_id: Option<String>,
     status: String,
+    version: i64,
     product_id: Option<String>,
     name: Option<String>,
     quantity: Option<i64>,
@@ -54,7 +55,7 @@ pub async fn find(db: &Db, store: &StoreId, id: BasketId) -> anyhow::Result<Opti
 /// A basket joined to its lines and their products. Two plain LEFT JOINs: SQLite
 /// materialises a parenthesised join whole, which read every basket line of every store on
 /// each call.
-const FIND: &str = "SELECT b.id, b.store_id, b.customer_id, b.status,
+const FIND: &str = "SELECT b.id, b.store_id, b.customer_id, b.status, b.version,
             l.product_id, p.name, l.quantity, p.price_minor, p.currency, p.image
      FROM baskets b
      LEFT JOIN basket_lines l ON l.basket_id = b.id AND l.store_id = b.store_id
@@ -89,6 +90,7 @@ pub async fn find_on<'c>(
         .transpose()?;
     let status = BasketStatus::parse(&first.status)
         .with_context(|| format!("unknown basket status {:?}", first.status))?;
+    let version = first.version;
     let mut lines = Vec::with_capacity(rows.len());
     for row in rows {
         // A basket without lines comes as one row with no line.
@@ -114,6 +116,7 @@ pub async fn find_on<'c>(
         store_id,
         customer_id,
         status,
+        version,
         lines,
     }))
 }
@@ -148,7 +151,8 @@ pub async fn set_line(
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
     let touched = sqlx::query(
-        "UPDATE baskets SET updated_at = $3 WHERE store_id = $1 AND id = $2 AND status = 'open'",
+        "UPDATE baskets SET updated_at = $3, version = version + 1
+         WHERE store_id = $1 AND id = $2 AND status = 'open'",
     )
     .bind(store.as_str())
     .bind(basket.to_string())
@@ -187,17 +191,54 @@ pub async fn remove_line(
     basket: BasketId,
     product: ProductId,
 ) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    let touched = sqlx::query(
+        "UPDATE baskets SET updated_at = $3, version = version + 1
+         WHERE store_id = $1 AND id = $2 AND status = 'open'",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if touched == 0 {
+        return Ok(());
+    }
     sqlx::query(
-        "DELETE FROM basket_lines WHERE store_id = $1 AND basket_id = $2 AND product_id = $3
-         AND basket_id IN (SELECT id FROM baskets WHERE store_id = $1 AND status = 'open')",
+        "DELETE FROM basket_lines WHERE store_id = $1 AND basket_id = $2 AND product_id = $3",
     )
     .bind(store.as_str())
     .bind(basket.to_string())
     .bind(product.to_string())
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await
     .context("removing a basket line")?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// Marks the basket ordered if it is open and unchanged since it was read at `version`;
+/// false otherwise. In the transaction that writes its order.
+pub async fn order_if_unchanged(
+    conn: &mut sqlx::AnyConnection,
+    store: &StoreId,
+    basket: BasketId,
+    version: i64,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE baskets SET status = 'ordered', updated_at = $4
+         WHERE store_id = $1 AND id = $2 AND status = 'open' AND version = $3",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(version)
+    .bind(now())
+    .execute(conn)
+    .await
+    .context("marking an unchanged basket ordered")?
+    .rows_affected();
+    Ok(changed == 1)
 }
 
 /// Gives an open guest basket to a customer; a basket already theirs is fine too.
@@ -209,7 +250,7 @@ pub async fn claim(
     customer: CustomerId,
 ) -> anyhow::Result<bool> {
     let changed = sqlx::query(
-        "UPDATE baskets SET customer_id = $3, updated_at = $4
+        "UPDATE baskets SET customer_id = $3, updated_at = $4, version = version + 1
          WHERE store_id = $1 AND id = $2 AND status = 'open'
            AND (customer_id IS NULL OR customer_id = $3)",
     )

@@ -148,24 +148,11 @@ pub async fn redeem<E>(
         withdraw_token(db, store, code_hash).await?;
         return Ok(Redemption::Refused(e));
     }
-    if let Some(basket) = grant.basket_id {
-        let claimed = sqlx::query(
-            "UPDATE baskets SET customer_id = $3, updated_at = $4
-             WHERE store_id = $1 AND id = $2 AND status = 'open'
-               AND (customer_id IS NULL OR customer_id = $3)",
-        )
-        .bind(store.as_str())
-        .bind(basket.to_string())
-        .bind(grant.customer_id.to_string())
-        .bind(now)
-        .execute(&db.pool)
-        .await
-        .context("claiming the code's basket")?
-        .rows_affected();
-        if claimed != 1 {
-            withdraw_token(db, store, code_hash).await?;
-            return Ok(Redemption::BasketUnavailable);
-        }
+    if let Some(basket) = grant.basket_id
+        && !super::baskets::claim(db, store, basket, grant.customer_id).await?
+    {
+        withdraw_token(db, store, code_hash).await?;
+        return Ok(Redemption::BasketUnavailable);
     }
     Ok(Redemption::Redeemed(grant))
 }

@@ -50,6 +50,8 @@ pub struct Basket {
     pub store_id: StoreId,
     pub customer_id: Option<CustomerId>,
     pub status: BasketStatus,
+    /// Grows with every change to the lines or the owner (db::baskets).
+    pub version: i64,
     pub lines: Vec<BasketLine>,
 }
 

@@ -121,15 +121,16 @@ pub async fn run_from(
 
 /// Runs a new process whose payment settles locally (offline: nothing to collect online)
 /// start to finish in one transaction. The steps run as [`advance`] runs them, but in
-/// memory: the basket is moved from open straight to ordered (its row stays locked until
-/// the commit, so a quantity change waits for it), read and checked, and at the end the
-/// order, the process as it ends and its payment are each written once. One commit makes them visible together;
-/// a crash or an error before it leaves nothing behind, so there is nothing to resume: the
-/// shopper's retry starts afresh.
+/// memory, on the basket as the request read it (`basket`): it is moved from open straight
+/// to ordered on condition that its version is still the one read, so no line or owner
+/// changed since, and at the end the order, the process as it ends and its payment are
+/// each written once. One commit makes them visible together; a crash or an error before
+/// it leaves nothing behind, so there is nothing to resume: the shopper's retry starts
+/// afresh.
 ///
 /// `None`, with nothing written, when the process cannot take this path: the gateway
-/// involves something outside this database, the basket is no longer open (a racing
-/// start), it has a process already (a retry after a failure), or a step leads anywhere
+/// involves something outside this database, the basket is no longer open or changed
+/// since it was read (a racing start, a line changed meanwhile), it has a process already (a retry after a failure), or a step leads anywhere
 /// but to the order (the basket fails its checks, the method is not offered). The caller
 /// then runs the process step by step, which records why it failed.
 ///
@@ -140,6 +141,7 @@ pub async fn run_from(
 pub async fn place_at_once(
     app: &AppState,
     store: &StoreConfig,
+    basket: &Basket,
     new: &NewProcess<'_>,
 ) -> anyhow::Result<Option<Process>> {
     let gateway = app.payments.enabled(store, &new.request.payment.gateway);
@@ -153,6 +155,7 @@ pub async fn place_at_once(
         store,
         gateway: gateway.as_ref(),
         settled,
+        basket,
     };
     let process = Process::first_attempt(&store.id, new);
     match steps.run(&mut tx, process).await? {
@@ -175,6 +178,8 @@ struct AtOnce<'a> {
     gateway: &'a dyn Gateway,
     /// The status the gateway's payments start in.
     settled: FlowStatus,
+    /// As the request read it.
+    basket: &'a Basket,
 }
 
 impl AtOnce<'_> {
@@ -190,17 +195,15 @@ impl AtOnce<'_> {
                 ProcessState::New => process.state = ProcessState::PrepareBasket,
                 ProcessState::PrepareBasket => {
                     // Nothing of this transaction is seen before its commit, so the basket
-                    // need not pass through `frozen`.
-                    let (from, to) = (BasketStatus::Open, BasketStatus::Ordered);
-                    let basket = process.basket_id;
-                    if !db::baskets::transition(&mut *tx, &store.id, basket, from, to).await? {
+                    // need not pass through `frozen`; its row stays locked until then.
+                    let (id, version) = (self.basket.id, self.basket.version);
+                    if !db::baskets::order_if_unchanged(&mut *tx, &store.id, id, version).await? {
                         return Ok(None);
                     }
                     process.state = ProcessState::ValidateBasket;
                 }
                 ProcessState::ValidateBasket => {
-                    let basket = db::baskets::find_on(&mut *tx, &store.id, process.basket_id);
-                    check_basket(store, &mut process, basket.await?, BasketStatus::Ordered);
+                    check_basket(store, &mut process, Some(self.basket), BasketStatus::Open);
                 }
                 ProcessState::ValidatePaymentSelection => {
                     validate_payment_selection(app, store, &mut process);
@@ -483,18 +486,18 @@ async fn validate_basket(
     process: &mut Process,
 ) -> anyhow::Result<()> {
     let basket = db::baskets::find(&app.db, &process.store_id, process.basket_id).await?;
-    check_basket(store, process, basket, BasketStatus::Frozen);
+    check_basket(store, process, basket.as_ref(), BasketStatus::Frozen);
     Ok(())
 }
 
 /// Checks the basket and snapshots its lines: the order is made from what was paid. The
-/// basket must be in the status this path moved it to (`moved_to`: frozen step by step,
-/// ordered at once), so a basket changed meanwhile fails here.
+/// basket must have been read in `read_in`: frozen, step by step; open, at once, where the
+/// update that ordered it proved it unchanged since.
 fn check_basket(
     store: &StoreConfig,
     process: &mut Process,
-    basket: Option<Basket>,
-    moved_to: BasketStatus,
+    basket: Option<&Basket>,
+    read_in: BasketStatus,
 ) {
     let Some(basket) = basket else {
         begin_rollback(
@@ -510,7 +513,7 @@ fn check_basket(
         .customer
         .as_ref()
         .and_then(|c| c.customer_id);
-    let problem = if basket.status != moved_to {
+    let problem = if basket.status != read_in {
         invalid("The basket changed while the order was being placed.")
     } else if basket.lines.is_empty() {
         invalid("The basket is empty.")

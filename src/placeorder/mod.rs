@@ -144,7 +144,7 @@ pub async fn start(
         fingerprint: &fingerprint,
         key: &key,
     };
-    if let Some(placed) = engine::place_at_once(app, config, &new).await? {
+    if let Some(placed) = engine::place_at_once(app, config, found, &new).await? {
         return Ok(placed.into());
     }
     let (owner, lease) = (engine::owner_name(), app.config.place_order.lease());

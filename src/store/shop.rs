@@ -206,6 +206,7 @@ mod tests {
             store_id: StoreId::parse("site1").unwrap(),
             customer_id: owner,
             status,
+            version: 0,
             lines: Vec::new(),
         }
     }
