@@ -139,6 +139,28 @@ pub async fn find_open_for_customer(
     row.map(|(id,)| Ok(BasketId::parse(&id)?)).transpose()
 }
 
+/// Opens a change to the basket's lines in `tx`: raises its version and locks its row, so
+/// an order of the basket waits for the change or the change for the order. False when the
+/// basket is not open in this store.
+async fn change_open(
+    tx: &mut sqlx::AnyConnection,
+    store: &StoreId,
+    basket: BasketId,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE baskets SET updated_at = $3, version = version + 1
+         WHERE store_id = $1 AND id = $2 AND status = 'open'",
+    )
+    .bind(store.as_str())
+    .bind(basket.to_string())
+    .bind(now())
+    .execute(tx)
+    .await
+    .context("changing a basket")?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
 /// Sets a line's quantity (adds to it when `add`); only open baskets change.
 /// Returns false when the basket is not open in this store.
 pub async fn set_line(
@@ -150,17 +172,7 @@ pub async fn set_line(
     add: bool,
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
-    let touched = sqlx::query(
-        "UPDATE baskets SET updated_at = $3, version = version + 1
-         WHERE store_id = $1 AND id = $2 AND status = 'open'",
-    )
-    .bind(store.as_str())
-    .bind(basket.to_string())
-    .bind(now())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if touched == 0 {
+    if !change_open(&mut tx, store, basket).await? {
         return Ok(false);
     }
     // A CASE caps the sum in both dialects (SQLite's two-argument MIN is PostgreSQL's LEAST).
@@ -192,17 +204,7 @@ pub async fn remove_line(
     product: ProductId,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let touched = sqlx::query(
-        "UPDATE baskets SET updated_at = $3, version = version + 1
-         WHERE store_id = $1 AND id = $2 AND status = 'open'",
-    )
-    .bind(store.as_str())
-    .bind(basket.to_string())
-    .bind(now())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if touched == 0 {
+    if !change_open(&mut tx, store, basket).await? {
         return Ok(());
     }
     sqlx::query(

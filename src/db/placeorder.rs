@@ -249,70 +249,86 @@ pub async fn create_if_absent<'c>(
         fencing_token: lease.token,
         ..Process::first_attempt(store, new)
     };
-    if !insert_if_absent(conn, &process).await? {
-        return Ok(None);
-    }
-    Ok(Some((lease, process)))
+    Ok(insert_if_absent(conn, &process)
+        .await?
+        .map(|created| (lease, created)))
 }
 
-/// Inserts the process as it is unless its basket has one; false when it had.
+/// Inserts the process as it is unless its basket has one; `None` when it had.
 async fn insert_if_absent<'c>(
     conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
     process: &Process,
-) -> anyhow::Result<bool> {
-    let inserted = sqlx::query(
-        "INSERT INTO place_order_processes (id, store_id, basket_id, state, failure_reason,
-             failure_message, attempt, idempotency_key, request, request_fingerprint,
-             basket_snapshot, amount_minor, currency, payment_id, action, order_id,
-             order_number, cancel_requested, retries, next_run_at_ms, state_entered_at_ms,
-             lease_owner, lease_expires_at_ms, fencing_token, created_at, updated_at_ms)
+) -> anyhow::Result<Option<Process>> {
+    let sql = format!(
+        "INSERT INTO place_order_processes (id, store_id, basket_id, {PROGRESS}, attempt,
+             idempotency_key, request, request_fingerprint, cancel_requested, lease_owner,
+             lease_expires_at_ms, fencing_token, created_at, updated_at_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
              $18, $19, $20, $21, $22, $23, $24, $25, $26)
-         ON CONFLICT (store_id, basket_id) DO NOTHING",
-    )
-    .bind(process.id.to_string())
-    .bind(process.store_id.as_str())
-    .bind(process.basket_id.to_string())
-    .bind(process.state.as_str())
-    .bind(process.failure.as_ref().map(|f| f.reason.as_str()))
-    .bind(process.failure.as_ref().map(|f| f.message.clone()))
-    .bind(process.attempt)
-    .bind(process.idempotency_key.as_str())
-    .bind(serde_json::to_string(&process.request)?)
-    .bind(process.fingerprint.clone())
-    .bind(
-        process
-            .snapshot
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?,
-    )
-    .bind(process.snapshot.as_ref().map(|s| s.total_minor))
-    .bind(process.snapshot.as_ref().map(|s| s.currency.clone()))
-    .bind(process.payment_id.map(|p| p.to_string()))
-    .bind(
-        process
-            .action
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?,
-    )
-    .bind(process.order_id.map(|o| o.to_string()))
-    .bind(process.order_number.clone())
-    .bind(i64::from(process.cancel_requested))
-    .bind(process.retries)
-    .bind(process.next_run_at_ms)
-    .bind(process.state_entered_at_ms)
-    .bind(process.lease_owner.clone())
-    .bind(process.lease_expires_at_ms)
-    .bind(process.fencing_token)
-    .bind(process.created_at)
-    .bind(process.updated_at_ms)
-    .execute(conn)
-    .await
-    .context("creating a place-order process")?
-    .rows_affected();
-    Ok(inserted == 1)
+         ON CONFLICT (store_id, basket_id) DO NOTHING
+         RETURNING {COLUMNS}"
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(process.id.to_string())
+        .bind(process.store_id.as_str())
+        .bind(process.basket_id.to_string());
+    let inserted: Option<ProcessRow> = bind_progress(query, process)?
+        .bind(process.attempt)
+        .bind(process.idempotency_key.as_str())
+        .bind(serde_json::to_string(&process.request)?)
+        .bind(process.fingerprint.clone())
+        .bind(i64::from(process.cancel_requested))
+        .bind(process.lease_owner.clone())
+        .bind(process.lease_expires_at_ms)
+        .bind(process.fencing_token)
+        .bind(process.created_at)
+        .bind(process.updated_at_ms)
+        .fetch_optional(conn)
+        .await
+        .context("creating a place-order process")?;
+    inserted.map(Process::try_from).transpose()
+}
+
+/// The columns a process's progress lives in, in the order [`bind_progress`] binds them;
+/// the insert and the fenced update both write them.
+const PROGRESS: &str = "state, failure_reason, failure_message, basket_snapshot, amount_minor, \
+     currency, payment_id, action, order_id, order_number, retries, next_run_at_ms, \
+     state_entered_at_ms";
+
+type ProcessQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Any, ProcessRow, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the process's [`PROGRESS`] columns, next in the statement's numbering.
+fn bind_progress<'q>(
+    query: ProcessQuery<'q>,
+    process: &Process,
+) -> anyhow::Result<ProcessQuery<'q>> {
+    Ok(query
+        .bind(process.state.as_str())
+        .bind(process.failure.as_ref().map(|f| f.reason.as_str()))
+        .bind(process.failure.as_ref().map(|f| f.message.clone()))
+        .bind(
+            process
+                .snapshot
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+        )
+        .bind(process.snapshot.as_ref().map(|s| s.total_minor))
+        .bind(process.snapshot.as_ref().map(|s| s.currency.clone()))
+        .bind(process.payment_id.map(|p| p.to_string()))
+        .bind(
+            process
+                .action
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+        )
+        .bind(process.order_id.map(|o| o.to_string()))
+        .bind(process.order_number.clone())
+        .bind(process.retries)
+        .bind(process.next_run_at_ms)
+        .bind(process.state_entered_at_ms))
 }
 
 pub async fn find_for_basket(
@@ -441,51 +457,26 @@ async fn write<'c>(
     } else {
         (None, 0, 1)
     };
-    let saved: Option<ProcessRow> = sqlx::query_as(&format!(
+    let sql = format!(
         "UPDATE place_order_processes
-         SET state = $4, failure_reason = $5, failure_message = $6, basket_snapshot = $7,
-             amount_minor = $8, currency = $9, payment_id = $10, action = $11, order_id = $12,
-             order_number = $13, retries = $14, next_run_at_ms = $15,
-             state_entered_at_ms = $16, updated_at_ms = $17, lease_owner = $18,
-             lease_expires_at_ms = $19, fencing_token = fencing_token + $20
+         SET ({PROGRESS}, updated_at_ms, lease_owner, lease_expires_at_ms, fencing_token) =
+             ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+              fencing_token + $20)
          WHERE store_id = $1 AND id = $2 AND fencing_token = $3
          RETURNING {COLUMNS}"
-    ))
-    .bind(lease.store_id.as_str())
-    .bind(lease.process_id.to_string())
-    .bind(lease.token)
-    .bind(process.state.as_str())
-    .bind(process.failure.as_ref().map(|f| f.reason.as_str()))
-    .bind(process.failure.as_ref().map(|f| f.message.clone()))
-    .bind(
-        process
-            .snapshot
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?,
-    )
-    .bind(process.snapshot.as_ref().map(|s| s.total_minor))
-    .bind(process.snapshot.as_ref().map(|s| s.currency.clone()))
-    .bind(process.payment_id.map(|p| p.to_string()))
-    .bind(
-        process
-            .action
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?,
-    )
-    .bind(process.order_id.map(|o| o.to_string()))
-    .bind(process.order_number.clone())
-    .bind(process.retries)
-    .bind(process.next_run_at_ms)
-    .bind(process.state_entered_at_ms)
-    .bind(now_ms)
-    .bind(owner)
-    .bind(expires)
-    .bind(bump)
-    .fetch_optional(conn)
-    .await
-    .context("saving a place-order process")?;
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(lease.store_id.as_str())
+        .bind(lease.process_id.to_string())
+        .bind(lease.token);
+    let saved: Option<ProcessRow> = bind_progress(query, process)?
+        .bind(now_ms)
+        .bind(owner)
+        .bind(expires)
+        .bind(bump)
+        .fetch_optional(conn)
+        .await
+        .context("saving a place-order process")?;
     saved.map(Process::try_from).transpose()
 }
 
@@ -613,9 +604,9 @@ pub async fn complete_at_once(
         updated_at_ms: now_ms(),
         ..placed.ended(process)
     };
-    if !insert_if_absent(&mut *tx, &ended).await? {
+    let Some(ended) = insert_if_absent(&mut *tx, &ended).await? else {
         return Ok(None);
-    }
+    };
     let started = super::payments::start_once(&mut *tx, store, payment).await?;
     anyhow::ensure!(
         started.id == payment.id,
