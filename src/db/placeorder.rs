@@ -235,19 +235,19 @@ pub async fn create_if_absent<'c>(
     owner: &str,
     duration: Duration,
 ) -> anyhow::Result<Option<(Lease, Process)>> {
+    let started = Process::first_attempt(store, new);
     let lease = Lease {
         store_id: store.clone(),
-        process_id: ProcessId::new_random(),
+        process_id: started.id,
         owner: owner.to_owned(),
         token: 1,
         duration,
     };
     let process = Process {
-        id: lease.process_id,
         lease_owner: Some(lease.owner.clone()),
         lease_expires_at_ms: lease.expires_at_ms(),
         fencing_token: lease.token,
-        ..Process::first_attempt(store, new)
+        ..started
     };
     Ok(insert_if_absent(conn, &process)
         .await?
