@@ -112,9 +112,7 @@ async fn count(app: &crate::common::app::TestApp, table: &str) -> i64 {
 async fn retention_deletes_what_expired_and_nothing_else(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&Browser::new()).await;
-    let tokens = client.tokens(&code, &request.pkce.verifier).await;
-    let access_token = tokens["access_token"].as_str().unwrap();
+    let access_token = &client.alice_access_token().await;
     let backlog = 2 * shared_checkout::db::retention::BATCH + 7;
     for i in 0..backlog {
         sqlx::query(

@@ -26,9 +26,7 @@ async fn an_expired_code_is_invalid_grant(backend: Backend) {
 async fn an_expired_access_token_is_invalid_token_at_userinfo(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&Browser::new()).await;
-    let tokens = client.tokens(&code, &request.pkce.verifier).await;
-    let access_token = tokens["access_token"].as_str().unwrap();
+    let access_token = &client.alice_access_token().await;
     assert_eq!(client.userinfo(access_token).await.status(), 200);
 
     let expired = sqlx::query(

@@ -114,9 +114,7 @@ async fn a_code_of_site1_is_refused_at_site2s_token_endpoint(backend: Backend) {
 async fn an_access_token_of_site1_is_refused_at_site2s_userinfo(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = TestClient::register(&app, "site1", AuthKind::SecretBasic).await;
-    let (request, code) = client.alice_code(&Browser::new()).await;
-    let tokens = client.tokens(&code, &request.pkce.verifier).await;
-    let access_token = tokens["access_token"].as_str().unwrap();
+    let access_token = &client.alice_access_token().await;
     let response = back_channel()
         .get(app.store_url("site2", "/userinfo"))
         .bearer_auth(access_token)

@@ -702,6 +702,16 @@ impl TestClient {
         (request, code)
     }
 
+    /// An access token of alice's, from a login in a fresh browser and its code redeemed.
+    pub async fn alice_access_token(&self) -> String {
+        let (request, code) = self.alice_code(&Browser::new()).await;
+        let tokens = self.tokens(&code, &request.pkce.verifier).await;
+        tokens["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
     /// The response to the authorization request in `browser`, after same-host hops;
     /// for requests refused before any login page.
     pub async fn authorize(&self, browser: &Browser, request: &Authorization) -> Response {
