@@ -187,9 +187,11 @@ pub struct ClientAddArgs {
     /// Allowed redirect URI, compared byte for byte; repeat for several.
     #[arg(long = "redirect-uri", required = true)]
     pub redirect_uris: Vec<String>,
-    /// Shared secret (client_secret_basic, or client_secret_post with --post).
+    /// Shared secret (client_secret_basic, or client_secret_post with --post). May begin
+    /// with `-`, as one random base64url secret in 64 does.
     #[arg(
         long,
+        allow_hyphen_values = true,
         conflicts_with = "jwks_uri",
         required_unless_present = "jwks_uri"
     )]
@@ -512,6 +514,33 @@ fn settings_over(global: &GlobalOptions, base: Settings) -> anyhow::Result<Setti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A random base64url secret begins with `-` once in 64.
+    #[test]
+    fn a_secret_that_begins_with_a_dash_is_taken_as_the_secret() {
+        let secret = "-_kEkANI_8CSePiyG9MqkVOkRQRiUhw-XcW3I_TFSWM";
+        let cli = Cli::try_parse_from([
+            "shared-checkout",
+            "client",
+            "add",
+            "--store",
+            "site1",
+            "--id",
+            "shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--secret",
+            secret,
+        ])
+        .expect("the secret parses");
+        let Command::Client {
+            command: ClientCommand::Add(args),
+        } = cli.command
+        else {
+            panic!("not client add");
+        };
+        assert_eq!(args.secret.unwrap().expose(), secret);
+    }
 
     #[test]
     fn client_add_parses_the_algorithm_and_never_debug_prints_the_secret() {
