@@ -1174,11 +1174,11 @@ fn placed_by(printed: &[String], process: &str) -> Vec<usize> {
         .collect()
 }
 
-/// A cash-on-delivery order is one transaction. For each of its steps, a third node that
-/// aborts as it starts that step takes the order's request and dies before the commit: it
-/// leaves nothing (no process, the basket open, no payment, no order), so there is nothing
-/// for the other nodes to finish, and the shopper's retry at node 1 or 2 places the order
-/// once.
+/// A cash-on-delivery order runs its steps in memory and writes them in one statement. For
+/// each of its steps, a third node that aborts as it starts that step takes the order's
+/// request and dies before the write: it leaves nothing (no process, the basket open, no
+/// payment, no order), so there is nothing for the other nodes to finish, and the shopper's
+/// retry at node 1 or 2 places the order once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_inside_an_offline_order_leaves_nothing_and_the_retry_places_it() {
     let (cluster, key) = two_nodes_and_a_key("").await;

@@ -333,6 +333,17 @@ async fn offline_payment_places_exactly_one_order_on_the_customers_account(backe
     let app = spawn(backend).await;
     let alice = app.customer(&app.site1, "alice@example.com").await;
     let basket = app.basket(&app.site1, Some(alice)).await;
+    let db = &app.state.db;
+    db::products::insert_if_absent(db, "TEST-CUP", "Cup", "A cup", Money::new(300, app.eur))
+        .await
+        .unwrap();
+    let cup = db::products::list(db).await.unwrap();
+    let cup = cup.iter().find(|p| p.sku == "TEST-CUP").unwrap().id;
+    assert!(
+        db::baskets::set_line(db, &app.site1, basket, cup, 1, false)
+            .await
+            .unwrap()
+    );
     let mut request = app.request(&app.site1, basket, "offline", "cash_on_delivery");
     request.customer = Some(CustomerRef {
         issuer: app.state.config.stores[0].issuer(),
@@ -371,7 +382,7 @@ async fn offline_payment_places_exactly_one_order_on_the_customers_account(backe
     assert_eq!(on_account[0].number, number);
     assert_eq!(
         on_account[0].total,
-        Money::new(2500 + 490, app.eur),
+        Money::new(2500 + 300 + 490, app.eur),
         "the lines plus standard delivery"
     );
     assert_eq!(on_account[0].payment_method, "Cash on delivery");
@@ -379,8 +390,21 @@ async fn offline_payment_places_exactly_one_order_on_the_customers_account(backe
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(order.lines.len(), 1);
-    assert_eq!(order.lines[0].quantity, 2);
+    let lines: Vec<_> = order
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.product_id,
+                l.name.as_str(),
+                l.quantity,
+                l.unit_price_minor,
+            )
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.contains(&(app.product, "Mug", 2, 1250)), "{lines:?}");
+    assert!(lines.contains(&(cup, "Cup", 1, 300)), "{lines:?}");
     assert_eq!(order.payment_id, view.payment_id);
     assert_eq!(
         app.payment_status(&app.site1, view.payment_id.unwrap())
@@ -914,6 +938,25 @@ async fn testgateway_abandon_fails_the_process_and_reopens_the_basket(backend: B
             .await
             .unwrap()
     );
+    // A new attempt with offline payment finds the failed process in the way of placing
+    // the order at once, and places it by restarting that process.
+    let retried = start(
+        &app.state,
+        &app.site1,
+        basket,
+        app.request(&app.site1, basket, "offline", "cash_on_delivery"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(retried.state, ProcessState::Success, "{retried:?}");
+    assert_eq!(
+        (
+            retried.attempt,
+            retried.idempotency_key == view.idempotency_key
+        ),
+        (2, false)
+    );
+    assert_eq!(app.orders_for(&app.site1, basket).await, 1);
     app.finish().await;
 }
 

@@ -1,10 +1,12 @@
 //! Orders: created once per basket by the place-order process, read by the store's
 //! account pages and the checkout's success page.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use sqlx::AnyConnection;
 
-use super::{Db, now};
+use super::{Bind, Db, now, placeholders};
 use crate::domain::{
     Address, BasketId, Currency, CustomerId, Email, Money, OrderId, PaymentId, ProductId, StoreId,
 };
@@ -93,6 +95,42 @@ pub struct PlacedOrder {
     pub created: bool,
 }
 
+/// The columns of a new order, in the order [`bind_new`] binds them.
+pub(super) const NEW_COLUMNS: &str = "id, store_id, basket_id, customer_id, number, email, \
+     billing_address, delivery_address, delivery_method, payment_method, total_minor, currency, \
+     created_at, customer_issuer, customer_subject, payment_gateway, payment_id, phone";
+
+/// Binds a new order's [`NEW_COLUMNS`], next in the statement's numbering.
+pub(super) fn bind_new<'q, Q: Bind<'q>>(
+    query: Q,
+    id: OrderId,
+    number: String,
+    store: &StoreId,
+    order: &NewOrder<'_>,
+) -> anyhow::Result<Q> {
+    let billing = serde_json::to_string(order.billing)?;
+    let delivery = order.delivery.map(serde_json::to_string).transpose()?;
+    Ok(query
+        .bind_value(id.to_string())
+        .bind_value(store.as_str().to_owned())
+        .bind_value(order.basket_id.to_string())
+        .bind_value(order.customer_id.map(|c| c.to_string()))
+        .bind_value(number)
+        .bind_value(order.email.as_str().to_owned())
+        .bind_value(billing)
+        .bind_value(delivery)
+        .bind_value(order.delivery_method.to_owned())
+        .bind_value(order.payment_method.to_owned())
+        .bind_value(order.total.minor)
+        .bind_value(order.total.currency.as_str().to_owned())
+        .bind_value(now())
+        .bind_value(order.customer_issuer.map(str::to_owned))
+        .bind_value(order.customer_subject.map(str::to_owned))
+        .bind_value(order.payment_gateway.to_owned())
+        .bind_value(order.payment_id.map(|p| p.to_string()))
+        .bind_value(order.phone.map(str::to_owned)))
+}
+
 /// Creates the basket's order, or returns the one that exists: `UNIQUE (store_id,
 /// basket_id)` decides, so retries, double clicks and racing nodes all get the same order.
 /// Runs inside the caller's transaction.
@@ -101,42 +139,21 @@ pub async fn create_once(
     store: &StoreId,
     order: &NewOrder<'_>,
 ) -> anyhow::Result<PlacedOrder> {
-    let billing = serde_json::to_string(order.billing)?;
-    let delivery = order.delivery.map(serde_json::to_string).transpose()?;
+    static INSERT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO orders ({NEW_COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING number",
+            placeholders(1, NEW_COLUMNS)
+        )
+    });
     // A clash on the random number (not on the basket) inserts nothing and finds nothing:
     // draw another number. 40 random bits make a second clash vanishingly rare.
     for _ in 0..5 {
         let id = OrderId::new_random();
-        let inserted: Option<(String,)> = sqlx::query_as(
-            "INSERT INTO orders (id, store_id, basket_id, customer_id, number, email,
-                 billing_address, delivery_address, delivery_method, payment_method,
-                 total_minor, currency, created_at, customer_issuer, customer_subject,
-                 payment_gateway, payment_id, phone)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-             ON CONFLICT DO NOTHING
-             RETURNING number",
-        )
-        .bind(id.to_string())
-        .bind(store.as_str())
-        .bind(order.basket_id.to_string())
-        .bind(order.customer_id.map(|c| c.to_string()))
-        .bind(order_number(store))
-        .bind(order.email.as_str())
-        .bind(&billing)
-        .bind(delivery.clone())
-        .bind(order.delivery_method)
-        .bind(order.payment_method)
-        .bind(order.total.minor)
-        .bind(order.total.currency.as_str())
-        .bind(now())
-        .bind(order.customer_issuer)
-        .bind(order.customer_subject)
-        .bind(order.payment_gateway)
-        .bind(order.payment_id.map(|p| p.to_string()))
-        .bind(order.phone)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("inserting an order")?;
+        let query = sqlx::query_as(INSERT.as_str());
+        let inserted: Option<(String,)> = bind_new(query, id, order_number(store), store, order)?
+            .fetch_optional(&mut *conn)
+            .await
+            .context("inserting an order")?;
         if let Some((number,)) = inserted {
             insert_lines(conn, id, order.lines).await?;
             return Ok(PlacedOrder {

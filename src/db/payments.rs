@@ -2,10 +2,12 @@
 //! key), so any node can read the gateway's decision and a repeated start finds the same
 //! payment.
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use sqlx::AnyConnection;
 
-use super::{Db, now};
+use super::{Bind, Db, now, placeholders};
 use crate::domain::payment::{FlowStatus, IdempotencyKey};
 use crate::domain::{BasketId, Currency, Money, PaymentId, ProcessId, StoreId};
 
@@ -79,6 +81,28 @@ impl TryFrom<PaymentRow> for Payment {
 const COLUMNS: &str = "id, store_id, basket_id, process_id, gateway, method, idempotency_key, \
      amount_minor, currency, status, return_url, created_at, updated_at";
 
+/// The columns of a new payment, in the order [`bind_new`] binds them.
+pub(super) const NEW_COLUMNS: &str = COLUMNS;
+
+/// Binds a new payment's [`NEW_COLUMNS`], next in the statement's numbering.
+pub(super) fn bind_new<'q, Q: Bind<'q>>(query: Q, store: &StoreId, new: &NewPayment<'_>) -> Q {
+    let now = now();
+    query
+        .bind_value(new.id.to_string())
+        .bind_value(store.as_str().to_owned())
+        .bind_value(new.basket_id.to_string())
+        .bind_value(new.process_id.to_string())
+        .bind_value(new.gateway.to_owned())
+        .bind_value(new.method.to_owned())
+        .bind_value(new.idempotency_key.as_str().to_owned())
+        .bind_value(new.amount.minor)
+        .bind_value(new.amount.currency.as_str().to_owned())
+        .bind_value(new.status.as_str())
+        .bind_value(new.return_url.to_owned())
+        .bind_value(now)
+        .bind_value(now)
+}
+
 /// Creates the payment for this idempotency key, or returns the one that already exists:
 /// a start repeated after a crash or a lost lease is the same payment. On the pool, or in
 /// the transaction that places the order when nothing is collected online.
@@ -87,29 +111,18 @@ pub async fn start_once(
     store: &StoreId,
     new: &NewPayment<'_>,
 ) -> anyhow::Result<Payment> {
-    let now = now();
-    let created: Option<PaymentRow> = sqlx::query_as(&format!(
-        "INSERT INTO payments (id, store_id, basket_id, process_id, gateway, method,
-             idempotency_key, amount_minor, currency, status, return_url, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
-         ON CONFLICT (store_id, gateway, idempotency_key) DO NOTHING
-         RETURNING {COLUMNS}"
-    ))
-    .bind(new.id.to_string())
-    .bind(store.as_str())
-    .bind(new.basket_id.to_string())
-    .bind(new.process_id.to_string())
-    .bind(new.gateway)
-    .bind(new.method)
-    .bind(new.idempotency_key.as_str())
-    .bind(new.amount.minor)
-    .bind(new.amount.currency.as_str())
-    .bind(new.status.as_str())
-    .bind(new.return_url)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await
-    .context("starting a payment")?;
+    static INSERT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO payments ({NEW_COLUMNS}) VALUES ({})
+             ON CONFLICT (store_id, gateway, idempotency_key) DO NOTHING
+             RETURNING {COLUMNS}",
+            placeholders(1, NEW_COLUMNS)
+        )
+    });
+    let created: Option<PaymentRow> = bind_new(sqlx::query_as(INSERT.as_str()), store, new)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("starting a payment")?;
     if let Some(created) = created {
         return created.try_into();
     }

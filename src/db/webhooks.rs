@@ -3,6 +3,7 @@
 //! when that was committed; the delivery worker (`webhooks`) claims due events, sends them
 //! and records each attempt here.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use super::orders::{NewOrder, PlacedOrder};
 use super::placeorder::{Process, now_ms};
-use super::{Db, now};
+use super::{Bind, Db, now, placeholders};
 use crate::domain::StoreId;
 use crate::domain::placeorder::FailureReason;
 
@@ -50,67 +51,89 @@ impl EventType {
     }
 }
 
-/// Writes an event inside the caller's transaction; its body is fixed now, so every
-/// attempt sends (and signs) the same bytes.
-async fn insert(
-    conn: &mut AnyConnection,
-    store: &StoreId,
+/// An event about to be written, its body fixed now, so every attempt sends (and signs)
+/// the same bytes.
+pub(super) struct NewEvent {
+    store: StoreId,
     event: EventType,
-    data: Value,
-) -> anyhow::Result<()> {
-    let timestamp = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .context("formatting an event's timestamp")?;
-    let payload = json!({"type": event.as_str(), "timestamp": timestamp, "data": data});
-    sqlx::query(
-        "INSERT INTO webhook_events (id, store_id, type, payload, created_at, next_attempt_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(Uuid::new_v4().to_string())
-    .bind(store.as_str())
-    .bind(event.as_str())
-    .bind(payload.to_string())
-    .bind(now())
-    .bind(now_ms())
-    .execute(&mut *conn)
-    .await
-    .context("writing a webhook event")?;
-    Ok(())
+    payload: String,
 }
 
-/// `order.placed`, in the transaction that creates the order.
-pub(super) async fn order_placed(
-    conn: &mut AnyConnection,
-    store: &StoreId,
-    order: &NewOrder<'_>,
-    placed: &PlacedOrder,
-) -> anyhow::Result<()> {
-    let lines: Vec<Value> = order
-        .lines
-        .iter()
-        .map(|l| {
-            json!({
-                "product_id": l.product_id.to_string(),
-                "name": l.name,
-                "quantity": l.quantity,
-                "unit_price_minor": l.unit_price_minor,
-            })
+/// The columns of a new event, in the order [`NewEvent::bind`] binds them.
+pub(super) const NEW_COLUMNS: &str = "id, store_id, type, payload, created_at, next_attempt_at_ms";
+
+impl NewEvent {
+    fn new(store: &StoreId, event: EventType, data: Value) -> anyhow::Result<Self> {
+        let timestamp = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .context("formatting an event's timestamp")?;
+        let payload = json!({"type": event.as_str(), "timestamp": timestamp, "data": data});
+        Ok(Self {
+            store: store.clone(),
+            event,
+            payload: payload.to_string(),
         })
-        .collect();
-    let data = json!({
-        "store_id": store.as_str(),
-        "order_id": placed.id.to_string(),
-        "order_number": placed.number,
-        "basket_id": order.basket_id.to_string(),
-        "total_minor": order.total.minor,
-        "currency": order.total.currency.as_str(),
-        "email": order.email.as_str(),
-        "customer_id": order.customer_id.map(|c| c.to_string()),
-        "payment_method": order.payment_method,
-        "delivery_method": order.delivery_method,
-        "lines": lines,
-    });
-    insert(conn, store, EventType::OrderPlaced, data).await
+    }
+
+    /// `order.placed`, written with the order it reports.
+    pub(super) fn order_placed(
+        store: &StoreId,
+        order: &NewOrder<'_>,
+        placed: &PlacedOrder,
+    ) -> anyhow::Result<Self> {
+        let lines: Vec<Value> = order
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "product_id": l.product_id.to_string(),
+                    "name": l.name,
+                    "quantity": l.quantity,
+                    "unit_price_minor": l.unit_price_minor,
+                })
+            })
+            .collect();
+        let data = json!({
+            "store_id": store.as_str(),
+            "order_id": placed.id.to_string(),
+            "order_number": placed.number,
+            "basket_id": order.basket_id.to_string(),
+            "total_minor": order.total.minor,
+            "currency": order.total.currency.as_str(),
+            "email": order.email.as_str(),
+            "customer_id": order.customer_id.map(|c| c.to_string()),
+            "payment_method": order.payment_method,
+            "delivery_method": order.delivery_method,
+            "lines": lines,
+        });
+        Self::new(store, EventType::OrderPlaced, data)
+    }
+
+    /// Binds the event's [`NEW_COLUMNS`], next in the statement's numbering.
+    pub(super) fn bind<'q, Q: Bind<'q>>(self, query: Q) -> Q {
+        query
+            .bind_value(Uuid::new_v4().to_string())
+            .bind_value(self.store.as_str().to_owned())
+            .bind_value(self.event.as_str())
+            .bind_value(self.payload)
+            .bind_value(now())
+            .bind_value(now_ms())
+    }
+
+    /// Writes the event inside the caller's transaction.
+    pub(super) async fn insert(self, conn: &mut AnyConnection) -> anyhow::Result<()> {
+        static INSERT: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "INSERT INTO webhook_events ({NEW_COLUMNS}) VALUES ({})",
+                placeholders(1, NEW_COLUMNS)
+            )
+        });
+        self.bind(sqlx::query(INSERT.as_str()))
+            .execute(conn)
+            .await
+            .context("writing a webhook event")?;
+        Ok(())
+    }
 }
 
 /// `order.payment_failed` or `order.cancelled`, in the transaction that writes the failed
@@ -137,7 +160,9 @@ pub(super) async fn process_failed(
         "currency": process.snapshot.as_ref().map(|s| s.currency.clone()),
         "email": process.request.email.as_str(),
     });
-    insert(conn, &process.store_id, event, data).await
+    NewEvent::new(&process.store_id, event, data)?
+        .insert(conn)
+        .await
 }
 
 /// An event this node has claimed for one delivery attempt.

@@ -10,8 +10,6 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use anyhow::Context;
-
 use crate::config::StoreConfig;
 use crate::db;
 use crate::db::orders::{NewOrderLine, PlacedOrder};
@@ -120,24 +118,19 @@ pub async fn run_from(
 }
 
 /// Runs a new process whose payment settles locally (offline: nothing to collect online)
-/// start to finish in one transaction. The steps run as [`advance`] runs them, but in
-/// memory, on the basket as the request read it (`basket`): it is moved from open straight
-/// to ordered on condition that its version is still the one read, so no line or owner
-/// changed since, and at the end the order, the process as it ends and its payment are
-/// each written once. One commit makes them visible together; a crash or an error before
-/// it leaves nothing behind, so there is nothing to resume: the shopper's retry starts
-/// afresh.
+/// start to finish at once. The steps run as [`advance`] runs them, but in memory, on the
+/// basket as the request read it (`basket`); then one commit moves the basket from open
+/// straight to ordered, on condition that its version is still the one read (no line or
+/// owner changed since), and writes the order, the process as it ends and its payment,
+/// each once ([`store_db::complete_at_once`]). A crash or an error before it leaves
+/// nothing behind, so there is nothing to resume: the shopper's retry starts afresh.
 ///
 /// `None`, with nothing written, when the process cannot take this path: the gateway
 /// involves something outside this database, the basket is no longer open or changed
-/// since it was read (a racing start, a line changed meanwhile), it has a process already (a retry after a failure), or a step leads anywhere
-/// but to the order (the basket fails its checks, the method is not offered). The caller
-/// then runs the process step by step, which records why it failed.
-///
-/// On SQLite, which takes one writer at a time, the transaction first waits at the
-/// database's write gate ([`db::Db::write_gate`]): a transaction holding the write lock
-/// through several statements would otherwise make the other writers sleep in SQLite's
-/// busy handler, which made orders slower than four short commits (docs/benchmarks.md).
+/// since it was read (a racing start, a line changed meanwhile), it has a process already
+/// (a retry after a failure), or a step leads anywhere but to the order (the basket fails
+/// its checks, the method is not offered). The caller then runs the process step by step,
+/// which records why it failed.
 pub async fn place_at_once(
     app: &AppState,
     store: &StoreConfig,
@@ -148,89 +141,65 @@ pub async fn place_at_once(
     let Some((gateway, settled)) = gateway.and_then(|g| g.settles_locally().map(|s| (g, s))) else {
         return Ok(None);
     };
-    let _gate = app.db.write_gate().await;
-    let mut tx = app.db.begin().await?;
-    let steps = AtOnce {
-        app,
-        store,
-        gateway: gateway.as_ref(),
-        settled,
-        basket,
+    let Some(process) = run_in_memory(app, store, basket, settled, new) else {
+        return Ok(None);
     };
-    let process = Process::first_attempt(&store.id, new);
-    match steps.run(&mut tx, process).await? {
-        Some((placed, written)) => {
-            tx.commit().await.context("committing place order")?;
-            count_placed(&placed, &written);
-            Ok(Some(written))
-        }
-        None => {
-            tx.rollback().await.context("rolling back place order")?;
-            Ok(None)
-        }
-    }
+    let parts = OrderParts::gather(&app.db.pool, app, store, &process).await?;
+    let order = parts.order(&process)?;
+    let ctx = context(app, store, &process)?;
+    let payment = NewPayment {
+        id: ctx.require_payment()?,
+        ..ctx.new_payment(gateway.code(), settled)
+    };
+    let at_once = store_db::AtOnce {
+        basket_version: basket.version,
+        process: &process,
+        order: &order,
+        payment: &payment,
+        notify: store.webhook.is_some(),
+    };
+    let Some((placed, written)) = store_db::complete_at_once(&app.db, &at_once).await? else {
+        return Ok(None);
+    };
+    count_placed(&placed, &written);
+    Ok(Some(written))
 }
 
-/// The steps of [`place_at_once`], on its transaction.
-struct AtOnce<'a> {
-    app: &'a AppState,
-    store: &'a StoreConfig,
-    gateway: &'a dyn Gateway,
-    /// The status the gateway's payments start in.
+/// The steps of [`place_at_once`] up to the order, in memory: the process ready to place
+/// its order, or `None` when a step leads elsewhere. `settled` is the status the gateway's
+/// payments start in.
+fn run_in_memory(
+    app: &AppState,
+    store: &StoreConfig,
+    basket: &Basket,
     settled: FlowStatus,
-    /// As the request read it.
-    basket: &'a Basket,
-}
-
-impl AtOnce<'_> {
-    async fn run(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        mut process: Process,
-    ) -> anyhow::Result<Option<(PlacedOrder, Process)>> {
-        let (app, store) = (self.app, self.store);
-        for _ in 0..MAX_STEPS_PER_RUN {
-            crash_point(process.state);
-            match process.state {
-                ProcessState::New => process.state = ProcessState::PrepareBasket,
-                ProcessState::PrepareBasket => {
-                    // Nothing of this transaction is seen before its commit, so the basket
-                    // need not pass through `frozen`; its row stays locked until then.
-                    let (id, version) = (self.basket.id, self.basket.version);
-                    if !db::baskets::order_if_unchanged(&mut *tx, &store.id, id, version).await? {
-                        return Ok(None);
-                    }
-                    process.state = ProcessState::ValidateBasket;
-                }
-                ProcessState::ValidateBasket => {
-                    check_basket(store, &mut process, Some(self.basket), BasketStatus::Open);
-                }
-                ProcessState::ValidatePaymentSelection => {
-                    validate_payment_selection(app, store, &mut process);
-                }
-                ProcessState::CreatePayment => {
-                    // Written with the process at the end, which it refers to.
-                    process.payment_id = Some(PaymentId::new_random());
-                    apply_flow(&mut process, FlowState::new(self.settled));
-                }
-                ProcessState::PlaceOrder => {
-                    let parts = OrderParts::gather(&mut *tx, app, store, &process).await?;
-                    let order = parts.order(&process)?;
-                    let ctx = context(app, store, &process)?;
-                    let payment = NewPayment {
-                        id: ctx.require_payment()?,
-                        ..ctx.new_payment(self.gateway.code(), self.settled)
-                    };
-                    let notify = store.webhook.is_some();
-                    return store_db::complete_at_once(tx, &process, &payment, &order, notify)
-                        .await;
-                }
-                // A failure to record or a wait for the shopper: the persisted process's.
-                _ => return Ok(None),
+    new: &NewProcess<'_>,
+) -> Option<Process> {
+    let mut process = Process::first_attempt(&store.id, new);
+    for _ in 0..MAX_STEPS_PER_RUN {
+        crash_point(process.state);
+        match process.state {
+            // Nothing is seen before the commit, so the basket need not pass through
+            // `frozen`; the commit orders it only if it is still as read.
+            ProcessState::New => process.state = ProcessState::PrepareBasket,
+            ProcessState::PrepareBasket => process.state = ProcessState::ValidateBasket,
+            ProcessState::ValidateBasket => {
+                check_basket(store, &mut process, Some(basket), BasketStatus::Open);
             }
+            ProcessState::ValidatePaymentSelection => {
+                validate_payment_selection(app, store, &mut process);
+            }
+            ProcessState::CreatePayment => {
+                // Written with the process at the end, which it refers to.
+                process.payment_id = Some(PaymentId::new_random());
+                apply_flow(&mut process, FlowState::new(settled));
+            }
+            ProcessState::PlaceOrder => return Some(process),
+            // A failure to record or a wait for the shopper: the persisted process's.
+            _ => return None,
         }
-        Ok(None)
     }
+    None
 }
 
 async fn read(app: &AppState, lease: &Lease) -> anyhow::Result<Process> {
