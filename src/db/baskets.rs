@@ -220,29 +220,6 @@ pub async fn remove_line(
     Ok(())
 }
 
-/// Marks the basket ordered if it is open and unchanged since it was read at `version`;
-/// false otherwise. In the transaction that writes its order.
-pub async fn order_if_unchanged(
-    conn: &mut sqlx::AnyConnection,
-    store: &StoreId,
-    basket: BasketId,
-    version: i64,
-) -> anyhow::Result<bool> {
-    let changed = sqlx::query(
-        "UPDATE baskets SET status = 'ordered', updated_at = $4
-         WHERE store_id = $1 AND id = $2 AND status = 'open' AND version = $3",
-    )
-    .bind(store.as_str())
-    .bind(basket.to_string())
-    .bind(version)
-    .bind(now())
-    .execute(conn)
-    .await
-    .context("marking an unchanged basket ordered")?
-    .rows_affected();
-    Ok(changed == 1)
-}
-
 /// Gives an open guest basket to a customer; a basket already theirs is fine too.
 /// Returns false when the basket is not open or belongs to someone else.
 pub async fn claim(

@@ -1,10 +1,11 @@
 //! The database: one pool, migrations per backend, one module per table group.
 //!
 //! Queries use `$N` placeholders and only TEXT/BIGINT columns, so one query text runs on
-//! SQLite and PostgreSQL through sqlx's `Any` driver; the one exception is the offline
-//! order's writes, a single statement on PostgreSQL (`placeorder::complete_at_once`),
-//! where that halves what an order costs the database. Every function that touches a
-//! store-owned row takes the `StoreId` first, so a query without it does not compile.
+//! SQLite and PostgreSQL through sqlx's `Any` driver. The one exception is the offline
+//! order's writes (`placeorder::complete_at_once`): one exchange with the database, in
+//! each backend's own terms, because as seven statements the exchanges cost more than the
+//! rows (docs/benchmarks.md). Every function that touches a store-owned row takes the
+//! `StoreId` first, so a query without it does not compile.
 
 pub mod api_keys;
 pub mod auth_requests;
