@@ -32,6 +32,7 @@ crate::on_both_backends!(
     offline_payment_places_exactly_one_order_on_the_customers_account,
     third_party_customer_is_recorded_by_issuer_and_subject,
     a_basket_changed_after_its_request_read_it_is_ordered_as_it_is_now,
+    a_line_change_racing_an_offline_order_is_in_the_order_or_refused,
     fifty_concurrent_starts_for_one_basket_make_one_order,
     a_process_whose_lease_holder_dies_is_finished_by_another_worker,
     a_stopping_node_hands_its_leases_back_and_no_other_nodes,
@@ -511,6 +512,58 @@ async fn a_basket_changed_after_its_request_read_it_is_ordered_as_it_is_now(back
         app.basket_status(&app.site1, emptied).await,
         BasketStatus::Open
     );
+
+    // The handoff's claim (the basket given to the customer who logged in) is a change
+    // too: an order from the read before it would miss its new owner.
+    let claimed = app.basket(&app.site1, None).await;
+    let as_read = read(claimed).await;
+    let alice = app.customer(&app.site1, "alice@example.com").await;
+    assert!(
+        db::baskets::claim(&app.state.db, &app.site1, claimed, alice)
+            .await
+            .unwrap()
+    );
+    assert_eq!(read(claimed).await.version, as_read.version + 1);
+    app.finish().await;
+}
+
+/// A quantity change racing an offline order for the same basket: the change either lands
+/// first, and the order holds it, or finds the basket ordered and is refused. Never an
+/// accepted change that the order does not hold.
+async fn a_line_change_racing_an_offline_order_is_in_the_order_or_refused(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut accepted = [0; 2];
+    for round in 0..20 {
+        let basket = app.basket(&app.site1, None).await;
+        let as_read = db::baskets::find(&app.state.db, &app.site1, basket)
+            .await
+            .unwrap()
+            .unwrap();
+        let request = app.request(&app.site1, basket, "offline", "cash_on_delivery");
+        let change =
+            db::baskets::set_line(&app.state.db, &app.site1, basket, app.product, 5, false);
+        let order = placeorder::start(&app.state, &as_read, request);
+        // Each goes first in half of the rounds.
+        let (changed, view) = if round % 2 == 0 {
+            tokio::join!(change, order)
+        } else {
+            let (view, changed) = tokio::join!(order, change);
+            (changed, view)
+        };
+        let (changed, view) = (changed.unwrap(), view.unwrap());
+        assert_eq!(view.state, ProcessState::Success, "{view:?}");
+        let order = db::orders::find_for_basket(&app.state.db, &app.site1, basket)
+            .await
+            .unwrap()
+            .unwrap();
+        let quantity = if changed { 5 } else { 2 };
+        assert_eq!(
+            order.lines[0].quantity, quantity,
+            "change accepted: {changed}"
+        );
+        accepted[usize::from(changed)] += 1;
+    }
+    println!("changes refused, accepted: {accepted:?}");
     app.finish().await;
 }
 
