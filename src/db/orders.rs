@@ -58,7 +58,8 @@ pub async fn list_for_customer(
 }
 
 /// A line of a new order, priced as the shopper saw it when the basket was validated.
-#[derive(Debug, Clone)]
+/// Serialized as the `order.placed` event reports it and the one-statement order binds it.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct NewOrderLine {
     pub product_id: ProductId,
     pub name: String,

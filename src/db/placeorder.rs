@@ -644,18 +644,6 @@ pub async fn complete_at_once(
     let event = notify
         .then(|| NewEvent::order_placed(store, order, &placed))
         .transpose()?;
-    let lines: Vec<serde_json::Value> = order
-        .lines
-        .iter()
-        .map(|line| {
-            serde_json::json!({
-                "product_id": line.product_id.to_string(),
-                "name": line.name,
-                "quantity": line.quantity,
-                "unit_price_minor": line.unit_price_minor,
-            })
-        })
-        .collect();
     let statement =
         &ORDER_AT_ONCE[usize::from(db.backend == Backend::Postgres)][usize::from(event.is_some())];
     let query = sqlx::query_as(statement)
@@ -664,7 +652,7 @@ pub async fn complete_at_once(
         .bind(process.basket_id.to_string())
         .bind(*basket_version);
     let query = super::orders::bind_new(query, placed.id, placed.number.clone(), store, order)?
-        .bind(serde_json::Value::Array(lines).to_string());
+        .bind(serde_json::to_string(order.lines)?);
     let query = super::payments::bind_new(bind_new(query, &ended)?, store, payment);
     let query = match event {
         Some(event) => event.bind(query),

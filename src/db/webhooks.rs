@@ -81,18 +81,6 @@ impl NewEvent {
         order: &NewOrder<'_>,
         placed: &PlacedOrder,
     ) -> anyhow::Result<Self> {
-        let lines: Vec<Value> = order
-            .lines
-            .iter()
-            .map(|l| {
-                json!({
-                    "product_id": l.product_id.to_string(),
-                    "name": l.name,
-                    "quantity": l.quantity,
-                    "unit_price_minor": l.unit_price_minor,
-                })
-            })
-            .collect();
         let data = json!({
             "store_id": store.as_str(),
             "order_id": placed.id.to_string(),
@@ -104,7 +92,7 @@ impl NewEvent {
             "customer_id": order.customer_id.map(|c| c.to_string()),
             "payment_method": order.payment_method,
             "delivery_method": order.delivery_method,
-            "lines": lines,
+            "lines": order.lines,
         });
         Self::new(store, EventType::OrderPlaced, data)
     }

@@ -218,7 +218,22 @@ async fn an_order_reaches_the_stores_webhook_once_signed_after_retries(backend: 
     assert_eq!(data["email"], "headless@example.org");
     assert_eq!(data["currency"], "USD");
     assert!(data["total_minor"].as_i64().unwrap() > 0, "{data}");
-    assert!(!data["lines"].as_array().unwrap().is_empty(), "{data}");
+    let lines = data["lines"].as_array().unwrap();
+    assert!(!lines.is_empty(), "{data}");
+    for line in lines {
+        assert!(line["product_id"].as_str().is_some(), "{line}");
+        assert!(!line["name"].as_str().unwrap().is_empty(), "{line}");
+        assert!(line["quantity"].as_i64().unwrap() > 0, "{line}");
+        assert!(line["unit_price_minor"].as_i64().unwrap() > 0, "{line}");
+    }
+    let lines_total: i64 = lines
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap() * l["unit_price_minor"].as_i64().unwrap())
+        .sum();
+    assert!(
+        lines_total <= data["total_minor"].as_i64().unwrap(),
+        "{data}"
+    );
 
     let listed = events(&app, "site1").await;
     assert_eq!(listed[0].attempts, 3);
