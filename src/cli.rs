@@ -515,11 +515,9 @@ fn settings_over(global: &GlobalOptions, base: Settings) -> anyhow::Result<Setti
 mod tests {
     use super::*;
 
-    /// A random base64url secret begins with `-` once in 64.
-    #[test]
-    fn a_secret_that_begins_with_a_dash_is_taken_as_the_secret() {
-        let secret = "-_kEkANI_8CSePiyG9MqkVOkRQRiUhw-XcW3I_TFSWM";
-        let cli = Cli::try_parse_from([
+    /// `client add` of `shop` at site1 with `extra` arguments, as the command line parses it.
+    fn client_add(extra: &[&str]) -> Result<Cli, clap::Error> {
+        let mut args = vec![
             "shared-checkout",
             "client",
             "add",
@@ -529,81 +527,55 @@ mod tests {
             "shop",
             "--redirect-uri",
             "https://shop.example/cb",
-            "--secret",
-            secret,
-        ])
-        .expect("the secret parses");
-        let Command::Client {
-            command: ClientCommand::Add(args),
-        } = cli.command
-        else {
-            panic!("not client add");
-        };
-        assert_eq!(args.secret.unwrap().expose(), secret);
+        ];
+        args.extend_from_slice(extra);
+        Cli::try_parse_from(args)
+    }
+
+    fn added(cli: Cli) -> ClientAddArgs {
+        match cli.command {
+            Command::Client {
+                command: ClientCommand::Add(args),
+            } => args,
+            _ => panic!("not client add"),
+        }
+    }
+
+    /// A random base64url secret begins with `-` once in 64.
+    #[test]
+    fn a_secret_that_begins_with_a_dash_is_taken_as_the_secret() {
+        let secret = "-_kEkANI_8CSePiyG9MqkVOkRQRiUhw-XcW3I_TFSWM";
+        let cli = client_add(&["--secret", secret]).expect("the secret parses");
+        assert_eq!(added(cli).secret.unwrap().expose(), secret);
     }
 
     #[test]
     fn client_add_parses_the_algorithm_and_never_debug_prints_the_secret() {
         let secret = "cli-secret-0123456789abcdef0123456789";
-        let client_add = |alg: Option<&str>| {
-            let mut args = vec![
-                "shared-checkout",
-                "client",
-                "add",
-                "--store",
-                "site1",
-                "--id",
-                "shop",
-                "--redirect-uri",
-                "https://shop.example/cb",
-                "--secret",
-                secret,
-            ];
-            args.extend(alg.map(|alg| ["--id-token-alg", alg]).into_iter().flatten());
-            Cli::try_parse_from(args)
+        let with_alg = |alg: Option<&str>| {
+            let mut extra = vec!["--secret", secret];
+            extra.extend(alg.map(|alg| ["--id-token-alg", alg]).into_iter().flatten());
+            client_add(&extra)
         };
-        let added = |cli: Cli| match cli.command {
-            Command::Client {
-                command: ClientCommand::Add(args),
-            } => args,
-            _ => panic!("not client add"),
-        };
-        let cli = client_add(Some("ES256")).unwrap();
+        let cli = with_alg(Some("ES256")).unwrap();
         assert!(!format!("{cli:?}").contains(secret));
         let args = added(cli);
         assert_eq!(args.id_token_alg, SigningAlg::Es256);
         assert_eq!(args.secret.unwrap().expose(), secret);
         // The first algorithm discovery advertises, which every OpenID client supports.
-        let default = added(client_add(None).unwrap()).id_token_alg;
+        let default = added(with_alg(None).unwrap()).id_token_alg;
         assert_eq!(default, SigningAlg::Rs256);
         assert_eq!(default, SigningAlg::ALL[0]);
-        let refused = client_add(Some("HS256"));
+        let refused = with_alg(Some("HS256"));
         assert!(refused.unwrap_err().to_string().contains("RS256 or ES256"));
     }
 
     #[test]
     fn client_add_may_require_pushed_authorization_requests() {
         let parse = |flag: Option<&str>| {
-            let mut args = vec![
-                "shared-checkout",
-                "client",
-                "add",
-                "--store",
-                "site1",
-                "--id",
-                "shop",
-                "--redirect-uri",
-                "https://shop.example/cb",
-                "--jwks-uri",
-                "https://shop.example/jwks.json",
-            ];
-            args.extend(flag);
-            match Cli::try_parse_from(args).unwrap().command {
-                Command::Client {
-                    command: ClientCommand::Add(args),
-                } => args.require_pushed_authorization_requests,
-                _ => panic!("not client add"),
-            }
+            let mut extra = vec!["--jwks-uri", "https://shop.example/jwks.json"];
+            extra.extend(flag);
+            added(client_add(&extra).unwrap()).require_pushed_authorization_requests
         };
         assert!(parse(Some("--require-pushed-authorization-requests")));
         assert!(!parse(None), "not required unless asked");
