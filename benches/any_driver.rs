@@ -8,9 +8,16 @@
 //! `TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432/test) answers, on a
 //! fresh database dropped at the end.
 //!
+//! The `cpu` rows time SQLite's two statements in the process's CPU time (every thread),
+//! not the caller's wait, four ways: through the server's pool, through a typed pool, on
+//! one connection held out of the pool (no ping on release), and on the calling thread
+//! through rusqlite (no worker thread). The gaps between them are what sqlx's pool and its
+//! worker thread cost per statement (docs/benchmarks.md, "What bounds each figure now").
+//!
 //! Run: `cargo bench --bench any_driver`.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use shared_checkout::db::Db;
@@ -129,6 +136,139 @@ fn sqlite(c: &mut Criterion) {
     });
     statements::<Any>(c, &rt, "SQLite through Any", &db.pool);
     statements::<Sqlite>(c, &rt, "SQLite typed", &typed);
+
+    cpu(c, "SQLite through Any", |statement| {
+        rt.block_on(statement.run(&db.pool))
+    });
+    cpu(c, "SQLite typed", |statement| {
+        rt.block_on(statement.run(&typed))
+    });
+    let mut held = rt.block_on(typed.acquire()).unwrap();
+    cpu(c, "SQLite typed, one held connection", |statement| {
+        rt.block_on(statement.run(&mut *held))
+    });
+    // Back to the pool on the runtime, which its release is spawned on.
+    rt.block_on(async move { drop(held) });
+    let inline = in_thread(&url);
+    cpu(c, "SQLite on the calling thread (rusqlite)", |statement| {
+        statement.run_in_thread(&inline)
+    });
+}
+
+/// One of the two statements, bound as the server binds them.
+#[derive(Clone, Copy)]
+enum Statement {
+    UserinfoRead,
+    OneRowUpdate,
+}
+
+impl Statement {
+    async fn run<'e, DB, E>(self, executor: E)
+    where
+        DB: Database,
+        E: Executor<'e, Database = DB>,
+        for<'q> <DB as Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+        for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        Row: for<'r> sqlx::FromRow<'r, DB::Row>,
+    {
+        match self {
+            Self::UserinfoRead => {
+                let row: Option<Row> = sqlx::query_as(FIND_ACTIVE)
+                    .bind(sha256_hex("token"))
+                    .bind("site1")
+                    .bind(1_i64)
+                    .fetch_optional(executor)
+                    .await
+                    .unwrap();
+                assert!(row.is_some());
+            }
+            Self::OneRowUpdate => {
+                sqlx::query(WRITE)
+                    .bind(sha256_hex("code"))
+                    .bind(i64::MAX)
+                    .execute(executor)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The same statement through rusqlite, with the parameters bound by their `$N` names
+    /// as sqlx binds them, and the row decoded into the same tuple.
+    fn run_in_thread(self, connection: &rusqlite::Connection) {
+        match self {
+            Self::UserinfoRead => {
+                let mut statement = connection.prepare_cached(FIND_ACTIVE).unwrap();
+                let row: Option<Row> = statement
+                    .query_row(
+                        rusqlite::named_params! { "$1": sha256_hex("token"), "$2": "site1", "$3": 1_i64 },
+                        |row| {
+                            Ok((
+                                row.get(0)?,
+                                row.get(1)?,
+                                row.get(2)?,
+                                row.get(3)?,
+                                row.get(4)?,
+                                row.get(5)?,
+                                row.get(6)?,
+                                row.get(7)?,
+                            ))
+                        },
+                    )
+                    .map(Some)
+                    .unwrap();
+                assert!(row.is_some());
+            }
+            Self::OneRowUpdate => {
+                connection
+                    .prepare_cached(WRITE)
+                    .unwrap()
+                    .execute(rusqlite::named_params! { "$1": sha256_hex("code"), "$2": i64::MAX })
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Times each statement in the process's CPU time per run, every thread counted.
+fn cpu(c: &mut Criterion, name: &str, mut run: impl FnMut(Statement)) {
+    for (statement, label) in [
+        (Statement::UserinfoRead, "userinfo read"),
+        (Statement::OneRowUpdate, "one-row update"),
+    ] {
+        c.bench_function(&format!("cpu: {name}: {label}"), |b| {
+            b.iter_custom(|iterations| {
+                let start = process_cpu();
+                for _ in 0..iterations {
+                    run(statement);
+                }
+                process_cpu() - start
+            })
+        });
+    }
+}
+
+fn process_cpu() -> Duration {
+    let time = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+}
+
+/// A connection on the bench database, set up as `Db::connect` sets up the server's.
+fn in_thread(url: &str) -> rusqlite::Connection {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap();
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192;",
+        )
+        .unwrap();
+    connection
 }
 
 fn postgres(c: &mut Criterion) {
