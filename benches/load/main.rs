@@ -39,6 +39,8 @@ const DEMO_EMAIL: &str = "alice@example.com";
 const DEMO_PASSWORD: &str = "correct horse battery staple";
 const PEER_EMAIL: &str = "ada@example.com";
 const PEER_PASSWORD: &str = "correct horse";
+/// The row of requests that reach no handler work.
+const BARE: &str = "bare request";
 
 struct Options {
     flows: usize,
@@ -261,6 +263,32 @@ async fn handoff_rows(
         );
     }
     Ok(rows)
+}
+
+/// `GET /healthz`, which answers from no state, with the most clients the handoff uses and
+/// three requests per handoff flow: what a request costs the server before any handler
+/// work, the floor under the handoff's three.
+async fn bare_row(target: &Target<'_>, ours: &Ours, options: &Options) -> anyhow::Result<Row> {
+    let clients = options.clients.iter().copied().max().unwrap_or(1);
+    let url = Arc::new(format!("{}/healthz", ours.store_url));
+    let workers = (0..clients)
+        .map(|_| Arc::new(oidc::back_channel()))
+        .collect();
+    target
+        .measure(BARE, workers, options.flows * 3, move |http, _| {
+            let url = url.clone();
+            async move {
+                let response = http.get(url.as_str()).send().await?;
+                ensure!(
+                    response.status().is_success(),
+                    "/healthz: {}",
+                    response.status()
+                );
+                response.bytes().await?;
+                Ok(())
+            }
+        })
+        .await
 }
 
 /// The same flow from a browser with no session: the login form every time.
@@ -535,6 +563,8 @@ async fn bench_ours(
     );
     let mut rows = handoff_rows(&target, &provider, options).await?;
     eprintln!("{label}: handoff done");
+    rows.push(bare_row(&target, &ours, options).await?);
+    eprintln!("{label}: bare requests done");
     rows.extend(login_rows(&target, &provider, options).await?);
     eprintln!("{label}: login done");
     let (order, check) = order_row(&target, &ours, options).await?;

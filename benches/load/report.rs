@@ -1,11 +1,11 @@
 //! The printed report: one table of every row, then the peer ratios, the login's
 //! remainder next to argon2, and the orders beside pgbench.
 
-use crate::{BINARY, Backend, Options, OursReport, Pgbench, Row};
+use crate::{BARE, BINARY, Backend, Options, OursReport, Pgbench, Row};
 
 fn print_rows(rows: &[&Row]) {
     println!(
-        "| {:<11} | {:<20} | {:>7} | {:>5} | {:>8} | {:>7} | {:>7} | {:>13} | {:>10} | {:>8} | {:>8} |",
+        "| {:<12} | {:<20} | {:>7} | {:>5} | {:>8} | {:>7} | {:>7} | {:>13} | {:>10} | {:>8} | {:>8} |",
         "row",
         "server",
         "clients",
@@ -20,7 +20,7 @@ fn print_rows(rows: &[&Row]) {
     );
     println!(
         "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|",
-        "-".repeat(13),
+        "-".repeat(14),
         "-".repeat(22),
         "-".repeat(9),
         "-".repeat(7),
@@ -37,7 +37,7 @@ fn print_rows(rows: &[&Row]) {
             .database_cpu_ms()
             .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.2} ms"));
         println!(
-            "| {:<11} | {:<20} | {:>7} | {:>5} | {:>8.1} | {:>7.2} | {:>7.2} | {:>10.2} ms | {:>10} | {:>8.1} | {:>8.1} |",
+            "| {:<12} | {:<20} | {:>7} | {:>5} | {:>8.1} | {:>7.2} | {:>7.2} | {:>10.2} ms | {:>10} | {:>8.1} | {:>8.1} |",
             row.what,
             row.server,
             row.clients,
@@ -82,8 +82,9 @@ pub fn print(
     }
     rows.sort_by_key(|r| match r.what {
         "handoff" => 0,
-        "login" => 1,
-        _ => 2,
+        BARE => 1,
+        "login" => 2,
+        _ => 3,
     });
     print_rows(&rows);
     println!();
@@ -123,6 +124,26 @@ pub fn print(
         }
         println!();
     }
+
+    println!(
+        "Handoff's floor: its three requests' share of the server's CPU per flow, as bare requests:"
+    );
+    for report in ours {
+        let Some(bare) = report.rows.iter().find(|r| r.what == BARE) else {
+            continue;
+        };
+        if let Some(handoff) = find(&report.rows, "handoff", bare.clients) {
+            println!(
+                "  {}, {} client(s): 3 x {:.3} ms = {:.2} ms of {:.2} ms",
+                report.backend,
+                bare.clients,
+                bare.server_cpu_ms(),
+                3.0 * bare.server_cpu_ms(),
+                handoff.server_cpu_ms()
+            );
+        }
+    }
+    println!();
 
     let (argon2_cpu, argon2_wall) = argon2;
     println!(
