@@ -20,6 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use rusqlite::OptionalExtension;
 use shared_checkout::db::Db;
 use shared_checkout::db::tokens::FIND_ACTIVE;
 use shared_checkout::secrets::{SecretHash, sha256_hex};
@@ -200,7 +201,7 @@ impl Statement {
                             ))
                         },
                     )
-                    .map(Some)
+                    .optional()
                     .unwrap();
                 assert!(row.is_some());
             }

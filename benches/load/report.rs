@@ -1,5 +1,5 @@
-//! The printed report: one table of every row, then the peer ratios, the login's
-//! remainder next to argon2, and the orders beside pgbench.
+//! The printed report: one table of every row, then the peer ratios, the handoff's floor
+//! of bare requests, the login's remainder next to argon2, and the orders beside pgbench.
 
 use crate::{BARE, BINARY, Backend, Options, OursReport, Pgbench, Row};
 
