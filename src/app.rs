@@ -142,6 +142,7 @@ impl Application {
             (Vec::new(), None)
         };
         crate::db::retention::spawn(self.state.db.clone());
+        crate::db::checkpoint::spawn(self.state.db.clone());
         if let Some(listener) = self.metrics_listener {
             serve_metrics(listener, self.state.db.clone());
         }

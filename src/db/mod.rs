@@ -12,6 +12,7 @@ pub mod auth_requests;
 pub mod baskets;
 pub mod checkout_sessions;
 pub mod checkout_tickets;
+pub mod checkpoint;
 pub mod clients;
 pub mod codes;
 pub mod customers;
@@ -85,6 +86,11 @@ impl Db {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA cache_size = -8192").await?;
+                    conn.execute(
+                        format!("PRAGMA wal_autocheckpoint = {}", checkpoint::BACKSTOP_PAGES)
+                            .as_str(),
+                    )
+                    .await?;
                     Ok(())
                 })
             }),
