@@ -4,7 +4,7 @@
 //! so every few hundred handoffs one request copies the pages and syncs the file. Here a
 //! task checkpoints once a second instead: a page written many times in that second is
 //! copied once, and no request waits for the sync. The commit-time checkpoint stays as a
-//! backstop at [`BACKSTOP_PAGES`], should this task fall behind.
+//! backstop at [`BACKSTOP_PAGES`], for a second that writes more or a task that falls behind.
 
 use std::time::Duration;
 
