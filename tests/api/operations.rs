@@ -283,8 +283,8 @@ async fn access_tokens_issued_before_their_migration_survive_it(backend: Backend
 }
 
 /// On SQLite the node copies the write-ahead log back itself, so commits checkpoint only
-/// past the backstop: every connection carries it, and a checkpoint run beside live
-/// requests takes the whole log.
+/// past the backstop: every connection carries it, and a checkpoint run once the requests
+/// are answered takes the whole log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_checkpoints_away_from_the_requests() {
     use shared_checkout::db::checkpoint;
