@@ -618,6 +618,13 @@ async fn readiness_metrics_and_draining_on_sigterm() {
             .unwrap();
         assert_eq!(refused.status(), 401);
     }
+    let pushed = http
+        .post(demo.url("site1", "/par"))
+        .form(&[("response_type", "code"), ("client_id", "nobody")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 401);
     let text = http
         .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
         .send()
@@ -643,6 +650,14 @@ async fn readiness_metrics_and_draining_on_sigterm() {
             &[("site", "site1"), ("route", "/token"), ("status", "401")]
         ),
         Some(refused),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "pushed_authorization_requests_total",
+            &[("store", "site1"), ("outcome", "invalid_client")]
+        ),
+        Some(1.0),
         "{text}"
     );
     assert_eq!(

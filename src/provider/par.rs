@@ -59,13 +59,27 @@ pub async fn push(
         store: &store,
         jwks: &jwks,
     };
-    if !is_form_content_type(&headers) {
+    let result = store_pushed(&cx, &headers, &body).await;
+    let outcome = result.as_ref().map_or_else(OAuthError::code, |_| "created");
+    metrics::counter!("pushed_authorization_requests_total", "store" => store.id.to_string(), "outcome" => outcome)
+        .increment(1);
+    result
+}
+
+/// Authenticates the client, validates its request and stores it.
+async fn store_pushed(
+    cx: &TokenContext<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
+    let (state, store) = (cx.state, cx.store);
+    if !is_form_content_type(headers) {
         return Err(OAuthError::InvalidRequest(
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    let params = Params::parse(&body)?;
-    let client = token::checks::client_authenticated(&cx, &headers, &params).await?; // §2
+    let params = Params::parse(body)?;
+    let client = token::checks::client_authenticated(cx, headers, &params).await?; // §2
     if params.get("request_uri")?.is_some() {
         return Err(OAuthError::InvalidRequest("request_uri cannot be pushed")); // §2.1
     }
@@ -74,7 +88,7 @@ pub async fn push(
     let pushed = params
         .without(&CLIENT_AUTHENTICATION)
         .with("client_id", &client.client_id);
-    authorize::validate(&state, &store, &pushed, Channel::Pushed)
+    authorize::validate(state, store, &pushed, Channel::Pushed)
         .await
         .map_err(as_json_error)?; // §2.1
     let reference = OpaqueSecret::generate();
