@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::authorize::checks::VerifiedRedirect;
 use super::params::ParamError;
+use crate::domain::StoreId;
 use crate::web::{ErrorPage, WebError};
 
 /// An OAuth 2.0 / OpenID Connect error code with a fixed, safe description.
@@ -45,6 +46,17 @@ pub enum OAuthError {
 }
 
 impl OAuthError {
+    /// Counts an endpoint's answer in `metric`, by store and outcome: `success` or the code.
+    pub fn count<T>(
+        metric: &'static str,
+        store: &StoreId,
+        result: &Result<T, OAuthError>,
+        success: &'static str,
+    ) {
+        let outcome = result.as_ref().map_or_else(OAuthError::code, |_| success);
+        metrics::counter!(metric, "store" => store.to_string(), "outcome" => outcome).increment(1);
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             OAuthError::InvalidRequest(_) => "invalid_request",

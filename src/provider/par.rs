@@ -60,9 +60,12 @@ pub async fn push(
         jwks: &jwks,
     };
     let result = store_pushed(&cx, &headers, &body).await;
-    let outcome = result.as_ref().map_or_else(OAuthError::code, |_| "created");
-    metrics::counter!("pushed_authorization_requests_total", "store" => store.id.to_string(), "outcome" => outcome)
-        .increment(1);
+    OAuthError::count(
+        "pushed_authorization_requests_total",
+        &store.id,
+        &result,
+        "created",
+    );
     result
 }
 

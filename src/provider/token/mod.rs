@@ -54,9 +54,7 @@ pub async fn token(
         jwks: &jwks,
     };
     let result = exchange(&cx, &headers, &body).await;
-    let outcome = result.as_ref().map_or_else(OAuthError::code, |_| "issued");
-    metrics::counter!("token_requests_total", "store" => store.id.to_string(), "outcome" => outcome)
-        .increment(1);
+    OAuthError::count("token_requests_total", &store.id, &result, "issued");
     result
 }
 
